@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FsconfConfig(AppConfig):
+    name = "fsconf"
+    verbose_name = "FreeSWITCH configuration"

@@ -1,0 +1,14 @@
+"""The Celery app. Without ``CELERY_BROKER_URL`` it uses kombu's filesystem transport:
+messages are files under ``.data/celery``, so a fresh machine needs no broker server."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
+
+app = Celery("switchboard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

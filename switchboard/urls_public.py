@@ -1,0 +1,11 @@
+"""URLs of the provider's host (the master's domains): the admin for master and resellers."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from tenants.admin import admin_site
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin_site.urls),
+]

@@ -1,0 +1,72 @@
+"""The admin site for the master and resellers.
+
+Nothing here uses Django's model permissions or ``is_superuser``: what a user sees is
+their account's subtree (tenants.scoping), what they may do follows their role. Objects
+outside the subtree answer 404, never 403, so their existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        if not user.is_active or not user.may_use_admin:
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+        if not user.account.is_effectively_active():
+            raise ValidationError("This account is suspended.", code="suspended")
+
+
+class SwitchboardAdminSite(admin.AdminSite):
+    site_header = "Switchboard"
+    site_title = "Switchboard admin"
+    index_title = "Accounts and staff"
+    login_form = StaffAuthenticationForm
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        return (
+            user.is_authenticated
+            and user.may_use_admin
+            and not user.account.is_deleted
+            and user.account.is_effectively_active()
+        )
+
+
+admin_site = SwitchboardAdminSite(name="admin")
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """get_queryset is the user's scope; an object outside it is a 404."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django checks the permission before the object: look it up first, so an object
+        # outside the scope is a 404 like everywhere else, not a 403.
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        return super().delete_view(request, object_id, extra_context)
+
+    def has_module_permission(self, request) -> bool:
+        return admin_site.has_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return admin_site.has_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")

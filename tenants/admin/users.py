@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from tenants import actions
+from tenants.admin.site import ScopedAdmin, admin_site, client_ip
+from tenants.forms import StaffUserChangeForm, StaffUserCreateForm
+from tenants.models import Role, User
+from tenants.scoping import may_change_user, may_toggle_user
+
+
+@admin.register(User, site=admin_site)
+class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
+    list_display = ["username", "email", "account", "role", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "email", "first_name", "last_name", "account__name"]
+    ordering = ["username"]
+    readonly_fields = ["last_login", "date_joined", "account"]
+    actions = ["enable_selected", "disable_selected"]
+    add_fieldsets = [
+        (None, {"fields": ["username", "password", "account", "role"]}),
+        ("Person", {"fields": ["first_name", "last_name", "email"]}),
+    ]
+
+    def get_queryset(self, request):
+        root = request.user.account
+        return User.objects.select_related("account").filter(
+            account__path__startswith=root.path, account__deleted_at__isnull=True
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return admin_site.has_permission(request) and request.user.role == Role.ADMIN
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not admin_site.has_permission(request):
+            return False
+        if request.user.role == Role.USER_ACTIVATION:
+            return obj is None or may_toggle_user(request.user, obj)
+        return request.user.role == Role.ADMIN and (obj is None or may_change_user(request.user, obj))
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)
+        if request.user.role not in (Role.ADMIN, Role.USER_ACTIVATION):
+            return {}
+        return found
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return [
+            (None, {"fields": ["username", "account", "role", "is_active"]}),
+            ("Person", {"fields": ["first_name", "last_name", "email"]}),
+            ("Activity", {"fields": ["last_login", "date_joined"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        fixed = ["username", *self.readonly_fields]
+        if request.user.role == Role.USER_ACTIVATION:
+            return [*fixed, "role", "first_name", "last_name", "email"]
+        return fixed
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            fields = [f for f in StaffUserChangeForm.Meta.fields
+                      if f not in self.get_readonly_fields(request, obj)]
+            return super().get_form(request, obj, change=change, form=StaffUserChangeForm,
+                                    fields=fields)
+        actor = request.user
+
+        class CreateForm(StaffUserCreateForm):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, actor=actor, **kw)
+
+        return CreateForm
+
+    def save_form(self, request, form, change):
+        ip = client_ip(request)
+        data = form.cleaned_data
+        if not change:
+            return actions.do_create_staff_user(
+                request.user, account=data["account"], username=data["username"],
+                password=data["password"], email=data.get("email", ""), role=data["role"],
+                first_name=data.get("first_name", ""), last_name=data.get("last_name", ""), ip=ip,
+            )
+        user = User.objects.get(pk=form.instance.pk)
+        changed = {f: data[f] for f in form.changed_data if f in data}
+        if request.user.role == Role.USER_ACTIVATION:
+            if "is_active" in changed:
+                actions.do_set_user_active(request.user, user, changed["is_active"], ip=ip)
+            return user
+        if changed:
+            actions.do_update_staff_user(request.user, user, ip=ip, **changed)
+        return user
+
+    def save_model(self, request, obj, form, change):
+        """Written by save_form through the actions layer."""
+
+    def save_related(self, request, form, formsets, change):
+        """Staff users have no related objects edited here."""
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                actions.do_set_user_active(request.user, user, active, ip=client_ip(request))
+                done += 1
+            except (PermissionDenied, ValidationError):
+                messages.error(request, f"{user.username}: you may not change this user.")
+        if done:
+            messages.success(request, f"{'Enabled' if active else 'Disabled'} {done} user(s).")
+
+    @admin.action(description="Enable selected users")
+    def enable_selected(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Disable selected users")
+    def disable_selected(self, request, queryset):
+        self._set_active(request, queryset, False)

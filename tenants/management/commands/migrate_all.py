@@ -1,0 +1,14 @@
+from django.core.management import BaseCommand, call_command
+
+from tenants.provisioning import refresh_template, template_is_current
+
+
+class Command(BaseCommand):
+    help = "Migrate the public schema, the tenant template schema, then every tenant schema."
+
+    def handle(self, *args, **options):
+        verbosity = options["verbosity"]
+        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+        if not template_is_current():
+            refresh_template(verbosity=verbosity)
+        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)

@@ -1,0 +1,5 @@
+from tenants.models.accounts import Account, Domain
+from tenants.models.audit import AuditEvent, MasqueradeGrant
+from tenants.models.users import Role, User
+
+__all__ = ["Account", "AuditEvent", "Domain", "MasqueradeGrant", "Role", "User"]

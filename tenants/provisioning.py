@@ -1,0 +1,108 @@
+"""Tenant schemas: one migrated template schema, copied for every new account.
+
+Running every tenant migration for each new account gets slower as migrations pile up;
+copying a schema that is already migrated costs the same whatever the history. The
+template's ``django_migrations`` rows are copied with it, so the new schema is recorded
+as fully migrated. Before each copy the template is compared with the migrations in the
+code (one query) and re-migrated if it lags, so a new schema is never older than the code.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cache
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_exists
+
+from tenants.schema_clone import ClonePlan, build_plan, unsupported_objects
+
+log = logging.getLogger(__name__)
+
+_plans: dict[frozenset, ClonePlan | None] = {}
+_plans_lock = threading.Lock()
+
+
+def template_schema() -> str:
+    return settings.TENANT_TEMPLATE_SCHEMA
+
+
+@cache
+def migrations_in_code() -> frozenset[tuple[str, str]]:
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def template_migrations() -> frozenset[tuple[str, str]] | None:
+    """The migrations recorded in the template, or None when there is no template."""
+    template = template_schema()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{template}.django_migrations"])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f'SELECT app, name FROM "{template}".django_migrations')
+        return frozenset(cursor.fetchall())
+
+
+def template_is_current() -> bool:
+    return template_migrations() == migrations_in_code()
+
+
+def refresh_template(verbosity: int = 0) -> None:
+    """Create or migrate the template schema."""
+    template = template_schema()
+    log.info("migrating tenant template schema %s", template)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template}"')
+    call_command(
+        "migrate_schemas",
+        tenant=True,
+        schema_name=template,
+        interactive=False,
+        verbosity=verbosity,
+    )
+    connection.set_schema_to_public()
+
+
+def _plan_for(state: frozenset) -> ClonePlan | None:
+    """The clone plan of the template in ``state``; None means "use clone_schema()"."""
+    with _plans_lock:
+        if state not in _plans:
+            with connection.cursor() as cursor:
+                leftovers = unsupported_objects(cursor, template_schema())
+                if leftovers:
+                    log.warning("template holds %s: using clone_schema()", ", ".join(leftovers))
+                    _plans[state] = None
+                else:
+                    _plans[state] = build_plan(cursor, template_schema())
+        return _plans[state]
+
+
+def create_tenant_schema(schema_name: str) -> None:
+    """Create ``schema_name`` as a copy of the template schema, structure and rows."""
+    connection.set_schema_to_public()
+    if schema_exists(schema_name, case_sensitive=False):
+        raise ValueError(f"schema {schema_name!r} already exists")
+    state = template_migrations()
+    if state != migrations_in_code():
+        refresh_template()
+        state = template_migrations()
+    plan = _plan_for(state)
+    if plan is None:
+        CloneSchema().clone_schema(template_schema(), schema_name, "DATA")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT quote_ident(%s)", [schema_name])
+        cursor.execute(plan.sql_for(cursor.fetchone()[0]))
+
+
+def drop_tenant_schema(schema_name: str) -> None:
+    if schema_name in (settings.PUBLIC_SCHEMA_NAME, template_schema()):
+        raise ValueError(f"refusing to drop {schema_name!r}")
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
