@@ -22,9 +22,10 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# Only used to sign sessions and masquerade grants; a stable dev default keeps local
-# sessions alive across restarts, production must set its own.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+# Signs sessions and masquerade grants. The stable development default keeps local
+# sessions alive across restarts; its "django-insecure-" prefix makes `manage.py check
+# --deploy` refuse it, so production must set its own.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-dev-only-key-set-DJANGO_SECRET_KEY")
 # Tenant hostnames are arbitrary FQDNs added at run time; the tenant middleware answers
 # 404 for any host that is not a known domain, which is the real host check.
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "*")

@@ -80,22 +80,27 @@ def build_plan(cursor, template: str) -> ClonePlan:
              ORDER BY attnum
         """, [oid]))
         (has_rows,) = _rows(cursor, f"SELECT EXISTS (SELECT 1 FROM {q_template}.{q_table})", [])[0]
-        if has_rows:
-            statements.append(
-                f"INSERT INTO {SCHEMA_TOKEN}.{q_table} ({columns}) OVERRIDING SYSTEM VALUE "
-                f"SELECT {columns} FROM {q_template}.{q_table}"
-            )
-        for q_column, next_value in _rows(cursor, """
-            SELECT quote_ident(a.attname), s.last_value + 1 FROM pg_attribute a
-              JOIN pg_sequences s
-                ON format('%%I.%%I', s.schemaname, s.sequencename)
-                   = pg_get_serial_sequence(%s, a.attname)
-             WHERE a.attrelid = %s AND a.attidentity <> '' AND s.last_value IS NOT NULL
-        """, [f"{q_template}.{q_table}", oid]):
-            statements.append(
-                f"ALTER TABLE {SCHEMA_TOKEN}.{q_table} ALTER COLUMN {q_column} "
-                f"RESTART WITH {int(next_value)}"
-            )
+        if not has_rows:
+            continue
+        statements.append(
+            f"INSERT INTO {SCHEMA_TOKEN}.{q_table} ({columns}) OVERRIDING SYSTEM VALUE "
+            f"SELECT {columns} FROM {q_template}.{q_table}"
+        )
+        # The identity sequence through pg_depend (indexed): the pg_sequences view would
+        # read every sequence of every tenant.
+        for q_column, last_value in _rows(cursor, """
+            SELECT quote_ident(a.attname), pg_sequence_last_value(d.objid::regclass)
+              FROM pg_attribute a
+              JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid
+                              AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+                              AND d.classid = 'pg_class'::regclass
+             WHERE a.attrelid = %s AND a.attidentity <> ''
+        """, [oid]):
+            if last_value is not None:
+                statements.append(
+                    f"ALTER TABLE {SCHEMA_TOKEN}.{q_table} ALTER COLUMN {q_column} "
+                    f"RESTART WITH {int(last_value) + 1}"
+                )
     # Keys and checks before foreign keys, which need the referenced keys to exist.
     constraints = _rows(cursor, """
         SELECT quote_ident(c.relname), quote_ident(con.conname), con.contype,

@@ -273,3 +273,15 @@ class TestMasterOnlyTools:
         browser.post(f"/admin/tenants/account/{tree.c0.pk}/op/promote/")
         tree.c0.refresh_from_db()
         assert tree.c0.kind == "reseller"
+
+
+class TestAutocomplete:
+    """Django's admin autocomplete endpoint reads the related admin's queryset."""
+
+    @pytest.mark.parametrize("term", ["R2", "C2", "Provider", ""])
+    def test_autocomplete_never_offers_outside_accounts(self, tree, term):
+        response = admin_as(tree, "r1_admin").get("/admin/autocomplete/", {
+            "app_label": "tenants", "model_name": "user", "field_name": "account", "term": term})
+        found = {r["text"] for r in response.json()["results"]} if response.status_code == 200 else set()
+        assert found <= {"R1", "C1", "R1A", "C1A"}
+        assert not found & {"R2", "C2", "C0", "Provider"}
