@@ -33,7 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--samples", type=int, default=10)
-    parser.add_argument("--extra-tables", type=int, default=60)
+    parser.add_argument("--extra-tables", type=int, default=0)
     args = parser.parse_args()
 
     use_bench_database("switchboard_bench_tenants")

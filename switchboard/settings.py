@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.sessions.SessionTenantBindingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -137,8 +138,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# A masquerade grant is a one-time link from the admin host to a tenant host.
+# A masquerade grant is a one-time link from the admin host to a tenant host; the session
+# it opens lasts at most MASQUERADE_SESSION_SECONDS.
 MASQUERADE_GRANT_SECONDS = 60
+MASQUERADE_SESSION_SECONDS = 3600
+# Masquerade links carry a bearer token, so they only go to hostnames under these
+# platform-controlled suffixes (a wildcard DNS record pointing at the platform), never to
+# a tenant's own domain whose DNS the tenant controls.
+PORTAL_HOST_SUFFIXES = env_list("SWITCHBOARD_PORTAL_HOST_SUFFIXES", ".localhost")
 # How the admin builds links to a tenant portal (scheme and port of the web server).
 PORTAL_SCHEME = os.environ.get("SWITCHBOARD_PORTAL_SCHEME", "http")
 PORTAL_PORT = os.environ.get("SWITCHBOARD_PORTAL_PORT", "8000")

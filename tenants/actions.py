@@ -30,7 +30,7 @@ from tenants.scoping import (
     require_master_admin,
     require_visible,
 )
-from tenants.validators import normalize_domain, normalize_e164, validate_domain_name
+from tenants.validators import is_ip_address, normalize_domain, normalize_e164, validate_domain_name
 
 EDITABLE_ACCOUNT_FIELDS = (
     "name",
@@ -66,6 +66,7 @@ def record(
         actor_username=actor.username if actor else "",
         account=account,
         account_name=account.name if account else details.get("name", ""),
+        scope_path=account.path if account else "",
         action=action,
         details=details,
         ip=ip,
@@ -85,13 +86,18 @@ def _unique_schema_name(name: str) -> str:
     return candidate
 
 
-def clean_domains(primary: str, aliases: Iterable[str], account: Account | None) -> list[str]:
-    """Normalize and validate the primary domain and aliases; primary first."""
+def clean_domains(
+    primary: str, aliases: Iterable[str], account: Account | None, *, allow_ip: bool = False
+) -> list[str]:
+    """Normalize and validate the primary domain and aliases; primary first. Only the
+    master (the platform's own hosts) may use IP addresses."""
     names = [normalize_domain(primary)] + [normalize_domain(a) for a in aliases if a.strip()]
     errors: dict[str, list[str]] = {}
     for field, name in zip(["domain"] + ["aliases"] * (len(names) - 1), names, strict=True):
         try:
             validate_domain_name(name)
+            if not allow_ip and is_ip_address(name):
+                raise ValidationError(f"Use a domain name, not the address {name}.")
         except ValidationError as exc:
             errors.setdefault(field, []).extend(exc.messages)
     if errors:
@@ -118,9 +124,25 @@ def _clean_account_fields(fields: dict) -> dict:
     return dict(fields)
 
 
-def _full_clean(account: Account) -> None:
-    """Model validation plus E.164 normalization of the caller IDs, all errors at once."""
+def limit_errors(account: Account, parent: Account) -> dict[str, list[str]]:
+    """A reseller cannot hand out more than it has: a sub-account's limits stay within its
+    parent's (the master's own limits do not bind what it sells)."""
+    if parent.is_master:
+        return {}
     errors: dict[str, list[str]] = {}
+    for field in ("max_concurrent_calls", "max_extensions"):
+        if getattr(account, field) > getattr(parent, field):
+            errors[field] = [f"At most {getattr(parent, field)}, the limit of {parent.name}."]
+    if account.allow_international and not parent.allow_international:
+        errors["allow_international"] = [f"{parent.name} may not call internationally itself."]
+    return errors
+
+
+def _full_clean(account: Account, parent: Account | None = None) -> None:
+    """Model validation, E.164 caller IDs and limits within the parent's, all at once."""
+    errors: dict[str, list[str]] = {}
+    if parent is not None:
+        errors.update(limit_errors(account, parent))
     for key in ("outbound_caller_id", "emergency_caller_id"):
         try:
             setattr(account, key, normalize_e164(getattr(account, key)))
@@ -163,7 +185,7 @@ def check_new_account(
     account = Account(name=name, kind=kind, **_clean_account_fields(fields))
     errors: dict[str, list[str]] = {}
     try:
-        _full_clean(account)
+        _full_clean(account, parent)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     try:
@@ -210,7 +232,7 @@ def do_bootstrap_master(
     if Account.objects.filter(kind=Account.Kind.MASTER).exists():
         raise ValidationError({"kind": ["The master account already exists."]})
     domains = list(domains)
-    names = clean_domains(domains[0], domains[1:], None)
+    names = clean_domains(domains[0], domains[1:], None, allow_ip=True)
     master = Account(
         name=name, kind=Account.Kind.MASTER, schema_name=settings.PUBLIC_SCHEMA_NAME
     )
@@ -235,7 +257,7 @@ def do_update_account(actor: User, account: Account, ip: str | None = None, **fi
         return account
     for key, value in changed.items():
         setattr(account, key, value)
-    _full_clean(account)
+    _full_clean(account, None if account.is_master else Account.objects.get_parent(account))
     account.save(update_fields=[*changed, "updated_at"])
     record(actor, account, "account.update", ip, changed={k: str(v) for k, v in changed.items()})
     _notify_account_changed(account)
@@ -248,7 +270,7 @@ def do_set_domains(
     ip: str | None = None,
 ) -> list[str]:
     require_manager_of(actor, account)
-    names = clean_domains(primary, aliases, account)
+    names = clean_domains(primary, aliases, account, allow_ip=account.is_master)
     existing = {d.domain: d for d in account.domains.all()}
     if list(existing) and set(existing) == set(names) and existing[names[0]].is_primary:
         return names
@@ -484,6 +506,14 @@ def do_grant_masquerade(actor: User, account: Account, ip: str | None = None) ->
         raise PermissionDenied("Only account admins may use a sub-account.")
     if account.pk == actor.account_id or account.is_master:
         raise ValidationError({"account": ["Use account opens a sub-account, not your own."]})
+    if not actor.account.is_effectively_active():
+        raise PermissionDenied("Your account is suspended.")
+    if not account.portal_host():
+        suffixes = ", ".join(settings.PORTAL_HOST_SUFFIXES)
+        raise ValidationError({"account": [
+            f"{account.name} has no portal hostname under the platform's portal domain "
+            f"({suffixes}); add one as a domain alias first."
+        ]})
     grant = MasqueradeGrant.objects.create(user=actor, account=account)
     record(actor, account, "masquerade.grant", ip)
     return signing.dumps(str(grant.id), salt=MASQUERADE_SALT)
@@ -511,7 +541,7 @@ def do_accept_masquerade(token: str, account: Account, ip: str | None = None) ->
         require_visible(user, account)
     except NotInSubtree as exc:
         raise PermissionDenied("You no longer manage this account.") from exc
-    if not user.is_active or user.role != Role.ADMIN:
+    if not user.is_active or user.role != Role.ADMIN or not user.account.is_effectively_active():
         raise PermissionDenied("You no longer manage this account.")
     grant.used_at = timezone.now()
     grant.save(update_fields=["used_at"])

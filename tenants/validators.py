@@ -19,6 +19,10 @@ def normalize_domain(value: str) -> str:
     return (value or "").strip().rstrip(".").lower()
 
 
+def is_ip_address(value: str) -> bool:
+    return bool(_IPV4.match(normalize_domain(value)))
+
+
 def validate_domain_name(value: str) -> None:
     name = normalize_domain(value)
     if not name:

@@ -41,7 +41,14 @@ class Browser(Client):
             connection.set_schema_to_public()
 
     def login_as(self, user: User) -> Browser:
+        """Sign in as a real sign-in on this host would (session bound to its tenant)."""
+        from tenants.models import Domain
+        from tenants.sessions import SESSION_TENANT_KEY
+
         self.force_login(user)
+        session = self.session
+        session[SESSION_TENANT_KEY] = Domain.objects.get(domain=self.host).tenant_id
+        session.save()
         return self
 
 

@@ -10,9 +10,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
-from tenants.models import Account, Role, User
-
-MASQUERADE_SESSION_KEY = "switchboard.masquerade"
+from tenants.models import Account, MasqueradeGrant, Role, User
+from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,13 @@ def portal_identity(request: HttpRequest) -> PortalIdentity | None:
     masquerade = request.session.get(MASQUERADE_SESSION_KEY)
     if masquerade and masquerade.get("account_id") == tenant.pk:
         still_allowed = (
-            user.role == Role.ADMIN and tenant.is_within(user.account) and not tenant.is_deleted
+            user.role == Role.ADMIN
+            and tenant.is_within(user.account)
+            and not tenant.is_deleted
+            and user.account.is_effectively_active()
+            and MasqueradeGrant.objects.filter(
+                pk=masquerade.get("grant_id"), user=user, account=tenant, ended_at__isnull=True
+            ).exists()
         )
         if still_allowed:
             return PortalIdentity(user, tenant, True, masquerade.get("return_url", ""))

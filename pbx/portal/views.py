@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.views import LoginView
@@ -8,10 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from pbx.portal.access import MASQUERADE_SESSION_KEY, portal_login_required
+from pbx.portal.access import portal_login_required
 from pbx.portal.forms import PortalAuthenticationForm
 from tenants.actions import do_accept_masquerade, do_end_masquerade
 from tenants.models import Account
+from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -48,13 +50,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def masquerade_start(request: HttpRequest) -> HttpResponse:
+    """GET shows a button; only the POST (CSRF-protected) signs in, so a link cannot
+    sign a browser into someone else's session."""
+    if request.method != "POST":
+        return render(request, "portal/masquerade_confirm.html",
+                      {"token": request.GET.get("token", "")})
     try:
         masquerade = do_accept_masquerade(
-            request.GET.get("token", ""), request.tenant, ip=client_ip(request)
+            request.POST.get("token", ""), request.tenant, ip=client_ip(request)
         )
     except PermissionDenied as exc:
         return render(request, "portal/masquerade_refused.html", {"reason": str(exc)}, status=403)
     login(request, masquerade.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.set_expiry(settings.MASQUERADE_SESSION_SECONDS)
     master = Account.objects.get(kind=Account.Kind.MASTER)
     request.session[MASQUERADE_SESSION_KEY] = {
         "account_id": request.tenant.pk,

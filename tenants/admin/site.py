@@ -13,6 +13,8 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from tenants.sessions import MASQUERADE_SESSION_KEY
+
 
 class StaffAuthenticationForm(AdminAuthenticationForm):
     def confirm_login_allowed(self, user):
@@ -36,6 +38,8 @@ class SwitchboardAdminSite(admin.AdminSite):
         user = request.user
         return (
             user.is_authenticated
+            # A session opened through "Use account" is for that tenant's portal only.
+            and MASQUERADE_SESSION_KEY not in request.session
             and user.may_use_admin
             and not user.account.is_deleted
             and user.account.is_effectively_active()
@@ -50,6 +54,16 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Django's history page names who changed the object; staff of accounts above
+        the viewer are shown as "provider staff"."""
+        response = super().history_view(request, object_id, extra_context)
+        root = request.user.account
+        for entry in response.context_data["action_list"]:
+            account = entry.user.account
+            entry.user_hidden = account is None or not account.is_within(root)
+        return response
 
     def delete_view(self, request, object_id, extra_context=None):
         # Django checks the permission before the object: look it up first, so an object

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from tenants import actions
 from tenants.admin.site import ScopedAdmin, admin_site, client_ip
@@ -96,6 +98,20 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
         if changed:
             actions.do_update_staff_user(request.user, user, ip=ip, **changed)
         return user
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's view only asks has_change_permission, which user-activation staff have
+        for toggling: a password reset is an admin's act, and it is audited."""
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404
+        if request.user.role != Role.ADMIN or not may_change_user(request.user, user):
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            actions.record(request.user, user.account, "user.password", client_ip(request),
+                           username=user.username)
+        return response
 
     def save_model(self, request, obj, form, change):
         """Written by save_form through the actions layer."""

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from tenants.actions import EDITABLE_ACCOUNT_FIELDS, check_new_account, clean_domains
+from tenants.actions import EDITABLE_ACCOUNT_FIELDS, check_new_account, clean_domains, limit_errors
 from tenants.models import Account, User
 from tenants.scoping import visible_accounts
 
@@ -136,11 +136,20 @@ class AccountChangeForm(DomainFieldsMixin, forms.ModelForm):
         data = super().clean()
         if "domain" in data:
             try:
-                clean_domains(data["domain"], split_domains(data.get("aliases", "")), self.instance)
+                clean_domains(data["domain"], split_domains(data.get("aliases", "")), self.instance,
+                              allow_ip=self.instance.is_master)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     self.add_error(field, messages)
         return data
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if not self.instance.is_master:
+            parent = Account.objects.get_parent(self.instance)
+            for field, messages in limit_errors(self.instance, parent).items():
+                if field in self.fields:
+                    self.add_error(field, messages)
 
     def update_kwargs(self) -> dict:
         return {f: self.cleaned_data[f] for f in EDITABLE_ACCOUNT_FIELDS if f in self.cleaned_data}

@@ -154,12 +154,14 @@ class Account(TenantMixin, MP_Node):
         return f"{scheme}://{netloc}{path}"
 
     def portal_host(self) -> str:
-        """Prefer a ``*.localhost`` alias in development: it resolves to loopback."""
+        """The first domain under a platform portal suffix (settings.PORTAL_HOST_SUFFIXES),
+        or "" when the account has none. Only such names, which resolve to the platform
+        whoever assigned them, may receive masquerade links."""
+        suffixes = tuple(settings.PORTAL_HOST_SUFFIXES)
         names = [d.domain for d in self.domains.all()]
-        local = [n for n in names if n.endswith(".localhost") or n == "localhost"]
-        if local:
-            return local[0]
-        return self.primary_domain_name or (names[0] if names else "")
+        if self.is_master:
+            return next((n for n in names if n == "localhost" or n.endswith(suffixes)), names[0])
+        return next((n for n in names if n.endswith(suffixes)), "")
 
 
 class Domain(DomainMixin):

@@ -18,6 +18,9 @@ class AuditEvent(models.Model):
         "tenants.Account", null=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
     account_name = models.CharField(max_length=100, blank=True)
+    # Where the account sat in the tree when this happened: an event is shown to the
+    # owners of that place, not to whoever owns the account after a move.
+    scope_path = models.CharField(max_length=255, blank=True, db_index=True)
     action = models.CharField(max_length=50, db_index=True)
     details = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -285,3 +285,64 @@ class TestAutocomplete:
         found = {r["text"] for r in response.json()["results"]} if response.status_code == 200 else set()
         assert found <= {"R1", "C1", "R1A", "C1A"}
         assert not found & {"R2", "C2", "C0", "Provider"}
+
+
+class TestPasswords:
+    NEW = {"password1": "another-long-password", "password2": "another-long-password",
+           "usable_password": "true"}
+
+    def test_user_activation_cannot_reset_passwords(self, tree):
+        browser = admin_as(tree, "r1_activation")
+        target = tree.user("r1_admin")
+        assert browser.get(f"/admin/tenants/user/{target.pk}/password/").status_code == 403
+        assert browser.post(f"/admin/tenants/user/{target.pk}/password/", self.NEW).status_code == 403
+        assert User.objects.get(pk=target.pk).check_password(PASSWORD)
+
+    def test_outside_is_404_for_every_role(self, tree):
+        for role_user in ("r1_activation", "r1_readonly", "r1_admin"):
+            response = admin_as(tree, role_user).get(
+                f"/admin/tenants/user/{tree.user('c2_admin').pk}/password/")
+            assert response.status_code == 404
+
+    def test_admin_reset_is_audited(self, tree):
+        target = tree.user("c1_admin")
+        admin_as(tree, "r1_admin").post(f"/admin/tenants/user/{target.pk}/password/", self.NEW)
+        event = AuditEvent.objects.get(action="user.password")
+        assert (event.actor, event.account, event.details["username"]) == (
+            tree.user("r1_admin"), tree.c1, "c1_admin")
+
+
+class TestAuditPrivacy:
+    def test_new_owner_does_not_see_history_from_before_a_move(self, tree):
+        from tenants.actions import do_move_account, do_update_account
+
+        do_update_account(tree.user("r1_admin"), tree.c1, name="C1 renamed")
+        do_move_account(tree.user("master_admin"), tree.c1, tree.r2)
+        html = admin_as(tree, "r2_admin").get("/admin/tenants/auditevent/").content.decode()
+        assert shows(html, "account.move")  # recorded after the move: R2's to see
+        assert not shows(html, "account.update")
+        assert not shows(html, "r1_admin")
+
+    def test_old_owner_loses_the_moved_account(self, tree):
+        from tenants.actions import do_move_account
+
+        do_move_account(tree.user("master_admin"), tree.c1, tree.r2)
+        html = admin_as(tree, "r1_admin").get("/admin/tenants/auditevent/").content.decode()
+        assert not shows(html, "C1")
+
+    def test_staff_above_the_viewer_are_not_named(self, tree):
+        from tenants.actions import do_suspend_account
+
+        do_suspend_account(tree.user("master_admin"), tree.c1, ip="203.0.113.9")
+        html = admin_as(tree, "r1_admin").get("/admin/tenants/auditevent/").content.decode()
+        assert shows(html, "account.suspend") and shows(html, "provider staff")
+        assert not shows(html, "master_admin") and "203.0.113.9" not in html
+        history = admin_as(tree, "r1_admin").get(f"/admin/tenants/account/{tree.c1.pk}/history/")
+        assert "master_admin" not in history.content.decode()
+
+    def test_master_sees_everything(self, tree):
+        from tenants.actions import do_suspend_account
+
+        do_suspend_account(tree.user("r1_admin"), tree.c1, ip="203.0.113.9")
+        html = admin_as(tree, "master_admin").get("/admin/tenants/auditevent/").content.decode()
+        assert shows(html, "r1_admin") and "203.0.113.9" in html

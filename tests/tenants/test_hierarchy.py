@@ -205,3 +205,26 @@ class TestTreeQueries:
         assert names(visible_accounts(tree.user("r1a_admin"))) == ["C1A", "R1A"]
         assert names(visible_accounts(tree.user("c2_admin"))) == ["C2"]
         assert len(visible_accounts(tree.user("master_admin"))) == 8
+
+
+class TestLimits:
+    def test_sub_account_limits_stay_within_the_resellers(self, tree):
+        actions.do_update_account(tree.user("master_admin"), tree.r1, max_concurrent_calls=5,
+                                  max_extensions=20, allow_international=False)
+        with pytest.raises(ValidationError) as exc:
+            make_account(tree.user("r1_admin"), tree.r1, "Greedy", max_concurrent_calls=6,
+                         max_extensions=21, allow_international=True)
+        assert {"max_concurrent_calls", "max_extensions", "allow_international"} <= set(
+            exc.value.message_dict)
+        with pytest.raises(ValidationError):
+            actions.do_update_account(tree.user("r1_admin"), tree.c1, max_concurrent_calls=50)
+
+    def test_master_sells_any_limits(self, tree):
+        account = make_account(tree.user("master_admin"), tree.master, "Big",
+                               max_concurrent_calls=500, allow_international=True)
+        assert account.max_concurrent_calls == 500
+
+    def test_only_the_master_uses_ip_addresses_as_domains(self, tree):
+        with pytest.raises(ValidationError) as exc:
+            actions.do_set_domains(tree.user("r1_admin"), tree.c1, primary="10.1.2.3")
+        assert "domain" in exc.value.message_dict
