@@ -4,8 +4,10 @@ Usage: .venv/bin/python -m bench.tenant_creation [--levels 10 100 1000] [--sampl
        [--extra-tables 60]
 
 For each population level it times, in the same run and on the same server:
-  * ours:          do_create_account() end to end (row, schema copy, domains, audit) and
-                   the account's first portal request (the account is usable);
+  * ours, spare:   do_create_account() end to end (row, schema, domains, audit) when a
+                   spare schema is ready (the normal case), and its first portal
+                   request (the account is usable);
+  * ours, copy:    the same with the spare pool empty (a fresh copy of the template);
   * clone_schema:  django-tenants' stock clone_schema() of the same template;
   * migrate:       running every tenant migration into an empty schema (no cloning).
 With ``--extra-tables N`` the template first gets N more tables (identity key, foreign
@@ -40,6 +42,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -49,6 +52,8 @@ def main() -> None:
     from tenants.actions import do_bootstrap_master, do_create_account
     from tenants.models import User
 
+    # Spares are made explicitly below, outside the timings (no worker runs here).
+    settings.TENANT_SPARE_SCHEMAS = 0
     call_command("migrate_all", verbosity=0)
     master = do_bootstrap_master(name="Bench", domains=["localhost"], admin_username="bench",
                                  admin_password="bench-password-long")
@@ -61,7 +66,8 @@ def main() -> None:
         return do_create_account(actor, parent=master, name=f"{prefix} {created}",
                                  domain=f"{prefix}{created}.bench.example.net")
 
-    def time_ours() -> tuple[float, float]:
+    def time_ours(with_spare: bool) -> tuple[float, float]:
+        provisioning.refill_spares(1 if with_spare else 0)
         start = time.perf_counter()
         account = create("s")
         made = time.perf_counter()
@@ -96,17 +102,18 @@ def main() -> None:
 
     def measure(label: str, level: int, with_migrate: bool) -> str:
         create("warm")  # builds the cached plan outside the samples
-        create_ms, usable_ms, stock_ms, migrate_ms = [], [], [], []
+        spare_ms, usable_ms, copy_ms, stock_ms, migrate_ms = [], [], [], [], []
         for i in range(args.samples):
-            made, usable = time_ours()
-            create_ms.append(made)
+            made, usable = time_ours(with_spare=True)
+            spare_ms.append(made)
             usable_ms.append(usable)
+            copy_ms.append(time_ours(with_spare=False)[0])
             stock_ms.append(time_stock_clone(i))
             if with_migrate:
                 migrate_ms.append(time_migrate(i))
         mig = summary(migrate_ms) if migrate_ms else "n/a (extra tables are not migrations)"
-        return (f"| {label} | {level:,} | {table_count()} | {summary(create_ms)} | "
-                f"{summary(usable_ms)} | {summary(stock_ms)} | {mig} |")
+        return (f"| {label} | {level:,} | {table_count()} | {summary(spare_ms)} | "
+                f"{summary(usable_ms)} | {summary(copy_ms)} | {summary(stock_ms)} | {mig} |")
 
     if args.extra_tables:
         add_extra_tables(connection, provisioning.template_schema(), args.extra_tables)
@@ -129,10 +136,11 @@ def main() -> None:
     print(f"Machine: {machine()}")
     print(f"Times in ms as median / p95 / max over {args.samples} samples per row; each sample "
           "creates one more account while the level's tenants exist.")
-    print("| template | tenants present | tables in template | ours: create | ours: create + first "
-          "portal request | django-tenants clone_schema() | migrate every tenant migration "
-          "| plan build (once per process) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| template | tenants present | tables in template | ours, spare ready: create | "
+          "ours, spare ready: create + first portal request | ours, pool empty: create (copy) | "
+          "django-tenants clone_schema() | migrate every tenant migration | plan build (once per "
+          "process) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row)
 

@@ -54,6 +54,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # Every new tenant schema is cloned from this one (kept migrated by migrate_all).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
+# Ready-made copies of the template, so creating an account is a rename (tenants.provisioning).
+TENANT_SPARE_SCHEMAS = int(os.environ.get("SWITCHBOARD_SPARE_SCHEMAS", "2"))
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [

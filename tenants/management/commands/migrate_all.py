@@ -1,10 +1,13 @@
 from django.core.management import BaseCommand, call_command
 
-from tenants.provisioning import refresh_template, template_is_current
+from tenants.provisioning import refill_spares, refresh_template, template_is_current
 
 
 class Command(BaseCommand):
-    help = "Migrate the public schema, the tenant template schema, then every tenant schema."
+    help = (
+        "Migrate the public schema, the tenant template schema and every tenant schema, then "
+        "replace spare schemas of an older template."
+    )
 
     def handle(self, *args, **options):
         verbosity = options["verbosity"]
@@ -12,3 +15,6 @@ class Command(BaseCommand):
         if not template_is_current():
             refresh_template(verbosity=verbosity)
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        made = refill_spares()
+        if verbosity:
+            self.stdout.write(f"{made} spare tenant schema(s) made.")
