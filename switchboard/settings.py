@@ -152,6 +152,11 @@ PORTAL_HOST_SUFFIXES = env_list("SWITCHBOARD_PORTAL_HOST_SUFFIXES", ".localhost"
 PORTAL_SCHEME = os.environ.get("SWITCHBOARD_PORTAL_SCHEME", "http")
 PORTAL_PORT = os.environ.get("SWITCHBOARD_PORTAL_PORT", "8000")
 
+# mod_xml_curl clients: source networks allowed, and the binding's gateway-credentials
+# ("user:password"; empty means no HTTP auth, the allowlist alone).
+FREESWITCH_ALLOWED_NETWORKS = env_list("FREESWITCH_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+FREESWITCH_GATEWAY_CREDENTIALS = os.environ.get("FREESWITCH_GATEWAY_CREDENTIALS", "")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

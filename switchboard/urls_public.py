@@ -1,6 +1,7 @@
-"""URLs of the provider's host (the master's domains): the admin for master and resellers."""
+"""URLs of the provider's host (the master's domains): the admin for master and resellers,
+and the endpoints FreeSWITCH fetches its configuration from."""
 
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from tenants.admin import admin_site
@@ -8,4 +9,5 @@ from tenants.admin import admin_site
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin_site.urls),
+    path("freeswitch/", include("fsconf.urls")),
 ]

@@ -1,0 +1,39 @@
+"""Only FreeSWITCH nodes may fetch: source address in an allowlist and, when configured,
+the binding's ``gateway-credentials`` (HTTP basic auth)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+from functools import cache
+
+from django.conf import settings
+
+
+@cache
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
+def address_allowed(remote_addr: str) -> bool:
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    return any(address in net for net in _networks(tuple(settings.FREESWITCH_ALLOWED_NETWORKS)))
+
+
+def credentials_ok(authorization: str) -> bool:
+    expected = settings.FREESWITCH_GATEWAY_CREDENTIALS
+    if not expected:
+        return True
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
