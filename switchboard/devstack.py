@@ -42,8 +42,9 @@ def banner(web_port: int) -> str:
         "",
         "  Demo logins (username / password):",
         *[
-            f"    {user:<12} {password:<20} {account:<28} {place}"
-            for user, password, account, place in DEMO_LOGINS
+            f"    {user:<14} {password:<20} {account:<28} "
+            + (f"http://{host}:{web_port}/" if host else f"http://localhost:{web_port}/admin/")
+            for user, password, account, host in DEMO_LOGINS
         ],
         "",
         "Press Ctrl-C to stop.",

@@ -1,11 +1,12 @@
 """The demo data's names and logins, importable without Django set up (the runner prints
 them)."""
 
+# username, password, account, where it signs in (None: the admin on the provider's host)
 DEMO_LOGINS = [
-    ("master", "demo-master-pass", "Switchboard Demo Provider", "admin (http://localhost:8000/admin/)"),
-    ("reseller", "demo-reseller-pass", "Northwind Telecom", "admin (http://localhost:8000/admin/)"),
-    ("acme-admin", "demo-acme-pass", "Acme Corp", "portal (http://acme.localhost:8000/)"),
-    ("beta-admin", "demo-beta-pass", "Beta Ltd", "portal (http://beta.localhost:8000/)"),
-    ("acme-readonly", "demo-acme-pass", "Acme Corp", "portal, read-only role"),
+    ("master", "demo-master-pass", "Switchboard Demo Provider", None),
+    ("reseller", "demo-reseller-pass", "Northwind Telecom", None),
+    ("acme-admin", "demo-acme-pass", "Acme Corp", "acme.localhost"),
+    ("beta-admin", "demo-beta-pass", "Beta Ltd", "beta.localhost"),
+    ("acme-readonly", "demo-acme-pass", "Acme Corp (read-only role)", "acme.localhost"),
 ]
 PASSWORDS = {user: password for user, password, *_ in DEMO_LOGINS}
