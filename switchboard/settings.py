@@ -152,6 +152,10 @@ PORTAL_HOST_SUFFIXES = env_list("SWITCHBOARD_PORTAL_HOST_SUFFIXES", ".localhost"
 PORTAL_SCHEME = os.environ.get("SWITCHBOARD_PORTAL_SCHEME", "http")
 PORTAL_PORT = os.environ.get("SWITCHBOARD_PORTAL_PORT", "8000")
 
+# Encrypts SIP secrets at rest (pbx.secrets); defaults to SECRET_KEY. Set it separately in
+# production so rotating SECRET_KEY does not make every device secret unreadable.
+SIP_SECRET_ENCRYPTION_KEY = os.environ.get("SWITCHBOARD_SIP_SECRET_KEY", "")
+
 # mod_xml_curl clients: source networks allowed, and the binding's gateway-credentials
 # ("user:password"; empty means no HTTP auth, the allowlist alone).
 FREESWITCH_ALLOWED_NETWORKS = env_list("FREESWITCH_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")

@@ -1,18 +1,43 @@
-"""section=directory."""
+"""section=directory: SIP credentials and per-user variables, per tenant."""
 
 from __future__ import annotations
 
+from django_tenants.utils import schema_context
 from lxml import etree
 
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
+from fsconf.tenancy import serving_account
+from pbx.models import Device, Extension
+from pbx.models.extensions import CallPermission
+from pbx.secrets import a1_hash, decrypt_secret
 from tenants.models import Account, Domain
+
+# FreeSWITCH's vanilla domain dial-string: every registered contact of the dialed user.
+DOMAIN_DIAL_STRING = (
+    "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+    "${sofia_contact(*/${dialed_user}@${dialed_domain})},"
+    "${verto_contact(${dialed_user}@${dialed_domain})}"
+)
+TOLL_ALLOW = {
+    CallPermission.INTERNAL: "",
+    CallPermission.LOCAL: "local",
+    CallPermission.DOMESTIC: "local,domestic",
+    CallPermission.INTERNATIONAL: "local,domestic,international",
+}
 
 
 def answer(fetch: FetchRequest) -> bytes:
     if fetch.get("purpose") == "gateways":
         return gateway_domains()
-    return NOT_FOUND
+    domain = fetch.get("domain") or fetch.key_value
+    user = fetch.get("user")
+    if not domain or not user:
+        return NOT_FOUND
+    account = serving_account(domain)
+    if account is None:
+        return NOT_FOUND
+    return user_document(account, domain.strip().lower(), user) or NOT_FOUND
 
 
 def serving_domains() -> list[str]:
@@ -37,3 +62,73 @@ def gateway_domains() -> bytes:
     for name in serving_domains():
         etree.SubElement(section, "domain", name=name)
     return serialize(root)
+
+
+def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
+    """The directory entry for ``user_id`` — a device's SIP username, or an extension
+    number (which rings all of that extension's devices) — in ``realm``."""
+    with schema_context(account.schema_name):
+        device = (
+            Device.objects.select_related("extension")
+            .filter(username=user_id, enabled=True, extension__enabled=True)
+            .first()
+        )
+        extension = device.extension if device else (
+            Extension.objects.filter(number=user_id, enabled=True).first()
+        )
+        if extension is None:
+            return None
+        other_devices = [] if user_id != extension.number else list(
+            extension.devices.filter(enabled=True).exclude(username=user_id)
+            .values_list("username", flat=True)
+        )
+    root, section = new_document("directory")
+    domain = etree.SubElement(section, "domain", name=realm)
+    _params(domain, {"dial-string": DOMAIN_DIAL_STRING})
+    users = etree.SubElement(etree.SubElement(etree.SubElement(domain, "groups"), "group",
+                                              name="default"), "users")
+    user = etree.SubElement(users, "user", id=user_id)
+    params: dict[str, str] = {}
+    if device is not None:
+        secret = decrypt_secret(device.secret_encrypted)
+        if secret is not None:
+            params["a1-hash"] = a1_hash(user_id, realm, secret)
+    if extension.voicemail_pin:
+        params["vm-password"] = extension.voicemail_pin
+    if other_devices:
+        contacts = [user_id, *other_devices]
+        params["dial-string"] = (
+            "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+            + ",".join(f"${{sofia_contact(*/{name}@${{dialed_domain}})}}" for name in contacts)
+        )
+    _params(user, params)
+    _variables(user, _user_variables(account, extension))
+    return serialize(root)
+
+
+def _user_variables(account: Account, extension: Extension) -> dict[str, str]:
+    return {
+        "user_context": account.primary_domain_name,
+        "accountcode": account.primary_domain_name,
+        "effective_caller_id_name": extension.name,
+        "effective_caller_id_number": extension.number,
+        "outbound_caller_id_name": extension.outbound_caller_id_name or account.name,
+        "outbound_caller_id_number": extension.outbound_caller_id_number or account.outbound_caller_id,
+        "toll_allow": TOLL_ALLOW[extension.call_permission],
+        "default_language": extension.language or account.language,
+        "timezone": extension.timezone or account.timezone,
+        "call_timeout": str(extension.ring_seconds),
+    }
+
+
+def _params(parent: etree._Element, values: dict[str, str]) -> None:
+    if values:
+        holder = etree.SubElement(parent, "params")
+        for name, value in values.items():
+            etree.SubElement(holder, "param", name=name, value=value)
+
+
+def _variables(parent: etree._Element, values: dict[str, str]) -> None:
+    holder = etree.SubElement(parent, "variables")
+    for name, value in values.items():
+        etree.SubElement(holder, "variable", name=name, value=value)

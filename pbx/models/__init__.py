@@ -1,0 +1,3 @@
+from pbx.models.extensions import Device, Extension
+
+__all__ = ["Device", "Extension"]

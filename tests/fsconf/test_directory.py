@@ -1,0 +1,158 @@
+"""section=directory answered from the PBX model, checked against the captures."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from pbx.actions import do_add_device, do_create_extension
+from pbx.secrets import a1_hash
+from tenants.actions import do_set_domains, do_suspend_account
+from tests.fsconf.replay import CAPTURE_CREDENTIALS, replay, request, response
+
+
+@pytest.fixture(autouse=True)
+def _capture_credentials(settings):
+    settings.FREESWITCH_GATEWAY_CREDENTIALS = CAPTURE_CREDENTIALS
+
+
+@pytest.fixture
+def acme_beta(tree):
+    """The capture's two tenants: acme (C1 under reseller R1) and beta (C2 under R2), each
+    with extensions 1001 and 1002 and their captured secrets."""
+    do_set_domains(tree.user("r1_admin"), tree.c1, primary="acme.example.net",
+                   aliases=["acme.localhost"])
+    do_set_domains(tree.user("r2_admin"), tree.c2, primary="beta.example.net")
+    tree.c1.name, tree.c2.name = "Acme Corp", "Beta"
+    for account, prefix in ((tree.c1, "acme"), (tree.c2, "beta")):
+        for number in ("1001", "1002"):
+            label = "Acme" if prefix == "acme" else "Beta"
+            extension = do_create_extension(account, number=number, name=f"{label} {number}",
+                                            voicemail_pin=number + "0")
+            do_add_device(account, extension, secret=f"{prefix}-{number}-secret")
+    return tree
+
+
+def user_of(content: bytes) -> tuple[etree._Element, dict, dict]:
+    root = etree.fromstring(content)
+    user = root.find(".//user")
+    params = {p.get("name"): p.get("value") for p in user.findall("params/param")}
+    variables = {v.get("name"): v.get("value") for v in user.findall("variables/variable")}
+    return root, params, variables
+
+
+def test_register_gets_the_captured_a1_hash(acme_beta):
+    result = replay(request("directory-sip_auth-register-acme-1001-a1hash-ok"))
+    _, captured_params, _ = user_of(
+        response("directory-sip_auth-register-acme-1001-a1hash-ok").body)
+    root, params, variables = user_of(result.content)
+    assert params["a1-hash"] == captured_params["a1-hash"] == "9bcf5cfe424c1e0576525611cbbd6e4f"
+    assert "password" not in params  # the hash serves: never the plaintext
+    assert root.find(".//domain").get("name") == "acme.example.net"
+    assert variables["user_context"] == "acme.example.net"
+    assert (variables["effective_caller_id_name"], variables["effective_caller_id_number"]) == (
+        "Acme 1001", "1001")
+
+
+def test_wrong_password_gets_the_same_document(acme_beta):
+    """FreeSWITCH checks the digest itself; the two requests are indistinguishable."""
+    ok = replay(request("directory-sip_auth-register-acme-1001-a1hash-ok")).content
+    wrong = replay(request("directory-sip_auth-register-acme-1001-wrong-password")).content
+    assert ok == wrong
+
+
+def test_beta_1001_is_beta_own_user(acme_beta):
+    result = replay(request("directory-sip_auth-register-beta-1001-password-ok"))
+    _, params, variables = user_of(result.content)
+    assert params["a1-hash"] == a1_hash("1001", "beta.example.net", "beta-1001-secret")
+    assert params["a1-hash"] != a1_hash("1001", "beta.example.net", "acme-1001-secret")
+    assert variables["user_context"] == "beta.example.net"
+    assert variables["effective_caller_id_name"] == "Beta 1001"
+
+
+def test_tenant_b_user_never_appears_in_tenant_a(acme_beta):
+    from pbx.actions import do_create_extension as create
+
+    create(acme_beta.c2, number="2002", name="Only in beta")
+    body = (request("directory-user_call-acme-1002").body
+            .replace(b"user=1002", b"user=2002").replace(b"dialed_user=1002", b"dialed_user=2002"))
+    from tests.fsconf.replay import Captured
+
+    captured = request("directory-user_call-acme-1002")
+    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+    assert b'status="not found"' in result.content
+
+
+def test_alias_realm_gets_its_own_hash_and_the_tenant_context(acme_beta):
+    from tests.fsconf.replay import Captured
+
+    captured = request("directory-sip_auth-register-acme-1001-a1hash-ok")
+    body = captured.body.replace(b"acme.example.net", b"acme.localhost")
+    _, params, variables = user_of(
+        replay(Captured(captured.name, captured.method, captured.path, captured.headers, body)).content)
+    assert params["a1-hash"] == a1_hash("1001", "acme.localhost", "acme-1001-secret")
+    assert variables["user_context"] == "acme.example.net"
+
+
+@pytest.mark.parametrize("name", [
+    "directory-sip_auth-invite-acme-1001",
+    "directory-user_call-acme-1002",
+    "directory-user_call-acme-1001-from-did",
+    "directory-message-count-after-register-acme-1001",
+    "directory-message-count-vm_boxcount-acme-1001",
+    "directory-voicemail-lookup-acme-1001",
+    "directory-reverse-auth-lookup-acme-1002",
+    "directory-group_call-2-pointer-1001",
+    "directory-group_call-3-pointer-1002",
+    "directory-sip_auth-unregister-acme-1002-expires0",
+])
+def test_user_lookups_answer_the_user_of_the_capture(acme_beta, name):
+    root, params, variables = user_of(replay(request(name)).content)
+    captured_root, _, captured_variables = user_of(response(name).body)
+    assert root.find(".//user").get("id") == captured_root.find(".//user").get("id")
+    assert variables["user_context"] == captured_variables["user_context"] == "acme.example.net"
+    assert params["vm-password"] == root.find(".//user").get("id") + "0"
+
+
+def test_unknown_domain_is_not_found(acme_beta):
+    result = replay(request("directory-sip_auth-register-unknown-domain"))
+    assert b'status="not found"' in response("directory-sip_auth-register-unknown-domain").body
+    assert b'status="not found"' in result.content
+
+
+def test_suspended_tenant_cannot_register(acme_beta):
+    do_suspend_account(acme_beta.user("master_admin"), acme_beta.r1)  # the reseller above acme
+    result = replay(request("directory-sip_auth-register-acme-1001-a1hash-ok"))
+    assert b'status="not found"' in result.content
+
+
+def test_master_domains_are_not_sip_realms(acme_beta):
+    result = replay(request("directory-network-list-startup-127.0.0.1-not-found"))
+    assert b'status="not found"' in result.content
+
+
+def test_names_with_markup_are_escaped(acme_beta):
+    extension = do_create_extension(acme_beta.c1, number="1003", name="O'Brien <&> \"Q\"")
+    do_add_device(acme_beta.c1, extension, secret="s")
+    from tests.fsconf.replay import Captured
+
+    captured = request("directory-user_call-acme-1002")
+    body = captured.body.replace(b"user=1002", b"user=1003")
+    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+    _, _, variables = user_of(result.content)
+    assert variables["effective_caller_id_name"] == "O'Brien <&> \"Q\""
+    assert b"&lt;&amp;&gt;" in result.content
+
+
+def test_extension_with_several_devices_rings_them_all(acme_beta):
+    from django_tenants.utils import schema_context
+
+    from pbx.models import Extension
+
+    with schema_context(acme_beta.c1.schema_name):
+        extension = Extension.objects.get(number="1001")
+    mobile, _ = do_add_device(acme_beta.c1, extension, label="Mobile")
+    assert mobile.username == "1001-2"
+    _, params, _ = user_of(replay(request("directory-user_call-acme-1001-from-did")).content)
+    assert "sofia_contact(*/1001@${dialed_domain})" in params["dial-string"]
+    assert "sofia_contact(*/1001-2@${dialed_domain})" in params["dial-string"]
