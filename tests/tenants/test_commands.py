@@ -21,6 +21,14 @@ def test_seed_demo_builds_the_demo_tree_and_is_idempotent(db):
     assert acme.schema_name != beta.schema_name
     assert User.objects.get(username="reseller").check_password("demo-reseller-pass")
     assert Domain.objects.filter(domain="acme.localhost", tenant=acme).exists()
+    from django_tenants.utils import schema_context
+
+    from pbx.models import Extension
+
+    for account in (acme, beta):
+        with schema_context(account.schema_name):
+            assert list(Extension.objects.values_list("number", flat=True)) == [
+                "1001", "1002", "1003", "1004", "1005"]
 
 
 def test_bootstrap_master_runs_once(db):

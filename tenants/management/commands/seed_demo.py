@@ -47,7 +47,27 @@ class Command(BaseCommand):
                 reseller_admin, account=Account.objects.get(name="Acme Corp"),
                 username="acme-readonly", password=PASSWORDS["acme-readonly"], role=Role.READ_ONLY,
             )
+        for name in ("Acme Corp", "Beta Ltd"):
+            self._extensions(Account.objects.get(name=name, deleted_at__isnull=True))
         self.stdout.write("Demo data ready.")
+
+    def _extensions(self, account):
+        """1001-1005 in both customers: the same numbers in two tenants, no clash. Each
+        device's SIP password is <domain-label>-<number>-secret (demo only)."""
+        from django_tenants.utils import schema_context
+
+        from pbx.actions import do_add_device, do_create_extension
+        from pbx.models import Extension
+
+        label = account.primary_domain_name.split(".")[0]
+        people = ["Alice Martin", "Bob Chen", "Carla Diaz", "Dev Patel", "Front Desk"]
+        for number, person in zip(range(1001, 1006), people, strict=True):
+            with schema_context(account.schema_name):
+                if Extension.objects.filter(number=str(number)).exists():
+                    continue
+            extension = do_create_extension(account, number=str(number), name=person,
+                                            voicemail_pin=f"{number}9")
+            do_add_device(account, extension, secret=f"{label}-{number}-secret", label="Desk phone")
 
     def _account(self, actor, *, parent, name, **kwargs):
         existing = Account.objects.filter(name=name, deleted_at__isnull=True).first()
