@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fsconf.documents import NOT_FOUND
 from fsconf.request import FetchRequest
-from fsconf.sections import directory
+from fsconf.sections import dialplan, directory
 
 
 def answer(fetch: FetchRequest) -> bytes:
     if fetch.section == "directory":
         return directory.answer(fetch)
-    # Dialplan and configuration are answered from the PBX model (issue 3, in progress);
-    # until then FreeSWITCH falls back to its static files.
+    if fetch.section == "dialplan":
+        return dialplan.answer(fetch)
+    # Configuration (sofia gateways, conference, ...) is answered from the PBX model as
+    # those features arrive; until then FreeSWITCH uses its static files.
     return NOT_FOUND

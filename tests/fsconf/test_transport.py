@@ -24,11 +24,6 @@ from tests.fsconf.replay import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _capture_credentials(settings):
-    settings.FREESWITCH_GATEWAY_CREDENTIALS = CAPTURE_CREDENTIALS
-
-
 def test_there_are_captures():
     assert len(request_names()) >= 30
 

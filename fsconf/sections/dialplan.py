@@ -1,0 +1,58 @@
+"""section=dialplan: each tenant's context is named after its primary SIP domain (the
+directory sets ``user_context`` to it), so the context identifies the tenant."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from fsconf.destinations import actions_for, resolve_dialed
+from fsconf.documents import NOT_FOUND, new_document, serialize
+from fsconf.request import FetchRequest
+from tenants.models import Account, Domain
+
+PUBLIC_CONTEXT = "public"
+
+
+def answer(fetch: FetchRequest) -> bytes:
+    context = fetch.get("Hunt-Context") or fetch.get("Caller-Context")
+    dialed = fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number")
+    if not context or not dialed or context == PUBLIC_CONTEXT:
+        # Inbound carrier calls (public context) are routed by DID: not yet; FreeSWITCH
+        # then uses the static dialplan, which rejects every call (deploy/freeswitch).
+        return NOT_FOUND
+    row = (
+        Domain.objects.select_related("tenant")
+        .filter(domain=context.lower(), tenant__deleted_at__isnull=True)
+        .first()
+    )
+    if row is None or row.tenant.is_master:
+        return NOT_FOUND
+    account = row.tenant
+    if not account.is_effectively_active():
+        return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
+    destination = resolve_dialed(account, dialed, fetch.get("variable_user_name"))
+    return _context_document(context, dialed, actions_for(destination, context), account)
+
+
+def _context_document(
+    context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None
+) -> bytes:
+    root, section = new_document("dialplan")
+    ctx = etree.SubElement(section, "context", name=context)
+    if account is not None:
+        # The account's concurrent-call limit, checked before anything else runs.
+        limit = etree.SubElement(ctx, "extension", name="account-call-limit", attrib={"continue": "true"})
+        etree.SubElement(etree.SubElement(limit, "condition"), "action", application="limit",
+                         data=f"hash {account.schema_name} calls {account.max_concurrent_calls} "
+                              "!NORMAL_TEMPORARY_FAILURE")
+    extension = etree.SubElement(ctx, "extension", name=f"dialed-{dialed}")
+    condition = etree.SubElement(extension, "condition", field="destination_number",
+                                 expression=f"^{re.escape(dialed)}$")
+    for application, data in actions:
+        attrs = {"application": application}
+        if data:
+            attrs["data"] = data
+        etree.SubElement(condition, "action", attrs)
+    return serialize(root)

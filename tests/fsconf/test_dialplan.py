@@ -1,0 +1,100 @@
+"""section=dialplan: the tenant context, checked against the captures."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from tenants.actions import do_suspend_account, do_update_account
+from tests.fsconf.replay import Captured, replay, request, response
+
+
+def call(name: str, **replacements: str) -> etree._Element:
+    captured = request(name)
+    body = captured.body
+    for old, new in replacements.items():
+        body = body.replace(old.encode(), new.encode())
+    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+    assert result.status_code == 200
+    return etree.fromstring(result.content)
+
+
+def actions(root: etree._Element) -> list[tuple[str, str]]:
+    dialed = root.xpath(".//extension[condition/@field='destination_number']")[0]
+    return [(a.get("application"), a.get("data") or "") for a in dialed.iter("action")]
+
+
+def test_local_call_bridges_like_the_capture_then_voicemail(acme_beta):
+    root = call("dialplan-acme-1001-to-1002")
+    captured = etree.fromstring(response("dialplan-acme-1001-to-1002").body)
+    assert root.find(".//context").get("name") == captured.find(".//context").get("name")
+    bridge = ("bridge", "user/1002@acme.example.net")
+    assert bridge in [(a.get("application"), a.get("data")) for a in captured.iter("action")]
+    assert actions(root) == [
+        ("set", "call_timeout=25"), ("set", "hangup_after_bridge=true"),
+        ("set", "continue_on_fail=true"), bridge,
+        ("answer", ""), ("voicemail", "default acme.example.net 1002"),
+    ]
+    condition = root.find(".//extension/condition[@field='destination_number']")
+    assert condition.get("expression") == "^1002$"
+
+
+def test_every_call_passes_the_account_limit_first(acme_beta):
+    do_update_account(acme_beta.user("r1_admin"), acme_beta.c1, max_concurrent_calls=3)
+    root = call("dialplan-acme-1001-to-1002")
+    first = root.find(".//context/extension")
+    assert first.get("continue") == "true"
+    limit = first.find("condition/action")
+    assert (limit.get("application"), limit.get("data")) == (
+        "limit", f"hash {acme_beta.c1.schema_name} calls 3 !NORMAL_TEMPORARY_FAILURE")
+
+
+def test_same_number_in_another_tenant_stays_there(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"acme.example.net": "beta.example.net"})
+    assert root.find(".//context").get("name") == "beta.example.net"
+    assert ("bridge", "user/1002@beta.example.net") in actions(root)
+    assert b"acme" not in etree.tostring(root)
+
+
+def test_unknown_number_is_unallocated(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"Destination-Number=1002": "Destination-Number=4242"})
+    assert actions(root) == [("hangup", "UNALLOCATED_NUMBER")]
+
+
+def test_own_voicemail_box(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"Destination-Number=1002": "Destination-Number=*97"})
+    assert actions(root) == [("answer", ""), ("voicemail", "check default acme.example.net 1001")]
+    condition = root.find(".//extension/condition[@field='destination_number']")
+    assert condition.get("expression") == "^\\*97$"
+
+
+def test_any_voicemail_box(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"Destination-Number=1002": "Destination-Number=*98"})
+    assert actions(root) == [("answer", ""), ("voicemail", "check default acme.example.net")]
+
+
+def test_suspended_tenant_calls_are_rejected(acme_beta):
+    do_suspend_account(acme_beta.user("master_admin"), acme_beta.r1)
+    root = call("dialplan-acme-1001-to-1002")
+    assert root.find(".//context").get("name") == "acme.example.net"
+    assert actions(root) == [("hangup", "CALL_REJECTED")]
+    assert root.find(".//action[@application='limit']") is None
+
+
+def test_unknown_context_is_not_found(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"acme.example.net": "gamma.example.net"})
+    assert root.find(".//result").get("status") == "not found"
+
+
+def test_master_domain_is_no_context(acme_beta):
+    root = call("dialplan-acme-1001-to-1002", **{"acme.example.net": "localhost"})
+    assert root.find(".//result").get("status") == "not found"
+
+
+def test_hostile_dialed_number_is_escaped(acme_beta):
+    root = call("dialplan-acme-1001-to-1002",
+                **{"Destination-Number=1002": "Destination-Number=1%3C%22%26.*"})
+    condition = root.find(".//extension/condition[@field='destination_number']")
+    assert condition.get("expression") == "^" + re.escape('1<"&.*') + "$"
+    assert actions(root) == [("hangup", "UNALLOCATED_NUMBER")]
