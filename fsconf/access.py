@@ -17,11 +17,18 @@ def _networks(spec: tuple[str, ...]) -> tuple[ipaddress._BaseNetwork, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
 
 
-def address_allowed(remote_addr: str) -> bool:
+def address_allowed(remote_addr: str, forwarded_for: str = "") -> bool:
+    """FreeSWITCH connects directly. A request relayed by a proxy carries its client in
+    X-Forwarded-For and the proxy's own address in REMOTE_ADDR, which would pass a
+    loopback allowlist for anyone: refused."""
+    if forwarded_for:
+        return False
     try:
         address = ipaddress.ip_address(remote_addr)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
     return any(address in net for net in _networks(tuple(settings.FREESWITCH_ALLOWED_NETWORKS)))
 
 
@@ -34,6 +41,6 @@ def credentials_ok(authorization: str) -> bool:
         return False
     try:
         given = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII input, bad UTF-8
         return False
     return hmac.compare_digest(given.encode(), expected.encode())

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class FsconfConfig(AppConfig):
     name = "fsconf"
     verbose_name = "FreeSWITCH configuration"
+
+    def ready(self) -> None:
+        from fsconf import checks  # noqa: F401  (registers the system checks)

@@ -43,7 +43,8 @@ def resolve_dialed(account: Account, dialed: str, caller_username: str) -> Desti
 
 
 def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]:
-    """The dialplan applications (name, data) that send a call to ``destination``."""
+    """The dialplan applications (name, data) that send a call to ``destination``;
+    ``context`` is the tenant's primary domain, which also names its voicemail domain."""
     if destination.kind == "extension":
         actions = [
             ("set", f"call_timeout={destination.ring_seconds}"),
@@ -54,7 +55,8 @@ def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]
         if destination.voicemail:
             actions += [("answer", ""), ("voicemail", f"default {context} {destination.target}")]
         else:
-            actions.append(("hangup", "NO_ANSWER"))
+            # Busy stays busy, unanswered stays unanswered.
+            actions.append(("hangup", "${originate_disposition}"))
         return actions
     if destination.kind == "voicemail":
         return [("answer", ""), ("voicemail", f"default {context} {destination.target}")]

@@ -6,12 +6,16 @@ lookup's event headers and variables, which it does encode (``+`` as ``%2B``, sp
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 RAW_FIELDS = ("hostname", "section", "tag_name", "key_name", "key_value")
 SECTIONS = ("directory", "dialplan", "configuration", "phrases", "languages", "chatplan")
 MAX_BODY_BYTES = 256 * 1024
+# Characters XML 1.0 cannot carry (and NUL, which PostgreSQL refuses): a caller ID or a
+# dialed number holding one must not turn into a 500 anywhere downstream.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class BadFetch(ValueError):
@@ -42,6 +46,7 @@ def parse_fetch_body(body: bytes) -> FetchRequest:
         name, _, value = pair.partition("=")
         if name not in RAW_FIELDS:
             name, value = unquote(name), unquote(value)
+        name, value = NOT_XML.sub("", name), NOT_XML.sub("", value)
         # FreeSWITCH sends each field once; if a body repeats one, the first wins.
         params.setdefault(name, value)
     section = params.get("section", "")

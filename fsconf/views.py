@@ -25,7 +25,8 @@ def _plain(status: int, text: str, **headers: str) -> HttpResponse:
 
 @csrf_exempt
 def fetch(request: HttpRequest, section: str | None = None) -> HttpResponse:
-    if not address_allowed(request.META.get("REMOTE_ADDR", "")):
+    if not address_allowed(request.META.get("REMOTE_ADDR", ""),
+                           request.META.get("HTTP_X_FORWARDED_FOR", "")):
         return _plain(403, "address not allowed")
     if not credentials_ok(request.META.get("HTTP_AUTHORIZATION", "")):
         return _plain(401, "credentials required", **{"WWW-Authenticate": 'Basic realm="freeswitch"'})
@@ -43,5 +44,9 @@ def fetch(request: HttpRequest, section: str | None = None) -> HttpResponse:
     except DatabaseError:
         # 503: FreeSWITCH tries its next binding, then its static files.
         log.exception("xml_curl: database unavailable for %s", fetched.section)
+        return _plain(503, "temporarily unable to answer")
+    except Exception:
+        # A bug of ours: FreeSWITCH is better served by its next binding than by a 500.
+        log.exception("xml_curl: failed to answer %s", fetched.section)
         return _plain(503, "temporarily unable to answer")
     return HttpResponse(body, content_type="text/xml")

@@ -8,7 +8,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from pbx.models import Device, Extension
-from pbx.secrets import encrypt_secret, generate_secret
+from pbx.secrets import encrypt_secret, generate_pin, generate_secret
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -23,6 +23,9 @@ def do_create_extension(
                 {"number": [f"{account.name} has reached its limit of {account.max_extensions} "
                             "extensions."]}
             )
+        if fields.get("voicemail_enabled", True) and not fields.get("voicemail_pin"):
+            # mod_voicemail lets an empty PIN in by default: never leave a box without one.
+            fields["voicemail_pin"] = generate_pin(avoid=number)
         extension = Extension(number=number, name=name, **fields)
         extension.full_clean()
         extension.save()

@@ -98,6 +98,10 @@ def clean_domains(
             validate_domain_name(name)
             if not allow_ip and is_ip_address(name):
                 raise ValidationError(f"Use a domain name, not the address {name}.")
+            if not allow_ip and "." not in name:
+                # A bare name such as "default" or "public" would also be a FreeSWITCH
+                # context name and capture calls meant for it.
+                raise ValidationError(f"Use a fully qualified name, e.g. {name}.example.net.")
         except ValidationError as exc:
             errors.setdefault(field, []).extend(exc.messages)
     if errors:

@@ -89,3 +89,13 @@ def validate_e164(value: str) -> None:
             code="not_e164",
             params={"e164": normalize_e164(value)},
         )
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def validate_printable(value: str) -> None:
+    """Names end up in SIP headers and FreeSWITCH XML: no control characters."""
+    if _CONTROL.search(value or ""):
+        raise ValidationError("Remove control characters (such as tabs or line breaks).",
+                              code="control_characters")

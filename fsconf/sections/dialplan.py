@@ -33,7 +33,8 @@ def answer(fetch: FetchRequest) -> bytes:
     if not account.is_effectively_active():
         return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
     destination = resolve_dialed(account, dialed, fetch.get("variable_user_name"))
-    return _context_document(context, dialed, actions_for(destination, context), account)
+    actions = actions_for(destination, account.primary_domain_name)
+    return _context_document(context, dialed, actions, account)
 
 
 def _context_document(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 from lxml import etree
 
-from fsconf.documents import NOT_FOUND, new_document, serialize
+from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.request import FetchRequest
 from fsconf.tenancy import serving_account
 from pbx.models import Device, Extension
@@ -37,7 +37,10 @@ def answer(fetch: FetchRequest) -> bytes:
     account = serving_account(domain)
     if account is None:
         return NOT_FOUND
-    return user_document(account, domain.strip().lower(), user) or NOT_FOUND
+    # The digest realm is the From host exactly as the phone sent it (challenge-realm
+    # auto_from); the lookup above is case-insensitive, the hash must not be.
+    realm = fetch.get("sip_auth_realm") or domain.strip()
+    return user_document(account, realm, user) or NOT_FOUND
 
 
 def serving_domains() -> list[str]:
@@ -66,7 +69,7 @@ def gateway_domains() -> bytes:
 
 def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
     """The directory entry for ``user_id`` — a device's SIP username, or an extension
-    number (which rings all of that extension's devices) — in ``realm``."""
+    number (which rings all of that extension's enabled devices) — in ``realm``."""
     with schema_context(account.schema_name):
         device = (
             Device.objects.select_related("extension")
@@ -78,9 +81,8 @@ def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
         )
         if extension is None:
             return None
-        other_devices = [] if user_id != extension.number else list(
-            extension.devices.filter(enabled=True).exclude(username=user_id)
-            .values_list("username", flat=True)
+        ringing = [device.username] if device and user_id != extension.number else list(
+            extension.devices.filter(enabled=True).values_list("username", flat=True)
         )
     root, section = new_document("directory")
     domain = etree.SubElement(section, "domain", name=realm)
@@ -95,15 +97,22 @@ def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
             params["a1-hash"] = a1_hash(user_id, realm, secret)
     if extension.voicemail_pin:
         params["vm-password"] = extension.voicemail_pin
-    if other_devices:
-        contacts = [user_id, *other_devices]
-        params["dial-string"] = (
-            "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
-            + ",".join(f"${{sofia_contact(*/{name}@${{dialed_domain}})}}" for name in contacts)
-        )
+    params["dial-string"] = dial_string(ringing, [d.domain for d in account.domains.all()])
     _params(user, params)
     _variables(user, _user_variables(account, extension))
     return serialize(root)
+
+
+def dial_string(usernames: list[str], domains: list[str]) -> str:
+    """Every registration of the given devices: phones register under whichever of the
+    account's domains they were configured with (primary or alias), and a disabled device
+    is left out even while its last registration is still live."""
+    if not usernames:
+        return "error/user_not_registered"
+    contacts = ",".join(
+        f"${{sofia_contact(*/{name}@{domain})}}" for name in usernames for domain in domains
+    )
+    return "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}" + contacts
 
 
 def _user_variables(account: Account, extension: Extension) -> dict[str, str]:
@@ -125,10 +134,10 @@ def _params(parent: etree._Element, values: dict[str, str]) -> None:
     if values:
         holder = etree.SubElement(parent, "params")
         for name, value in values.items():
-            etree.SubElement(holder, "param", name=name, value=value)
+            etree.SubElement(holder, "param", name=name, value=xml_safe(value))
 
 
 def _variables(parent: etree._Element, values: dict[str, str]) -> None:
     holder = etree.SubElement(parent, "variables")
     for name, value in values.items():
-        etree.SubElement(holder, "variable", name=name, value=value)
+        etree.SubElement(holder, "variable", name=name, value=xml_safe(value))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from tenants.validators import validate_e164
+from tenants.validators import validate_e164, validate_printable
 
 validate_extension_number = RegexValidator(
     r"^\d{3,6}$", "An extension number has 3 to 6 digits.", code="invalid_number"
@@ -29,9 +29,9 @@ class CallPermission(models.TextChoices):
 
 class Extension(models.Model):
     number = models.CharField(max_length=6, unique=True, validators=[validate_extension_number])
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_printable])
     email = models.EmailField(blank=True)
-    outbound_caller_id_name = models.CharField(max_length=50, blank=True)
+    outbound_caller_id_name = models.CharField(max_length=50, blank=True, validators=[validate_printable])
     outbound_caller_id_number = models.CharField(
         max_length=16, blank=True, validators=[validate_e164],
         help_text="E.164; empty uses the account's default outbound caller ID.",

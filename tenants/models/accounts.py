@@ -14,7 +14,7 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from tenants.validators import validate_e164, validate_timezone
+from tenants.validators import validate_e164, validate_printable, validate_timezone
 
 LANGUAGES = [
     ("en", "English"),
@@ -56,7 +56,7 @@ class Account(TenantMixin, MP_Node):
 
     steplen = 4
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_printable])
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])

@@ -132,5 +132,45 @@ def test_extension_with_several_devices_rings_them_all(acme_beta):
     mobile, _ = do_add_device(acme_beta.c1, extension, label="Mobile")
     assert mobile.username == "1001-2"
     _, params, _ = user_of(replay(request("directory-user_call-acme-1001-from-did")).content)
-    assert "sofia_contact(*/1001@${dialed_domain})" in params["dial-string"]
-    assert "sofia_contact(*/1001-2@${dialed_domain})" in params["dial-string"]
+    # Every enabled device, under every domain of the account (phones may register with
+    # the alias): a registration under acme.localhost is reached too.
+    for contact in ("1001@acme.example.net", "1001@acme.localhost",
+                    "1001-2@acme.example.net", "1001-2@acme.localhost"):
+        assert f"sofia_contact(*/{contact})" in params["dial-string"]
+
+
+def test_disabled_device_stops_ringing_even_when_named_like_the_extension(acme_beta):
+    from django_tenants.utils import schema_context
+
+    from pbx.models import Device
+
+    with schema_context(acme_beta.c1.schema_name):
+        Device.objects.filter(username="1001").update(enabled=False)
+    _, params, _ = user_of(replay(request("directory-user_call-acme-1001-from-did")).content)
+    assert "a1-hash" not in params
+    assert params["dial-string"] == "error/user_not_registered"
+
+
+def test_realm_is_hashed_as_the_phone_sent_it(acme_beta):
+    from tests.fsconf.replay import Captured
+
+    captured = request("directory-sip_auth-register-acme-1001-a1hash-ok")
+    body = captured.body.replace(b"sip_auth_realm=acme.example.net", b"sip_auth_realm=ACME.example.net")
+    body = body.replace(b"&domain=acme.example.net", b"&domain=ACME.example.net")
+    _, params, _ = user_of(
+        replay(Captured(captured.name, captured.method, captured.path, captured.headers, body)).content)
+    assert params["a1-hash"] == a1_hash("1001", "ACME.example.net", "acme-1001-secret")
+
+
+def test_every_voicemail_box_gets_a_pin(acme_beta):
+    extension = do_create_extension(acme_beta.c1, number="1005", name="No PIN given")
+    assert extension.voicemail_pin.isdigit() and len(extension.voicemail_pin) == 6
+    assert extension.voicemail_pin != "1005"
+
+
+def test_control_characters_in_names_are_refused_at_input(acme_beta):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        do_create_extension(acme_beta.c1, number="1006", name="Bad\x01Name")
+    assert "name" in exc.value.message_dict

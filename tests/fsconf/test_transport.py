@@ -78,7 +78,8 @@ class TestAccess:
                           {**captured.headers, "authorization": basic("fsxml:guess")}, captured.body)
         assert replay(forged).status_code == 401
 
-    @pytest.mark.parametrize("header", ["Basic !!!", "Bearer abc", "Basic " + "x" * 5, ""])
+    @pytest.mark.parametrize("header", ["Basic !!!", "Bearer abc", "Basic " + "x" * 5, "",
+                                        "Basic é", "Basic //79/w=="])
     def test_garbage_authorization(self, header):
         captured = request("directory-user_call-acme-1002")
         forged = Captured(captured.name, captured.method, captured.path,
@@ -93,6 +94,21 @@ class TestAccess:
     @pytest.mark.parametrize("address", ["192.0.2.50", "10.0.0.1", "not-an-ip", "::2"])
     def test_addresses_outside_the_allowlist(self, address):
         assert replay(request("directory-user_call-acme-1002"), remote_addr=address).status_code == 403
+
+    def test_relayed_requests_are_refused(self):
+        """Behind a proxy on the same host REMOTE_ADDR is loopback for everyone."""
+        captured = request("directory-user_call-acme-1002")
+        from django.test import Client
+
+        result = Client().generic("POST", "/freeswitch/", captured.body,
+                                  content_type=captured.headers["content-type"],
+                                  HTTP_AUTHORIZATION=captured.headers["authorization"],
+                                  HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="127.0.0.1")
+        assert result.status_code == 403
+
+    def test_ipv4_mapped_address(self):
+        assert replay(request("directory-user_call-acme-1002"),
+                      remote_addr="::ffff:127.0.0.1").status_code == 200
 
     def test_allowlist_takes_networks(self, settings):
         settings.FREESWITCH_ALLOWED_NETWORKS = ["192.0.2.0/24"]
@@ -135,6 +151,20 @@ class TestBadBodies:
                             {"content-type": "application/x-www-form-urlencoded",
                              "authorization": basic(CAPTURE_CREDENTIALS)}, body)
         assert replay(captured).status_code in (200, 400)
+
+    @pytest.mark.parametrize("value", ["%00", "1%01002", "%EF%BF%BE", "%C0%80", "%ED%A0%80"])
+    def test_characters_xml_cannot_carry_never_500(self, tree, value):
+        from tenants.actions import do_set_domains
+
+        do_set_domains(tree.user("r1_admin"), tree.c1, primary="acme.example.net")
+        for name in ("dialplan-acme-1001-to-1002", "directory-user_call-acme-1002"):
+            captured = request(name)
+            body = (captured.body.replace(b"Destination-Number=1002", b"Destination-Number=" + value.encode())
+                    .replace(b"user=1002", b"user=" + value.encode()))
+            result = replay(Captured(captured.name, captured.method, captured.path,
+                                     captured.headers, body))
+            assert result.status_code == 200, (name, value, result.content)
+            etree.fromstring(result.content)
 
     def test_parse_refuses_unknown_sections(self):
         with pytest.raises(BadFetch):

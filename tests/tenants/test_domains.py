@@ -74,3 +74,10 @@ def test_purge_frees_the_domain(tree):
         clean_domains("c2.example.net", [], None)  # reserved while soft-deleted
     do_purge_account(tree.c2)
     assert clean_domains("c2.example.net", [], None) == ["c2.example.net"]
+
+
+@pytest.mark.parametrize("bare", ["default", "public", "acme"])
+def test_tenant_domains_are_fully_qualified(tree, bare):
+    """A bare name would double as a FreeSWITCH context name."""
+    with pytest.raises(ValidationError):
+        clean_domains(bare, [], None)
