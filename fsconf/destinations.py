@@ -42,6 +42,26 @@ def resolve_dialed(account: Account, dialed: str, caller_username: str) -> Desti
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
 
 
+def route_destination(account: Account, kind: str, target: str) -> Destination:
+    """Where a phone number's route sends a call (inbound from a carrier)."""
+    if kind == "voicemail":
+        return Destination("voicemail", target=target)
+    if kind == "extension":
+        return resolve_dialed(account, target, caller_username="")
+    return Destination("hangup", cause="UNALLOCATED_NUMBER")
+
+
+def inbound_actions(destination: Destination, domain: str) -> list[tuple[str, str]]:
+    """From the public context into the tenant: an extension is reached by transferring
+    into the tenant's context (where its limit, forwarding and voicemail apply), as the
+    captures did; other destinations run here with the tenant's domain set."""
+    if destination.kind == "hangup":
+        return actions_for(destination, domain)
+    if destination.kind == "extension":
+        return [("set", f"domain_name={domain}"), ("transfer", f"{destination.target} XML {domain}")]
+    return [("set", f"domain_name={domain}"), *actions_for(destination, domain)]
+
+
 def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]:
     """The dialplan applications (name, data) that send a call to ``destination``;
     ``context`` is the tenant's primary domain, which also names its voicemail domain."""

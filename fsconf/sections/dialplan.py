@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from lxml import etree
 
-from fsconf.destinations import actions_for, resolve_dialed
+from fsconf.destinations import actions_for, inbound_actions, resolve_dialed, route_destination
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
-from tenants.models import Account, Domain
+from tenants.models import Account, Domain, PhoneNumber
+from tenants.validators import normalize_e164
 
 PUBLIC_CONTEXT = "public"
 
@@ -18,10 +20,10 @@ PUBLIC_CONTEXT = "public"
 def answer(fetch: FetchRequest) -> bytes:
     context = fetch.get("Hunt-Context") or fetch.get("Caller-Context")
     dialed = fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number")
-    if not context or not dialed or context == PUBLIC_CONTEXT:
-        # Inbound carrier calls (public context) are routed by DID: not yet; FreeSWITCH
-        # then uses the static dialplan, which rejects every call (deploy/freeswitch).
+    if not context or not dialed:
         return NOT_FOUND
+    if context == PUBLIC_CONTEXT:
+        return _inbound(dialed)
     row = (
         Domain.objects.select_related("tenant")
         .filter(domain=context.lower(), tenant__deleted_at__isnull=True)
@@ -35,6 +37,28 @@ def answer(fetch: FetchRequest) -> bytes:
     destination = resolve_dialed(account, dialed, fetch.get("variable_user_name"))
     actions = actions_for(destination, account.primary_domain_name)
     return _context_document(context, dialed, actions, account)
+
+
+def _inbound(dialed: str) -> bytes:
+    """A carrier call: the dialed DID names the tenant (one indexed lookup)."""
+    try:
+        e164 = normalize_e164(dialed)
+    except ValidationError:
+        e164 = ""
+    number = (
+        PhoneNumber.objects.select_related("account")
+        .filter(e164=e164, account__isnull=False, account__deleted_at__isnull=True)
+        .first()
+    ) if e164 else None
+    if number is None:
+        return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "UNALLOCATED_NUMBER")], None)
+    account = number.account
+    if not account.is_effectively_active():
+        return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "CALL_REJECTED")], None)
+    destination = route_destination(account, number.route_kind, number.route_target)
+    actions = inbound_actions(destination, account.primary_domain_name)
+    limited = account if destination.kind not in ("extension", "hangup") else None
+    return _context_document(PUBLIC_CONTEXT, dialed, actions, limited)
 
 
 def _context_document(

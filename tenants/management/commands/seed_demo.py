@@ -49,7 +49,23 @@ class Command(BaseCommand):
             )
         for name in ("Acme Corp", "Beta Ltd"):
             self._extensions(Account.objects.get(name=name, deleted_at__isnull=True))
+        self._main_number(admin, "+14165550100", [reseller, Account.objects.get(name="Acme Corp")])
+        self._main_number(admin, "+16045550199", [Account.objects.get(name="Beta Ltd")])
         self.stdout.write("Demo data ready.")
+
+    def _main_number(self, master_admin, e164, chain):
+        """Import into the pool, hand down the chain of accounts, route to extension 1001."""
+        from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+        from tenants.models import PhoneNumber
+
+        if PhoneNumber.objects.filter(e164=e164).exists():
+            return
+        (number,) = do_import_numbers(master_admin, [e164])
+        actor = master_admin
+        for account in chain:
+            number = do_assign_number(actor, number, account)
+            actor = account.users.filter(role=Role.ADMIN).order_by("pk").first()
+        do_route_number(chain[-1], number, kind="extension", target="1001")
 
     def _extensions(self, account):
         """1001-1005 in both customers: the same numbers in two tenants, no clash. Each

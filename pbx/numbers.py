@@ -1,0 +1,69 @@
+"""Phone numbers: imported into the master's pool, assigned down the hierarchy, routed by
+the owning tenant. The public-schema rows are the DID index; the route points at the
+tenant's own objects and is checked against them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from pbx.models import Extension
+from tenants.actions import record
+from tenants.models import Account, PhoneNumber, User
+from tenants.scoping import require_master_admin, require_visible
+from tenants.validators import normalize_e164
+
+
+@transaction.atomic
+def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
+    """The master adds numbers to the platform pool."""
+    require_master_admin(actor)
+    errors, cleaned = [], []
+    for raw in numbers:
+        try:
+            cleaned.append(normalize_e164(raw))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    taken = set(PhoneNumber.objects.filter(e164__in=cleaned).values_list("e164", flat=True))
+    errors += [f"{n} is already on the platform." for n in sorted(taken)]
+    if errors:
+        raise ValidationError({"numbers": errors})
+    created = [PhoneNumber.objects.create(e164=n) for n in cleaned]
+    record(actor, actor.account, "numbers.import", numbers=cleaned)
+    return created
+
+
+@transaction.atomic
+def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> PhoneNumber:
+    """Hand a number one step down: from the pool (master) or from the actor's own
+    account to an account below it. A number belongs to one tenant at a time."""
+    require_visible(actor, account)
+    number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+    holder = number.account
+    if holder is None:
+        require_master_admin(actor)
+    elif holder.pk != actor.account_id:
+        raise PermissionDenied("Only the account holding a number can hand it on.")
+    number.account, number.route_kind, number.route_target = account, "", ""
+    number.save(update_fields=["account", "route_kind", "route_target"])
+    record(actor, account, "number.assign", number=number.e164)
+    return number
+
+
+@transaction.atomic
+def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target: str,
+                    actor: User | None = None) -> PhoneNumber:
+    if number.account_id != account.pk:
+        raise PermissionDenied("This number does not belong to the account.")
+    if kind not in (PhoneNumber.RouteKind.EXTENSION, PhoneNumber.RouteKind.VOICEMAIL):
+        raise ValidationError({"route_kind": ["Choose an extension or a voicemail box."]})
+    with schema_context(account.schema_name):
+        if not Extension.objects.filter(number=target).exists():
+            raise ValidationError({"route_target": [f"There is no extension {target}."]})
+    number.route_kind, number.route_target = kind, target
+    number.save(update_fields=["route_kind", "route_target"])
+    record(actor, account, "number.route", number=number.e164, kind=kind, target=target)
+    return number

@@ -1,0 +1,117 @@
+"""Inbound carrier calls: the DID index (public schema) routes the public context."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from lxml import etree
+
+from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from tenants.actions import do_suspend_account
+from tests.fsconf.replay import Captured, replay, request, response
+from tests.fsconf.test_dialplan import actions
+
+DID = "dialplan-public-did-14165550100-external-profile"
+
+
+@pytest.fixture
+def did(acme_beta):
+    """+14165550100: imported by the master, assigned to reseller R1, then by R1 to acme
+    (C1), routed by acme to extension 1001 — as in the capture."""
+    (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+1 416 555 0100"])
+    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
+    number.refresh_from_db()
+    do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
+    number.refresh_from_db()
+    return do_route_number(acme_beta.c1, number, kind="extension", target="1001")
+
+
+def inbound(dialed: str = "14165550100") -> etree._Element:
+    captured = request(DID)
+    body = captured.body.replace(b"Destination-Number=14165550100", f"Destination-Number={dialed}".encode())
+    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+    assert result.status_code == 200
+    return etree.fromstring(result.content)
+
+
+def captured_actions() -> list[tuple[str, str]]:
+    root = etree.fromstring(response(DID).body)
+    return [(a.get("application"), a.get("data")) for a in root.iter("action")]
+
+
+def test_did_transfers_into_the_tenant_like_the_capture(did):
+    root = inbound()
+    assert root.find(".//context").get("name") == "public"
+    assert actions(root) == captured_actions() == [
+        ("set", "domain_name=acme.example.net"), ("transfer", "1001 XML acme.example.net")]
+
+
+def test_plus_form_of_the_did(did):
+    assert actions(inbound("%2B14165550100")) == captured_actions()
+
+
+def test_the_transferred_call_rings_the_extension(did):
+    root = etree.fromstring(replay(request("dialplan-acme-1001-after-did-transfer")).content)
+    assert root.find(".//context").get("name") == "acme.example.net"
+    assert ("bridge", "user/1001@acme.example.net") in actions(root)
+
+
+def test_voicemail_route_runs_under_the_tenant_limit(did, acme_beta):
+    do_route_number(acme_beta.c1, did, kind="voicemail", target="1002")
+    root = inbound()
+    assert actions(root) == [("set", "domain_name=acme.example.net"), ("answer", ""),
+                             ("voicemail", "default acme.example.net 1002")]
+    assert root.find(".//action[@application='limit']") is not None
+
+
+@pytest.mark.parametrize("dialed", ["16045550000", "999", "abc", ""])
+def test_unknown_numbers_are_unallocated(did, dialed):
+    if not dialed:
+        captured = request(DID)
+        body = captured.body.replace(b"Destination-Number=14165550100", b"Destination-Number=")
+        result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+        assert b'status="not found"' in result.content
+        return
+    assert actions(inbound(dialed)) == [("hangup", "UNALLOCATED_NUMBER")]
+
+
+def test_number_still_in_the_pool_is_unallocated(acme_beta):
+    do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
+    assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]
+
+
+def test_suspended_tenant_rejects_its_dids(did, acme_beta):
+    do_suspend_account(acme_beta.user("master_admin"), acme_beta.r1)
+    assert actions(inbound()) == [("hangup", "CALL_REJECTED")]
+
+
+class TestNumberRules:
+    def test_only_the_master_imports(self, acme_beta):
+        with pytest.raises(PermissionDenied):
+            do_import_numbers(acme_beta.user("r1_admin"), ["+14165550101"])
+
+    def test_import_refuses_invalid_and_duplicates_with_field_errors(self, acme_beta):
+        do_import_numbers(acme_beta.user("master_admin"), ["+14165550101"])
+        with pytest.raises(ValidationError) as exc:
+            do_import_numbers(acme_beta.user("master_admin"), ["+14165550101", "12", "+1416555010"])
+        assert len(exc.value.message_dict["numbers"]) == 3
+
+    def test_only_the_holder_hands_a_number_on(self, did, acme_beta):
+        with pytest.raises(PermissionDenied):
+            do_assign_number(acme_beta.user("r1_admin"), did, acme_beta.r1a)  # acme holds it now
+        with pytest.raises(Exception):  # noqa: B017  (NotInSubtree: R2 cannot see acme)
+            do_assign_number(acme_beta.user("r2_admin"), did, acme_beta.c2)
+
+    def test_reassigning_clears_the_route(self, did, acme_beta):
+        did.account = acme_beta.r1
+        did.save()
+        do_assign_number(acme_beta.user("r1_admin"), did, acme_beta.c1)
+        did.refresh_from_db()
+        assert (did.route_kind, did.route_target) == ("", "")
+
+    def test_route_must_name_an_extension_of_the_owner(self, did, acme_beta):
+        with pytest.raises(ValidationError) as exc:
+            do_route_number(acme_beta.c1, did, kind="extension", target="4242")
+        assert "route_target" in exc.value.message_dict
+        with pytest.raises(PermissionDenied):
+            do_route_number(acme_beta.c2, did, kind="extension", target="1001")
