@@ -1,18 +1,69 @@
-"""Which tenant a FreeSWITCH request is about, from the SIP domain it names."""
+"""Which tenant a FreeSWITCH request is about — from the SIP domain or the dialed DID it
+names — in one indexed query that also says whether the tenant may serve and lists its
+domains."""
 
 from __future__ import annotations
 
-from tenants.models import Account, Domain
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Length, Substr
+
+from tenants.models import Account, Domain, PhoneNumber
 
 
-def serving_account(domain: str) -> Account | None:
-    """The account owning ``domain`` if it may serve calls now: not the master (its
-    domains are admin hostnames), not deleted, and neither it nor an ancestor suspended."""
-    row = (
-        Domain.objects.select_related("tenant")
-        .filter(domain=domain.strip().lower(), tenant__deleted_at__isnull=True)
-        .first()
+@dataclass(frozen=True)
+class Tenant:
+    account: Account
+    serving: bool  # active, not deleted, no suspended or deleted ancestor
+    domains: tuple[str, ...]  # primary first
+
+    @property
+    def primary_domain(self) -> str:
+        return self.domains[0]
+
+
+def _with_tenant_facts(rows: QuerySet, field: str) -> QuerySet:
+    """Annotate rows that point at an account (through ``field``) with whether an
+    ancestor blocks it and with the account's domains."""
+    # An ancestor's path is the leading part of the account's own path.
+    blocked_ancestor = Account.objects.filter(
+        Q(status=Account.Status.SUSPENDED) | Q(deleted_at__isnull=False),
+        depth__lt=OuterRef(f"{field}__depth"),
+        path=Substr(OuterRef(f"{field}__path"), 1, Length("path")),
     )
-    if row is None or row.tenant.is_master or not row.tenant.is_effectively_active():
+    return rows.select_related(field).filter(**{f"{field}__deleted_at__isnull": True}).annotate(
+        blocked=Exists(blocked_ancestor),
+        all_domains=ArraySubquery(
+            Domain.objects.filter(tenant=OuterRef(field))
+            .order_by("-is_primary", "domain").values("domain")
+        ),
+    )
+
+
+def _tenant(row, field: str) -> Tenant | None:
+    if row is None:
         return None
-    return row.tenant
+    account = getattr(row, field)
+    if account is None or account.is_master or not row.all_domains:
+        return None
+    serving = account.status == Account.Status.ACTIVE and not row.blocked
+    return Tenant(account, serving, tuple(row.all_domains))
+
+
+def tenant_for_domain(domain: str) -> Tenant | None:
+    """The account owning ``domain``; None for unknown domains, deleted accounts and the
+    master, whose domains are the admin's hostnames."""
+    rows = _with_tenant_facts(Domain.objects.filter(domain=domain.strip().lower()), "tenant")
+    return _tenant(rows.first(), "tenant")
+
+
+def tenant_for_number(e164: str) -> tuple[PhoneNumber, Tenant] | None:
+    """The number and the account it is assigned to (None for unknown or pooled ones)."""
+    rows = _with_tenant_facts(
+        PhoneNumber.objects.filter(e164=e164, account__isnull=False), "account"
+    )
+    number = rows.first()
+    tenant = _tenant(number, "account")
+    return (number, tenant) if tenant else None

@@ -11,7 +11,8 @@ from lxml import etree
 from fsconf.destinations import actions_for, inbound_actions, resolve_dialed, route_destination
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
-from tenants.models import Account, Domain, PhoneNumber
+from fsconf.tenancy import tenant_for_domain, tenant_for_number
+from tenants.models import Account
 from tenants.validators import normalize_e164
 
 PUBLIC_CONTEXT = "public"
@@ -24,19 +25,14 @@ def answer(fetch: FetchRequest) -> bytes:
         return NOT_FOUND
     if context == PUBLIC_CONTEXT:
         return _inbound(dialed)
-    row = (
-        Domain.objects.select_related("tenant")
-        .filter(domain=context.lower(), tenant__deleted_at__isnull=True)
-        .first()
-    )
-    if row is None or row.tenant.is_master:
+    tenant = tenant_for_domain(context)
+    if tenant is None:
         return NOT_FOUND
-    account = row.tenant
-    if not account.is_effectively_active():
+    if not tenant.serving:
         return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
-    destination = resolve_dialed(account, dialed, fetch.get("variable_user_name"))
-    actions = actions_for(destination, account.primary_domain_name)
-    return _context_document(context, dialed, actions, account)
+    destination = resolve_dialed(tenant.account, dialed, fetch.get("variable_user_name"))
+    actions = actions_for(destination, tenant.primary_domain)
+    return _context_document(context, dialed, actions, tenant.account)
 
 
 def _inbound(dialed: str) -> bytes:
@@ -45,19 +41,15 @@ def _inbound(dialed: str) -> bytes:
         e164 = normalize_e164(dialed)
     except ValidationError:
         e164 = ""
-    number = (
-        PhoneNumber.objects.select_related("account")
-        .filter(e164=e164, account__isnull=False, account__deleted_at__isnull=True)
-        .first()
-    ) if e164 else None
-    if number is None:
+    found = tenant_for_number(e164) if e164 else None
+    if found is None:
         return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "UNALLOCATED_NUMBER")], None)
-    account = number.account
-    if not account.is_effectively_active():
+    number, tenant = found
+    if not tenant.serving:
         return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "CALL_REJECTED")], None)
-    destination = route_destination(account, number.route_kind, number.route_target)
-    actions = inbound_actions(destination, account.primary_domain_name)
-    limited = account if destination.kind not in ("extension", "hangup") else None
+    destination = route_destination(tenant.account, number.route_kind, number.route_target)
+    actions = inbound_actions(destination, tenant.primary_domain)
+    limited = tenant.account if destination.kind not in ("extension", "hangup") else None
     return _context_document(PUBLIC_CONTEXT, dialed, actions, limited)
 
 

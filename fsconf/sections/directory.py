@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django_tenants.utils import schema_context
 from lxml import etree
 
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.request import FetchRequest
-from fsconf.tenancy import serving_account
+from fsconf.tenancy import Tenant, tenant_for_domain
 from pbx.models import Device, Extension
 from pbx.models.extensions import CallPermission
 from pbx.secrets import a1_hash, decrypt_secret
@@ -34,13 +36,13 @@ def answer(fetch: FetchRequest) -> bytes:
     user = fetch.get("user")
     if not domain or not user:
         return NOT_FOUND
-    account = serving_account(domain)
-    if account is None:
+    tenant = tenant_for_domain(domain)
+    if tenant is None or not tenant.serving:
         return NOT_FOUND
     # The digest realm is the From host exactly as the phone sent it (challenge-realm
     # auto_from); the lookup above is case-insensitive, the hash must not be.
     realm = fetch.get("sip_auth_realm") or domain.strip()
-    return user_document(account, realm, user) or NOT_FOUND
+    return user_document(tenant, realm, user) or NOT_FOUND
 
 
 def serving_domains() -> list[str]:
@@ -67,23 +69,34 @@ def gateway_domains() -> bytes:
     return serialize(root)
 
 
-def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
+def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
     """The directory entry for ``user_id`` — a device's SIP username, or an extension
-    number (which rings all of that extension's enabled devices) — in ``realm``."""
+    number (which rings all of that extension's enabled devices) — in ``realm``. One
+    query in the tenant's schema in the usual case (the user is a device)."""
+    account = tenant.account
     with schema_context(account.schema_name):
         device = (
             Device.objects.select_related("extension")
             .filter(username=user_id, enabled=True, extension__enabled=True)
+            .annotate(siblings=ArraySubquery(
+                Device.objects.filter(extension=OuterRef("extension"), enabled=True)
+                .order_by("username").values("username")))
             .first()
         )
-        extension = device.extension if device else (
-            Extension.objects.filter(number=user_id, enabled=True).first()
-        )
-        if extension is None:
-            return None
-        ringing = [device.username] if device and user_id != extension.number else list(
-            extension.devices.filter(enabled=True).values_list("username", flat=True)
-        )
+        if device is not None:
+            extension, siblings = device.extension, device.siblings
+        else:
+            extension = (
+                Extension.objects.filter(number=user_id, enabled=True)
+                .annotate(siblings=ArraySubquery(
+                    Device.objects.filter(extension=OuterRef("pk"), enabled=True)
+                    .order_by("username").values("username")))
+                .first()
+            )
+            if extension is None:
+                return None
+            siblings = extension.siblings
+        ringing = [device.username] if device and user_id != extension.number else siblings
     root, section = new_document("directory")
     domain = etree.SubElement(section, "domain", name=realm)
     _params(domain, {"dial-string": DOMAIN_DIAL_STRING})
@@ -97,9 +110,9 @@ def user_document(account: Account, realm: str, user_id: str) -> bytes | None:
             params["a1-hash"] = a1_hash(user_id, realm, secret)
     if extension.voicemail_pin:
         params["vm-password"] = extension.voicemail_pin
-    params["dial-string"] = dial_string(ringing, [d.domain for d in account.domains.all()])
+    params["dial-string"] = dial_string(ringing, list(tenant.domains))
     _params(user, params)
-    _variables(user, _user_variables(account, extension))
+    _variables(user, _user_variables(tenant, extension))
     return serialize(root)
 
 
@@ -115,10 +128,11 @@ def dial_string(usernames: list[str], domains: list[str]) -> str:
     return "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}" + contacts
 
 
-def _user_variables(account: Account, extension: Extension) -> dict[str, str]:
+def _user_variables(tenant: Tenant, extension: Extension) -> dict[str, str]:
+    account = tenant.account
     return {
-        "user_context": account.primary_domain_name,
-        "accountcode": account.primary_domain_name,
+        "user_context": tenant.primary_domain,
+        "accountcode": tenant.primary_domain,
         "effective_caller_id_name": extension.name,
         "effective_caller_id_number": extension.number,
         "outbound_caller_id_name": extension.outbound_caller_id_name or account.name,

@@ -1,0 +1,40 @@
+"""At most 3 SQL queries per uncached fetch (issue 3's budget), locked for the request
+shapes of the captures. django-tenants' ``SET search_path`` switches are not queries
+against data and are not counted."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from tests.fsconf.replay import replay, request
+
+SHAPES = [
+    "directory-sip_auth-register-acme-1001-a1hash-ok",
+    "directory-sip_auth-invite-acme-1001",
+    "directory-user_call-acme-1002",
+    "directory-message-count-after-register-acme-1001",
+    "dialplan-acme-1001-to-1002",
+    "dialplan-public-did-14165550100-external-profile",
+    "directory-gateways-startup-profile-internal",
+]
+
+
+@pytest.fixture
+def routed(acme_beta):
+    (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
+    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.c1)
+    number.refresh_from_db()
+    do_route_number(acme_beta.c1, number, kind="extension", target="1001")
+    return acme_beta
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_at_most_three_queries(routed, name):
+    with CaptureQueriesContext(connection) as captured:
+        result = replay(request(name))
+    assert result.status_code == 200 and b"not found" not in result.content, result.content
+    queries = [q["sql"] for q in captured if not q["sql"].startswith("SET search_path")]
+    assert len(queries) <= 3, "\n\n".join(queries)
