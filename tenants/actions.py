@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_exists
 
-from tenants.models import Account, AuditEvent, Domain, MasqueradeGrant, Role, User
+from tenants.models import Account, AuditEvent, Domain, MasqueradeGrant, PhoneNumber, Role, User
 from tenants.provisioning import drop_tenant_schema
 from tenants.scoping import (
     NotInSubtree,
@@ -413,12 +413,19 @@ def do_purge_account(account: Account, actor: User | None = None) -> None:
     if account.numchild:
         raise ValidationError({"account": [f"{account.name} has sub-accounts; purge them first."]})
     schema, name, pk = account.schema_name, account.name, account.pk
+    # Its numbers go back to the account that handed them down, unrouted.
+    parent = Account.objects.get_parent(account)
+    returned = list(PhoneNumber.objects.filter(account=account).values_list("e164", flat=True))
+    PhoneNumber.objects.filter(account=account).update(
+        account=None if parent.is_master else parent, route_kind="", route_target=""
+    )
     account.domains.all().delete()
     User.objects.filter(account=account).delete()
     MasqueradeGrant.objects.filter(account=account).delete()
     Account.objects.filter(pk=pk).delete()
     drop_tenant_schema(schema)
-    record(actor, None, "account.purge", name=name, schema=schema, account_id=pk)
+    record(actor, None, "account.purge", name=name, schema=schema, account_id=pk,
+           numbers_returned=returned)
 
 
 # --- staff users ----------------------------------------------------------------------

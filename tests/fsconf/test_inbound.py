@@ -115,3 +115,19 @@ class TestNumberRules:
         assert "route_target" in exc.value.message_dict
         with pytest.raises(PermissionDenied):
             do_route_number(acme_beta.c2, did, kind="extension", target="1001")
+
+
+def test_purging_an_account_returns_its_numbers_upward(did, acme_beta):
+    from tenants.actions import do_purge_account, do_soft_delete_account
+
+    do_soft_delete_account(acme_beta.user("r1_admin"), acme_beta.c1)
+    assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]  # deleted: not served
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # The fixture created this tenant's rows in the same (test) transaction: fire its
+        # deferred FK checks, or PostgreSQL refuses to drop tables with pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    do_purge_account(acme_beta.c1)
+    did.refresh_from_db()
+    assert (did.account, did.route_kind, did.route_target) == (acme_beta.r1, "", "")
