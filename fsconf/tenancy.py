@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Length, Substr
 
 from tenants.models import Account, Domain, PhoneNumber
+from tenants.validators import normalize_domain
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _tenant(row, field: str) -> Tenant | None:
 def tenant_for_domain(domain: str) -> Tenant | None:
     """The account owning ``domain``; None for unknown domains, deleted accounts and the
     master, whose domains are the admin's hostnames."""
-    rows = _with_tenant_facts(Domain.objects.filter(domain=domain.strip().lower()), "tenant")
+    rows = _with_tenant_facts(Domain.objects.filter(domain=normalize_domain(domain)), "tenant")
     return _tenant(rows.first(), "tenant")
 
 

@@ -27,6 +27,8 @@ def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
             cleaned.append(normalize_e164(raw))
         except ValidationError as exc:
             errors.extend(exc.messages)
+    twice = sorted({n for n in cleaned if cleaned.count(n) > 1})
+    errors += [f"{n} is listed more than once." for n in twice]
     taken = set(PhoneNumber.objects.filter(e164__in=cleaned).values_list("e164", flat=True))
     errors += [f"{n} is already on the platform." for n in sorted(taken)]
     if errors:

@@ -179,7 +179,7 @@ def check_new_account(
         raise PermissionDenied("Your role cannot create accounts.")
     if not parent.can_have_children:
         raise ValidationError({"parent": ["Only the master and resellers have sub-accounts."]})
-    if parent.status != Account.Status.ACTIVE:
+    if not parent.is_effectively_active():
         raise ValidationError({"parent": ["The parent account is suspended."]})
     if kind == Account.Kind.RESELLER:
         if not (actor.account.is_master and actor.role == Role.ADMIN):

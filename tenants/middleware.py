@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from tenants.validators import normalize_domain
+
 # FreeSWITCH's requests name their tenant in the body; they skip the hostname lookup.
 FREESWITCH_PREFIX = "/freeswitch/"
 
@@ -22,6 +24,6 @@ class AccountTenantMiddleware(TenantMainMiddleware):
 
     def get_tenant(self, domain_model, hostname):
         domain = domain_model.objects.select_related("tenant").get(
-            domain=hostname.lower(), tenant__deleted_at__isnull=True
+            domain=normalize_domain(hostname), tenant__deleted_at__isnull=True
         )
         return domain.tenant

@@ -16,9 +16,9 @@ from pbx.secrets import a1_hash, decrypt_secret
 from tenants.models import Account, Domain
 
 # FreeSWITCH's vanilla domain dial-string: every registered contact of the dialed user.
+DIAL_STRING_VARIABLES = "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
 DOMAIN_DIAL_STRING = (
-    "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
-    "${sofia_contact(*/${dialed_user}@${dialed_domain})},"
+    DIAL_STRING_VARIABLES + "${sofia_contact(*/${dialed_user}@${dialed_domain})},"
     "${verto_contact(${dialed_user}@${dialed_domain})}"
 )
 TOLL_ALLOW = {
@@ -69,6 +69,13 @@ def gateway_domains() -> bytes:
     return serialize(root)
 
 
+def _enabled_usernames(extension_ref: str) -> ArraySubquery:
+    return ArraySubquery(
+        Device.objects.filter(extension=OuterRef(extension_ref), enabled=True)
+        .order_by("username").values("username")
+    )
+
+
 def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
     """The directory entry for ``user_id`` — a device's SIP username, or an extension
     number (which rings all of that extension's enabled devices) — in ``realm``. One
@@ -78,9 +85,7 @@ def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
         device = (
             Device.objects.select_related("extension")
             .filter(username=user_id, enabled=True, extension__enabled=True)
-            .annotate(siblings=ArraySubquery(
-                Device.objects.filter(extension=OuterRef("extension"), enabled=True)
-                .order_by("username").values("username")))
+            .annotate(siblings=_enabled_usernames("extension"))
             .first()
         )
         if device is not None:
@@ -88,9 +93,7 @@ def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
         else:
             extension = (
                 Extension.objects.filter(number=user_id, enabled=True)
-                .annotate(siblings=ArraySubquery(
-                    Device.objects.filter(extension=OuterRef("pk"), enabled=True)
-                    .order_by("username").values("username")))
+                .annotate(siblings=_enabled_usernames("pk"))
                 .first()
             )
             if extension is None:
@@ -125,7 +128,7 @@ def dial_string(usernames: list[str], domains: list[str]) -> str:
     contacts = ",".join(
         f"${{sofia_contact(*/{name}@{domain})}}" for name in usernames for domain in domains
     )
-    return "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}" + contacts
+    return DIAL_STRING_VARIABLES + contacts
 
 
 def _user_variables(tenant: Tenant, extension: Extension) -> dict[str, str]:
@@ -137,11 +140,20 @@ def _user_variables(tenant: Tenant, extension: Extension) -> dict[str, str]:
         "effective_caller_id_number": extension.number,
         "outbound_caller_id_name": extension.outbound_caller_id_name or account.name,
         "outbound_caller_id_number": extension.outbound_caller_id_number or account.outbound_caller_id,
-        "toll_allow": TOLL_ALLOW[extension.call_permission],
+        "toll_allow": toll_allow(account, extension),
         "default_language": extension.language or account.language,
         "timezone": extension.timezone or account.timezone,
         "call_timeout": str(extension.ring_seconds),
     }
+
+
+def toll_allow(account: Account, extension: Extension) -> str:
+    """The extension's permission, never beyond the account's own (international calls
+    are a per-account switch, set by the provider)."""
+    allowed = TOLL_ALLOW[extension.call_permission].split(",")
+    if not account.allow_international:
+        allowed = [a for a in allowed if a != "international"]
+    return ",".join(a for a in allowed if a)
 
 
 def _params(parent: etree._Element, values: dict[str, str]) -> None:

@@ -12,12 +12,9 @@ from django.views.decorators.http import require_POST
 from pbx.portal.access import portal_login_required
 from pbx.portal.forms import PortalAuthenticationForm
 from tenants.actions import do_accept_masquerade, do_end_masquerade
+from tenants.http import client_ip
 from tenants.models import Account
 from tenants.sessions import MASQUERADE_SESSION_KEY
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class PortalLoginView(LoginView):

@@ -10,9 +10,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from tenants import actions
-from tenants.admin.site import ScopedAdmin, admin_site, client_ip
+from tenants.admin.site import ScopedAdmin, admin_site
 from tenants.forms import AccountChangeForm, AccountCreateForm, MoveAccountForm
 from tenants.forms.accounts import split_domains
+from tenants.http import client_ip
 from tenants.models import Account, Role
 from tenants.scoping import may_manage, visible_account, visible_accounts
 

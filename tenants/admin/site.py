@@ -35,6 +35,13 @@ class SwitchboardAdminSite(admin.AdminSite):
     login_form = StaffAuthenticationForm
 
     def has_permission(self, request) -> bool:
+        # Asked for every model on every admin page: decide once per request.
+        cached = getattr(request, "_switchboard_admin_allowed", None)
+        if cached is None:
+            cached = request._switchboard_admin_allowed = self._allowed(request)
+        return cached
+
+    def _allowed(self, request) -> bool:
         user = request.user
         return (
             user.is_authenticated
@@ -81,6 +88,3 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")

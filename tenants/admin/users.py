@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from tenants import actions
-from tenants.admin.site import ScopedAdmin, admin_site, client_ip
+from tenants.admin.site import ScopedAdmin, admin_site
 from tenants.forms import StaffUserChangeForm, StaffUserCreateForm
+from tenants.http import client_ip
 from tenants.models import Role, User
 from tenants.scoping import may_change_user, may_toggle_user
 

@@ -174,3 +174,21 @@ def test_control_characters_in_names_are_refused_at_input(acme_beta):
     with pytest.raises(ValidationError) as exc:
         do_create_extension(acme_beta.c1, number="1006", name="Bad\x01Name")
     assert "name" in exc.value.message_dict
+
+
+def test_international_permission_never_exceeds_the_account(acme_beta):
+    from pbx.models.extensions import CallPermission
+
+    do_create_extension(acme_beta.c1, number="1007", name="Globetrotter",
+                        call_permission=CallPermission.INTERNATIONAL)
+    from django_tenants.utils import schema_context
+
+    from fsconf.sections.directory import toll_allow
+    from pbx.models import Extension
+
+    with schema_context(acme_beta.c1.schema_name):
+        extension = Extension.objects.get(number="1007")
+    acme_beta.c1.allow_international = False
+    assert toll_allow(acme_beta.c1, extension) == "local,domestic"
+    acme_beta.c1.allow_international = True
+    assert toll_allow(acme_beta.c1, extension) == "local,domestic,international"

@@ -131,3 +131,9 @@ def test_purging_an_account_returns_its_numbers_upward(did, acme_beta):
     do_purge_account(acme_beta.c1)
     did.refresh_from_db()
     assert (did.account, did.route_kind, did.route_target) == (acme_beta.r1, "", "")
+
+
+def test_a_number_listed_twice_is_a_field_error(acme_beta):
+    with pytest.raises(ValidationError) as exc:
+        do_import_numbers(acme_beta.user("master_admin"), ["+14165550101", "+1 416 555 0101"])
+    assert "more than once" in exc.value.message_dict["numbers"][0]

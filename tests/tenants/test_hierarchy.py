@@ -228,3 +228,10 @@ class TestLimits:
         with pytest.raises(ValidationError) as exc:
             actions.do_set_domains(tree.user("r1_admin"), tree.c1, primary="10.1.2.3")
         assert "domain" in exc.value.message_dict
+
+
+def test_no_new_sub_accounts_under_a_suspended_branch(tree):
+    actions.do_suspend_account(tree.user("master_admin"), tree.r1)
+    with pytest.raises(ValidationError) as exc:
+        make_account(tree.user("master_admin"), tree.r1a, "Under suspended")
+    assert "parent" in exc.value.message_dict
