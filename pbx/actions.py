@@ -44,7 +44,8 @@ def do_add_device(
     secret = secret or generate_secret()
     with schema_context(account.schema_name):
         if username is None:
-            taken = set(Device.objects.values_list("username", flat=True))
+            taken = set(Device.objects.filter(username__startswith=extension.number)
+                        .values_list("username", flat=True))
             username = next(
                 name for name in [extension.number, *(f"{extension.number}-{n}" for n in range(2, 100))]
                 if name not in taken

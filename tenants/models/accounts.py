@@ -156,11 +156,14 @@ class Account(TenantMixin, MP_Node):
     def portal_host(self) -> str:
         """The first domain under a platform portal suffix (settings.PORTAL_HOST_SUFFIXES),
         or "" when the account has none. Only such names, which resolve to the platform
-        whoever assigned them, may receive masquerade links."""
+        whoever assigned them, may receive masquerade links. For the master (the admin
+        host) any of its domains will do."""
         suffixes = tuple(settings.PORTAL_HOST_SUFFIXES)
         names = [d.domain for d in self.domains.all()]
         if self.is_master:
-            return next((n for n in names if n == "localhost" or n.endswith(suffixes)), names[0])
+            # The admin's own host: a platform name by definition; prefer a local one.
+            local = [n for n in names if n == "localhost" or n.endswith(suffixes)]
+            return (local or names or [""])[0]
         return next((n for n in names if n.endswith(suffixes)), "")
 
 
