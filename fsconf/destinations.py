@@ -51,15 +51,17 @@ def route_destination(account: Account, kind: str, target: str) -> Destination:
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
 
 
-def inbound_actions(destination: Destination, domain: str) -> list[tuple[str, str]]:
-    """From the public context into the tenant: an extension is reached by transferring
-    into the tenant's context (where its limit, forwarding and voicemail apply), as the
-    captures did; other destinations run here with the tenant's domain set."""
+def inbound_actions(destination: Destination, domain: str) -> tuple[list[tuple[str, str]], bool]:
+    """From the public context into the tenant: the actions, and whether they run here
+    under the tenant's call limit. An extension is reached by transferring into the
+    tenant's context, where the limit, forwarding and voicemail apply once; other
+    destinations run here with the tenant's domain set."""
     if destination.kind == "hangup":
-        return actions_for(destination, domain)
+        return actions_for(destination, domain), False
     if destination.kind == "extension":
-        return [("set", f"domain_name={domain}"), ("transfer", f"{destination.target} XML {domain}")]
-    return [("set", f"domain_name={domain}"), *actions_for(destination, domain)]
+        return [("set", f"domain_name={domain}"),
+                ("transfer", f"{destination.target} XML {domain}")], False
+    return [("set", f"domain_name={domain}"), *actions_for(destination, domain)], True
 
 
 def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]:

@@ -25,17 +25,21 @@ class Tenant:
         return self.domains[0]
 
 
-def _with_tenant_facts(rows: QuerySet, field: str) -> QuerySet:
-    """Annotate rows that point at an account (through ``field``) with whether an
-    ancestor blocks it and with the account's domains."""
-    # An ancestor's path is the leading part of the account's own path.
-    blocked_ancestor = Account.objects.filter(
+def _blocked_ancestor(field: str) -> Exists:
+    """Whether a suspended or deleted account sits above the account at ``field``; an
+    ancestor's path is the leading part of the account's own path."""
+    return Exists(Account.objects.filter(
         Q(status=Account.Status.SUSPENDED) | Q(deleted_at__isnull=False),
         depth__lt=OuterRef(f"{field}__depth"),
         path=Substr(OuterRef(f"{field}__path"), 1, Length("path")),
-    )
+    ))
+
+
+def _with_tenant_facts(rows: QuerySet, field: str) -> QuerySet:
+    """Annotate rows that point at an account (through ``field``) with whether an
+    ancestor blocks it and with the account's domains."""
     return rows.select_related(field).filter(**{f"{field}__deleted_at__isnull": True}).annotate(
-        blocked=Exists(blocked_ancestor),
+        blocked=_blocked_ancestor(field),
         all_domains=ArraySubquery(
             Domain.objects.filter(tenant=OuterRef(field))
             .order_by("-is_primary", "domain").values("domain")
@@ -51,6 +55,18 @@ def _tenant(row, field: str) -> Tenant | None:
         return None
     serving = account.status == Account.Status.ACTIVE and not row.blocked
     return Tenant(account, serving, tuple(row.all_domains))
+
+
+def serving_domain_names() -> list[str]:
+    """Every SIP domain FreeSWITCH should know, in one query: the domains of live,
+    active accounts with no suspended or deleted ancestor. The master's domains are the
+    admin's hostnames, not SIP realms."""
+    return list(
+        Domain.objects.filter(tenant__deleted_at__isnull=True, tenant__status=Account.Status.ACTIVE)
+        .exclude(tenant__kind=Account.Kind.MASTER)
+        .annotate(blocked=_blocked_ancestor("tenant")).filter(blocked=False)
+        .order_by("domain").values_list("domain", flat=True)
+    )
 
 
 def tenant_for_domain(domain: str) -> Tenant | None:

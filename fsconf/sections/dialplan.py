@@ -48,9 +48,8 @@ def _inbound(dialed: str) -> bytes:
     if not tenant.serving:
         return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "CALL_REJECTED")], None)
     destination = route_destination(tenant.account, number.route_kind, number.route_target)
-    actions = inbound_actions(destination, tenant.primary_domain)
-    limited = tenant.account if destination.kind not in ("extension", "hangup") else None
-    return _context_document(PUBLIC_CONTEXT, dialed, actions, limited)
+    actions, runs_here = inbound_actions(destination, tenant.primary_domain)
+    return _context_document(PUBLIC_CONTEXT, dialed, actions, tenant.account if runs_here else None)
 
 
 def _context_document(
