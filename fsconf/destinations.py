@@ -4,28 +4,40 @@ conference rooms, ...) add a kind here instead of a special case in the dialplan
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import phonenumbers
 from django_tenants.utils import schema_context
 
+from carriers.routing import Caller, route_outbound, trunks_of
+from fsconf.tenancy import Tenant
 from pbx.models import Device, Extension
-from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
+EXTENSION_NUMBER = re.compile(r"^\d{3,6}$")
 
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str  # "extension" | "voicemail" | "check_voicemail" | "hangup"
+    kind: str  # "extension" | "voicemail" | "check_voicemail" | "outbound" | "hangup"
     target: str = ""
     ring_seconds: int = 0
     voicemail: bool = False
     cause: str = ""
+    bridge: str = ""  # outbound: the legs, tried in order
+    emergency: bool = False
 
 
-def resolve_dialed(account: Account, dialed: str, caller_username: str) -> Destination:
-    """What dialing ``dialed`` from inside the tenant reaches."""
+def resolve_dialed(
+    tenant: Tenant, dialed: str, caller_username: str, caller: Caller | None = None
+) -> Destination:
+    """What dialing ``dialed`` from inside the tenant reaches. Emergency numbers come
+    first, so nothing configured in the tenant can capture them."""
+    account = tenant.account
+    if caller is not None and phonenumbers.is_emergency_number(dialed, account.country):
+        return outbound(tenant, dialed, caller)
     with schema_context(account.schema_name):
         if dialed == CHECK_OWN_VOICEMAIL:
             device = Device.objects.select_related("extension").filter(username=caller_username).first()
@@ -34,20 +46,33 @@ def resolve_dialed(account: Account, dialed: str, caller_username: str) -> Desti
             return Destination("check_voicemail", target=device.extension.number)
         if dialed == CHECK_ANY_VOICEMAIL:
             return Destination("check_voicemail")
-        extension = Extension.objects.filter(number=dialed, enabled=True).first()
+        extension = (Extension.objects.filter(number=dialed, enabled=True).first()
+                     if EXTENSION_NUMBER.match(dialed) else None)
     if extension is not None:
         return Destination("extension", target=extension.number,
                            ring_seconds=extension.ring_seconds,
                            voicemail=extension.voicemail_enabled)
+    if caller is not None:
+        return outbound(tenant, dialed, caller)
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
 
 
-def route_destination(account: Account, kind: str, target: str) -> Destination:
+def outbound(tenant: Tenant, dialed: str, caller: Caller) -> Destination:
+    route = route_outbound(tenant.account, trunks_of(tenant.trunk_owner_id), dialed, caller)
+    if route.refused:
+        # A number that is neither an extension nor dialable outside is just unallocated.
+        cause = "UNALLOCATED_NUMBER" if route.dialed is None else route.refused
+        return Destination("hangup", cause=cause)
+    return Destination("outbound", target=route.dialed.number, emergency=route.emergency,
+                       bridge="|".join(leg.bridge_string() for leg in route.legs))
+
+
+def route_destination(tenant: Tenant, kind: str, target: str) -> Destination:
     """Where a phone number's route sends a call (inbound from a carrier)."""
     if kind == "voicemail":
         return Destination("voicemail", target=target)
     if kind == "extension":
-        return resolve_dialed(account, target, caller_username="")
+        return resolve_dialed(tenant, target, caller_username="")
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
 
 
@@ -80,9 +105,32 @@ def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]
             # Busy stays busy, unanswered stays unanswered.
             actions.append(("hangup", "${originate_disposition}"))
         return actions
+    if destination.kind == "outbound":
+        # Gateways are tried in order ("|"); when all fail the call ends with the last
+        # carrier's cause, which the caller's phone shows.
+        actions = [("set", "hangup_after_bridge=true"),
+                   ("set", f"outbound_number={destination.target}")]
+        if destination.emergency:
+            actions.append(("set", "emergency_call=true"))
+        return [*actions, ("bridge", destination.bridge)]
     if destination.kind == "voicemail":
         return [("answer", ""), ("voicemail", f"default {context} {destination.target}")]
     if destination.kind == "check_voicemail":
         box = f" {destination.target}" if destination.target else ""
         return [("answer", ""), ("voicemail", f"check default {context}{box}")]
     return [("hangup", destination.cause or "UNALLOCATED_NUMBER")]
+
+
+def caller_from(variables: dict[str, str]) -> Caller | None:
+    """The calling extension as the directory described it; None for a call without an
+    authenticated extension (such as one transferred in from a carrier), which may not
+    call out."""
+    if not variables.get("variable_user_name"):
+        return None
+    return Caller(
+        toll_allow=frozenset(filter(None, variables.get("variable_toll_allow", "").split(","))),
+        caller_id_number=variables.get("variable_outbound_caller_id_number", ""),
+        caller_id_name=variables.get("variable_outbound_caller_id_name", ""),
+        emergency_caller_id_number=variables.get("variable_emergency_caller_id_number", ""),
+    )
+

@@ -10,6 +10,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Length, Substr
 
+from carriers.routing import trunk_owner
 from tenants.models import Account, Domain, PhoneNumber
 from tenants.validators import normalize_domain
 
@@ -19,13 +20,14 @@ class Tenant:
     account: Account
     serving: bool  # active, not deleted, no suspended or deleted ancestor
     domains: tuple[str, ...]  # primary first
+    trunk_owner_id: int | None  # the account whose trunks carry its outbound calls
 
     @property
     def primary_domain(self) -> str:
         return self.domains[0]
 
 
-def _blocked_ancestor(field: str) -> Exists:
+def blocked_ancestor(field: str) -> Exists:
     """Whether a suspended or deleted account sits above the account at ``field``; an
     ancestor's path is the leading part of the account's own path."""
     return Exists(Account.objects.filter(
@@ -39,7 +41,8 @@ def _with_tenant_facts(rows: QuerySet, field: str) -> QuerySet:
     """Annotate rows that point at an account (through ``field``) with whether an
     ancestor blocks it and with the account's domains."""
     return rows.select_related(field).filter(**{f"{field}__deleted_at__isnull": True}).annotate(
-        blocked=_blocked_ancestor(field),
+        blocked=blocked_ancestor(field),
+        trunk_owner_id=trunk_owner(field),
         all_domains=ArraySubquery(
             Domain.objects.filter(tenant=OuterRef(field))
             .order_by("-is_primary", "domain").values("domain")
@@ -54,7 +57,7 @@ def _tenant(row, field: str) -> Tenant | None:
     if account is None or account.is_master or not row.all_domains:
         return None
     serving = account.status == Account.Status.ACTIVE and not row.blocked
-    return Tenant(account, serving, tuple(row.all_domains))
+    return Tenant(account, serving, tuple(row.all_domains), row.trunk_owner_id)
 
 
 def serving_domain_names() -> list[str]:
@@ -64,7 +67,7 @@ def serving_domain_names() -> list[str]:
     return list(
         Domain.objects.filter(tenant__deleted_at__isnull=True, tenant__status=Account.Status.ACTIVE)
         .exclude(tenant__kind=Account.Kind.MASTER)
-        .annotate(blocked=_blocked_ancestor("tenant")).filter(blocked=False)
+        .annotate(blocked=blocked_ancestor("tenant")).filter(blocked=False)
         .order_by("domain").values_list("domain", flat=True)
     )
 

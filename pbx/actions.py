@@ -3,6 +3,7 @@ event in the public schema."""
 
 from __future__ import annotations
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
@@ -23,6 +24,8 @@ def do_create_extension(
                 {"number": [f"{account.name} has reached its limit of {account.max_extensions} "
                             "extensions."]}
             )
+        if phonenumbers.is_emergency_number(number, account.country):
+            raise ValidationError({"number": [f"{number} is an emergency number in {account.country}."]})
         if fields.get("voicemail_enabled", True) and not fields.get("voicemail_pin"):
             # mod_voicemail lets an empty PIN in by default: never leave a box without one.
             fields["voicemail_pin"] = generate_pin(avoid=number)

@@ -41,6 +41,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "carriers",
     "fsconf",
 ]
 TENANT_APPS = [
@@ -160,6 +161,14 @@ SIP_SECRET_ENCRYPTION_KEY = os.environ.get("SWITCHBOARD_SIP_SECRET_KEY", "")
 # ("user:password"; empty means no HTTP auth, the allowlist alone).
 FREESWITCH_ALLOWED_NETWORKS = env_list("FREESWITCH_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 FREESWITCH_GATEWAY_CREDENTIALS = os.environ.get("FREESWITCH_GATEWAY_CREDENTIALS", "")
+# sofia.conf is answered from these profile files (the same ones deploy/freeswitch ships)
+# plus the trunks' gateways, which go into TRUNK_PROFILE.
+SOFIA_PROFILES_DIR = Path(
+    os.environ.get("SWITCHBOARD_SOFIA_PROFILES_DIR", BASE_DIR / "deploy" / "freeswitch" / "sip_profiles")
+)
+TRUNK_PROFILE = os.environ.get("SWITCHBOARD_TRUNK_PROFILE", "external")
+# How a number dialed without + is read when an account has not set its own country.
+DEFAULT_COUNTRY = os.environ.get("SWITCHBOARD_DEFAULT_COUNTRY", "US")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -41,6 +41,8 @@ EDITABLE_ACCOUNT_FIELDS = (
     "allow_international",
     "outbound_caller_id",
     "emergency_caller_id",
+    "country",
+    "trunk_source",
 )
 MASQUERADE_SALT = "switchboard.masquerade"
 

@@ -99,3 +99,17 @@ def validate_printable(value: str) -> None:
     if _CONTROL.search(value or ""):
         raise ValidationError("Remove control characters (such as tabs or line breaks).",
                               code="control_characters")
+
+
+def default_country() -> str:
+    from django.conf import settings
+
+    return settings.DEFAULT_COUNTRY
+
+
+def validate_region(value: str) -> None:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "“%(value)s” is not a country code phone numbers are known for (use e.g. US, CA, GB).",
+            code="invalid", params={"value": value},
+        )

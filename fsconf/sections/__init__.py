@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fsconf.documents import NOT_FOUND
 from fsconf.request import FetchRequest
-from fsconf.sections import dialplan, directory
+from fsconf.sections import configuration, dialplan, directory
 
 
 def answer(fetch: FetchRequest) -> bytes:
@@ -12,6 +12,6 @@ def answer(fetch: FetchRequest) -> bytes:
         return directory.answer(fetch)
     if fetch.section == "dialplan":
         return dialplan.answer(fetch)
-    # Configuration (sofia gateways, conference, ...) is answered from the PBX model as
-    # those features arrive; until then FreeSWITCH uses its static files.
+    if fetch.section == "configuration":
+        return configuration.answer(fetch)
     return NOT_FOUND

@@ -8,7 +8,13 @@ import re
 from django.core.exceptions import ValidationError
 from lxml import etree
 
-from fsconf.destinations import actions_for, inbound_actions, resolve_dialed, route_destination
+from fsconf.destinations import (
+    actions_for,
+    caller_from,
+    inbound_actions,
+    resolve_dialed,
+    route_destination,
+)
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
 from fsconf.tenancy import tenant_for_domain, tenant_for_number
@@ -30,7 +36,7 @@ def answer(fetch: FetchRequest) -> bytes:
         return NOT_FOUND
     if not tenant.serving:
         return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
-    destination = resolve_dialed(tenant.account, dialed, fetch.get("variable_user_name"))
+    destination = resolve_dialed(tenant, dialed, fetch.get("variable_user_name"), caller_from(fetch.params))
     actions = actions_for(destination, tenant.primary_domain)
     return _context_document(context, dialed, actions, tenant.account)
 
@@ -47,7 +53,7 @@ def _inbound(dialed: str) -> bytes:
     number, tenant = found
     if not tenant.serving:
         return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "CALL_REJECTED")], None)
-    destination = route_destination(tenant.account, number.route_kind, number.route_target)
+    destination = route_destination(tenant, number.route_kind, number.route_target)
     actions, runs_here = inbound_actions(destination, tenant.primary_domain)
     return _context_document(PUBLIC_CONTEXT, dialed, actions, tenant.account if runs_here else None)
 

@@ -14,7 +14,13 @@ from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from tenants.validators import validate_e164, validate_printable, validate_timezone
+from tenants.validators import (
+    default_country,
+    validate_e164,
+    validate_printable,
+    validate_region,
+    validate_timezone,
+)
 
 LANGUAGES = [
     ("en", "English"),
@@ -54,6 +60,10 @@ class Account(TenantMixin, MP_Node):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
 
+    class TrunkSource(models.TextChoices):
+        PARENT = "parent", "Parent: the trunks of the account above"
+        LOCAL = "local", "Local: this account's own trunks"
+
     steplen = 4
 
     name = models.CharField(max_length=100, validators=[validate_printable])
@@ -73,6 +83,13 @@ class Account(TenantMixin, MP_Node):
     )
     emergency_caller_id = models.CharField(
         "emergency caller ID", max_length=16, blank=True, validators=[validate_e164]
+    )
+    country = models.CharField(
+        max_length=2, default=default_country, validators=[validate_region],
+        help_text="ISO 3166 code (US, CA, GB, ...): how numbers dialed without a + are read.",
+    )
+    trunk_source = models.CharField(
+        "outbound trunks", max_length=6, choices=TrunkSource.choices, default=TrunkSource.PARENT,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

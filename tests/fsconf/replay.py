@@ -72,3 +72,17 @@ def replay(captured: Captured, path: str = "/freeswitch/", remote_addr: str = "1
 
 def basic(credentials: str) -> str:
     return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+
+def replay_document(name: str, **replacements: str):
+    """Replay capture ``name`` with byte replacements in its body; the parsed answer."""
+    from lxml import etree
+
+    captured = request(name)
+    body = captured.body
+    for old, new in replacements.items():
+        body = body.replace(old.encode(), new.encode())
+    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
+    assert result.status_code == 200
+    assert result["Content-Type"] == "text/xml"
+    return etree.fromstring(result.content)

@@ -7,17 +7,11 @@ import re
 from lxml import etree
 
 from tenants.actions import do_suspend_account, do_update_account
-from tests.fsconf.replay import Captured, replay, request, response
+from tests.fsconf.replay import replay_document, response
 
 
 def call(name: str, **replacements: str) -> etree._Element:
-    captured = request(name)
-    body = captured.body
-    for old, new in replacements.items():
-        body = body.replace(old.encode(), new.encode())
-    result = replay(Captured(captured.name, captured.method, captured.path, captured.headers, body))
-    assert result.status_code == 200
-    return etree.fromstring(result.content)
+    return replay_document(name, **replacements)
 
 
 def actions(root: etree._Element) -> list[tuple[str, str]]:

@@ -1,0 +1,3 @@
+from carriers.models.trunks import Codec, Gateway, Transport, Trunk
+
+__all__ = ["Codec", "Gateway", "Transport", "Trunk"]

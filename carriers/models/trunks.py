@@ -1,0 +1,117 @@
+"""Trunks (carriers) and their gateways.
+
+They live in the public schema although an account owns each one: FreeSWITCH's
+``sofia.conf`` lists every gateway of every account at once, and an account without
+trunks of its own uses the nearest ancestor's ("Parent" vs "Local"), so the lookup walks
+the account tree, which is public too.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from carriers.validators import (
+    validate_caller_id_number,
+    validate_dial_prefix,
+    validate_pattern,
+    validate_patterns,
+)
+from tenants.validators import validate_domain_name, validate_printable
+
+
+class Codec(models.TextChoices):
+    PCMU = "PCMU", "G.711 µ-law (PCMU)"
+    PCMA = "PCMA", "G.711 A-law (PCMA)"
+    G722 = "G722", "G.722"
+    G729 = "G729", "G.729"
+    OPUS = "OPUS", "Opus"
+
+
+class Transport(models.TextChoices):
+    UDP = "udp", "UDP"
+    TCP = "tcp", "TCP"
+    TLS = "tls", "TLS"
+
+
+class Trunk(models.Model):
+    account = models.ForeignKey("tenants.Account", on_delete=models.CASCADE, related_name="trunks")
+    name = models.CharField(max_length=100, validators=[validate_printable])
+    enabled = models.BooleanField(default=True)
+    emergency = models.BooleanField(
+        default=False,
+        help_text="Carries emergency calls. Emergency calls go to these trunks first, "
+                  "whatever their rules.",
+    )
+    rules = ArrayField(
+        models.CharField(max_length=200, validators=[validate_pattern]), default=list, blank=True,
+        validators=[validate_patterns],
+        help_text="Regular expressions on the dialed number in E.164 (e.g. ^\\+(1\\d{10})$). "
+                  "The first group, if any, is what is sent. No rules: every number.",
+    )
+    weight_cost = models.PositiveSmallIntegerField(
+        default=50, validators=[MaxValueValidator(100)], help_text="Lower is tried first."
+    )
+    caller_id_regex = models.CharField(
+        "caller ID pattern", max_length=200, blank=True, validators=[validate_pattern],
+        help_text="Keeps the groups of a matching caller ID, e.g. ^\\+?66(\\d{5,})$.",
+    )
+    caller_id_prefix = models.CharField(
+        "caller ID prefix", max_length=11, blank=True, validators=[validate_dial_prefix],
+        help_text="Put before the kept digits, e.g. 0.",
+    )
+    caller_id_value = models.CharField(
+        "fixed caller ID", max_length=16, blank=True, validators=[validate_caller_id_number],
+        help_text="Send this caller ID on every call through the trunk.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["weight_cost", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="trunk_name_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gateway(models.Model):
+    trunk = models.ForeignKey(Trunk, on_delete=models.CASCADE, related_name="gateways")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Tried in this order.")
+    server = models.CharField(max_length=253, validators=[validate_domain_name],
+                              help_text="Host name or IP address of the carrier.")
+    port = models.PositiveIntegerField(
+        default=5060, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    transport = models.CharField(max_length=3, choices=Transport.choices, default=Transport.UDP)
+    realm = models.CharField(max_length=253, blank=True, validators=[validate_domain_name],
+                             help_text="Empty: the server.")
+    username = models.CharField(max_length=64, blank=True, validators=[validate_printable])
+    password_encrypted = models.TextField(blank=True)
+    register = models.BooleanField(default=False, help_text="Register with the carrier.")
+    codecs = ArrayField(
+        models.CharField(max_length=8, choices=Codec.choices), default=list, blank=True,
+        help_text="Offered in this order. Empty: the profile's codecs.",
+    )
+    prefix = models.CharField(max_length=11, blank=True, validators=[validate_dial_prefix],
+                              help_text="Put before the number sent to this gateway.")
+    progress_timeout = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(2), MaxValueValidator(120)],
+        help_text="Seconds to wait for the carrier to ring before trying the next gateway.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["trunk", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.trunk.name}: {self.server}"
+
+    @property
+    def freeswitch_name(self) -> str:
+        """The gateway's name in FreeSWITCH: stable, unique platform-wide, and free of
+        anything an admin typed."""
+        return f"gw{self.pk}"

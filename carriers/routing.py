@@ -1,0 +1,175 @@
+"""Which trunks carry an outbound call, in what order, with which caller ID.
+
+An account uses its own trunks when its trunk source is "Local", otherwise those of the
+nearest account above it that is Local (the master's are the platform trunks). Within
+that set, trunks whose rules match the number are tried by ``weight_cost`` (lower first),
+each trunk's gateways in their order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import JSONObject, Length, Substr
+
+from carriers.models import Gateway, Trunk
+from carriers.numbering import CallClass, DialedNumber, classify
+from tenants.models import Account
+
+# Hangup causes FreeSWITCH knows, for the cases a caller should be told apart.
+BARRED = "OUTGOING_CALL_BARRED"
+NO_ROUTE = "NO_ROUTE_DESTINATION"
+INVALID_NUMBER = "INVALID_NUMBER_FORMAT"
+# Characters that end or split a bridge string's per-leg variable list.
+_BRIDGE_UNSAFE = re.compile(r"[\[\]{}^,|'\"\\]")
+
+
+def trunk_owner(field: str) -> Subquery:
+    """For rows pointing at an account through ``field``: the pk of the account whose
+    trunks it uses — itself or the nearest ancestor that is Local, or the master."""
+    return Subquery(
+        Account.objects.filter(
+            Q(trunk_source=Account.TrunkSource.LOCAL) | Q(kind=Account.Kind.MASTER),
+            path=Substr(OuterRef(f"{field}__path"), 1, Length("path")),
+        ).order_by("-depth").values("pk")[:1]
+    )
+
+
+@dataclass(frozen=True)
+class GatewayView:
+    name: str
+    prefix: str
+    progress_timeout: int
+
+
+@dataclass(frozen=True)
+class TrunkView:
+    name: str
+    emergency: bool
+    rules: tuple[str, ...]
+    caller_id_regex: str
+    caller_id_prefix: str
+    caller_id_value: str
+    gateways: tuple[GatewayView, ...]
+
+    def number_for(self, e164: str) -> str | None:
+        """What this trunk sends for ``e164``: the first group of the first matching rule
+        (the whole match without groups), or None when no rule matches."""
+        if not self.rules:
+            return e164
+        for rule in self.rules:
+            found = re.search(rule, e164)
+            if found:
+                return found.group(1) if found.re.groups else found.group(0)
+        return None
+
+    def caller_id_for(self, number: str, *, emergency: bool) -> str:
+        if self.caller_id_value and not emergency:
+            # A fixed caller ID must not hide an emergency caller's callback number.
+            return self.caller_id_value
+        if self.caller_id_regex:
+            found = re.search(self.caller_id_regex, number)
+            if found:
+                kept = "".join(g for g in found.groups() if g) if found.re.groups else found.group(0)
+                return self.caller_id_prefix + kept
+        return number
+
+
+def trunks_of(owner_id: int | None) -> list[TrunkView]:
+    """The enabled trunks of one account with their enabled gateways, in one query."""
+    if owner_id is None:
+        return []
+    rows = (
+        Trunk.objects.filter(account_id=owner_id, enabled=True)
+        .annotate(gateway_rows=ArraySubquery(
+            Gateway.objects.filter(trunk=OuterRef("pk"), enabled=True).order_by("position", "pk")
+            .values(json=JSONObject(pk="pk", prefix="prefix", progress_timeout="progress_timeout"))
+        ))
+        .order_by("weight_cost", "name")
+    )
+    return [
+        TrunkView(
+            name=row.name, emergency=row.emergency, rules=tuple(row.rules),
+            caller_id_regex=row.caller_id_regex, caller_id_prefix=row.caller_id_prefix,
+            caller_id_value=row.caller_id_value,
+            gateways=tuple(GatewayView(f"gw{g['pk']}", g["prefix"], g["progress_timeout"])
+                           for g in row.gateway_rows),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the dialplan knows of the calling extension (the directory set these
+    channel variables when it authenticated)."""
+    toll_allow: frozenset[str]
+    caller_id_number: str
+    caller_id_name: str
+    emergency_caller_id_number: str = ""
+
+
+@dataclass(frozen=True)
+class Leg:
+    gateway: str
+    number: str
+    caller_id_number: str
+    caller_id_name: str
+    progress_timeout: int
+
+    def bridge_string(self) -> str:
+        variables = ",".join([
+            f"leg_progress_timeout={self.progress_timeout}",
+            f"origination_caller_id_number={_bridge_safe(self.caller_id_number)}",
+            f"origination_caller_id_name={_bridge_safe(self.caller_id_name)}",
+        ])
+        return f"[{variables}]sofia/gateway/{self.gateway}/{self.number}"
+
+
+@dataclass(frozen=True)
+class OutboundRoute:
+    dialed: DialedNumber | None
+    legs: tuple[Leg, ...] = ()
+    refused: str = ""  # the hangup cause when the call may not or cannot go out
+
+    @property
+    def emergency(self) -> bool:
+        return self.dialed is not None and self.dialed.call_class is CallClass.EMERGENCY
+
+
+def route_outbound(
+    account: Account, trunks: list[TrunkView], dialed: str, caller: Caller
+) -> OutboundRoute:
+    number = classify(dialed, account.country, account.outbound_caller_id)
+    if number is None:
+        return OutboundRoute(None, refused=INVALID_NUMBER)
+    emergency = number.call_class is CallClass.EMERGENCY
+    if not emergency and not _allowed(account, caller, number.call_class):
+        return OutboundRoute(number, refused=BARRED)
+    if emergency:
+        chosen = [t for t in trunks if t.emergency] or trunks
+        candidates = [(t, number.number) for t in chosen]
+        caller_id = (caller.emergency_caller_id_number or account.emergency_caller_id
+                     or caller.caller_id_number)
+    else:
+        candidates = [(t, sent) for t in trunks if (sent := t.number_for(number.number)) is not None]
+        caller_id = caller.caller_id_number
+    legs = tuple(
+        Leg(gateway.name, gateway.prefix + sent, trunk.caller_id_for(caller_id, emergency=emergency),
+            caller.caller_id_name, gateway.progress_timeout)
+        for trunk, sent in candidates for gateway in trunk.gateways
+    )
+    return OutboundRoute(number, legs, refused="" if legs else NO_ROUTE)
+
+
+def _allowed(account: Account, caller: Caller, call_class: CallClass) -> bool:
+    if call_class is CallClass.INTERNATIONAL and not account.allow_international:
+        return False
+    return call_class.value in caller.toll_allow
+
+
+def _bridge_safe(value: str) -> str:
+    return _BRIDGE_UNSAFE.sub("", value)

@@ -1,0 +1,23 @@
+"""What the PBX model announces when it changes. FreeSWITCH-facing code (the xml_curl
+cache, the event-socket command queue) listens here, so the PBX model never imports it.
+
+Every signal is sent from an actions function *inside* its transaction: a receiver that
+writes rows (a queued FreeSWITCH command) commits or rolls back with the change, and one
+that must act only on durable state wraps its work in ``transaction.on_commit``.
+"""
+
+from django.dispatch import Signal
+
+# The documents FreeSWITCH fetches for this account may have changed.
+# Sent with: account (tenants.Account).
+tenant_config_changed = Signal()
+
+# These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
+# what it cached for them. Sent with: account, domains (list[str], primary first),
+# usernames (list[str]).
+sip_credentials_changed = Signal()
+
+# Something every FreeSWITCH-facing answer may depend on changed (an account's status,
+# domains or place in the tree, a phone number's owner or route, a platform trunk).
+# Sent with: reason (str).
+platform_config_changed = Signal()
