@@ -6,4 +6,4 @@ class FsconfConfig(AppConfig):
     verbose_name = "FreeSWITCH configuration"
 
     def ready(self) -> None:
-        from fsconf import checks  # noqa: F401  (registers the system checks)
+        from fsconf import checks, receivers  # noqa: F401  (system checks, cache invalidation)

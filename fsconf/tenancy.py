@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Length, Substr
 
 from carriers.routing import trunk_owner
+from fsconf.cache import note_tenant
 from tenants.models import Account, Domain, PhoneNumber
 from tenants.validators import normalize_domain
 
@@ -56,6 +57,7 @@ def _tenant(row, field: str) -> Tenant | None:
     account = getattr(row, field)
     if account is None or account.is_master or not row.all_domains:
         return None
+    note_tenant(account.schema_name)
     serving = account.status == Account.Status.ACTIVE and not row.blocked
     return Tenant(account, serving, tuple(row.all_domains), row.trunk_owner_id)
 

@@ -40,7 +40,7 @@ def fetch(request: HttpRequest, section: str | None = None) -> HttpResponse:
     if section is not None and fetched.section != section:
         return _plain(400, f"this URL answers section={section}, not {fetched.section}")
     try:
-        body = answer(fetched)
+        answered = answer(fetched)
     except DatabaseError:
         # 503: FreeSWITCH tries its next binding, then its static files.
         log.exception("xml_curl: database unavailable for %s", fetched.section)
@@ -49,4 +49,7 @@ def fetch(request: HttpRequest, section: str | None = None) -> HttpResponse:
         # A bug of ours: FreeSWITCH is better served by its next binding than by a 500.
         log.exception("xml_curl: failed to answer %s", fetched.section)
         return _plain(503, "temporarily unable to answer")
-    return HttpResponse(body, content_type="text/xml")
+    response = HttpResponse(answered.body, content_type="text/xml")
+    if answered.stale:
+        response["X-Switchboard-Stale"] = "database unavailable; last known good answer"
+    return response

@@ -1,7 +1,10 @@
-"""Writes to a tenant's PBX data. Each runs inside the tenant's schema and leaves an audit
-event in the public schema."""
+"""Writes to a tenant's PBX data. Each runs inside the tenant's schema, leaves an audit
+event in the public schema, and announces the change (pbx.signals) inside its
+transaction, so FreeSWITCH-facing caches and queues act exactly when it commits."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -10,14 +13,38 @@ from django_tenants.utils import schema_context
 
 from pbx.models import Device, Extension
 from pbx.secrets import encrypt_secret, generate_pin, generate_secret
+from pbx.signals import sip_credentials_changed, tenant_config_changed
 from tenants.actions import record
 from tenants.models import Account, User
+
+EXTENSION_FIELDS = (
+    "name", "email", "outbound_caller_id_name", "outbound_caller_id_number", "language",
+    "timezone", "ring_seconds", "voicemail_enabled", "voicemail_pin", "call_permission",
+    "hidden_from_directory", "disallow_dial_by_extension", "call_waiting", "call_groups", "enabled",
+)
+DEVICE_FIELDS = ("label", "mac_address", "vendor", "model", "enabled")
+
+
+def _changed(account: Account, usernames: list[str] | None = None) -> None:
+    tenant_config_changed.send(sender=Extension, account=account)
+    if usernames:
+        sip_credentials_changed.send(
+            sender=Device, account=account, usernames=usernames,
+            domains=list(account.domains.order_by("-is_primary", "domain").values_list("domain", flat=True)),
+        )
+
+
+def _only(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
 
 
 @transaction.atomic
 def do_create_extension(
     account: Account, *, number: str, name: str, actor: User | None = None, **fields
 ) -> Extension:
+    _only(fields, EXTENSION_FIELDS)
     with schema_context(account.schema_name):
         if Extension.objects.count() >= account.max_extensions:
             raise ValidationError(
@@ -33,7 +60,38 @@ def do_create_extension(
         extension.full_clean()
         extension.save()
     record(actor, account, "extension.create", number=number, name=name)
+    _changed(account)
     return extension
+
+
+@transaction.atomic
+def do_update_extension(account: Account, extension: Extension, *, actor: User | None = None,
+                        **fields) -> Extension:
+    _only(fields, EXTENSION_FIELDS)
+    with schema_context(account.schema_name):
+        extension = Extension.objects.select_for_update().get(pk=extension.pk)
+        for name, value in fields.items():
+            setattr(extension, name, value)
+        if extension.voicemail_enabled and not extension.voicemail_pin:
+            raise ValidationError({"voicemail_pin": ["A voicemail box needs a PIN."]})
+        extension.full_clean()
+        extension.save()
+        usernames = list(extension.devices.values_list("username", flat=True))
+    record(actor, account, "extension.update", number=extension.number, fields=sorted(fields))
+    # Disabling an extension disables its devices' credentials in effect.
+    _changed(account, usernames if "enabled" in fields else None)
+    return extension
+
+
+@transaction.atomic
+def do_delete_extension(account: Account, extension: Extension, *, actor: User | None = None) -> None:
+    with schema_context(account.schema_name):
+        extension = Extension.objects.get(pk=extension.pk)
+        usernames = list(extension.devices.values_list("username", flat=True))
+        number = extension.number
+        extension.delete()
+    record(actor, account, "extension.delete", number=number)
+    _changed(account, usernames)
 
 
 @transaction.atomic
@@ -44,6 +102,7 @@ def do_add_device(
     """Add a SIP credential to an extension. Returns the device and its secret, which is
     shown once (it is stored encrypted). The first device's username defaults to the
     extension number, later ones to <number>-<n>."""
+    _only(fields, DEVICE_FIELDS)
     secret = secret or generate_secret()
     with schema_context(account.schema_name):
         if username is None:
@@ -58,4 +117,37 @@ def do_add_device(
         device.full_clean()
         device.save()
     record(actor, account, "device.create", username=username, extension=extension.number)
+    _changed(account, [username])
     return device, secret
+
+
+@transaction.atomic
+def do_update_device(account: Account, device: Device, *, actor: User | None = None,
+                     new_secret: str | None = None, rotate_secret: bool = False,
+                     **fields) -> tuple[Device, str | None]:
+    """Change a device; with ``rotate_secret`` (or ``new_secret``) give it a new SIP
+    secret, returned once."""
+    _only(fields, DEVICE_FIELDS)
+    secret = new_secret or (generate_secret() if rotate_secret else None)
+    with schema_context(account.schema_name):
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        for name, value in fields.items():
+            setattr(device, name, value)
+        if secret is not None:
+            device.secret_encrypted = encrypt_secret(secret)
+        device.full_clean()
+        device.save()
+    record(actor, account, "device.update", username=device.username,
+           fields=sorted(fields) + (["secret"] if secret else []))
+    _changed(account, [device.username])
+    return device, secret
+
+
+@transaction.atomic
+def do_remove_device(account: Account, device: Device, *, actor: User | None = None) -> None:
+    with schema_context(account.schema_name):
+        device = Device.objects.get(pk=device.pk)
+        username = device.username
+        device.delete()
+    record(actor, account, "device.delete", username=username)
+    _changed(account, [username])

@@ -11,8 +11,9 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from pbx.models import Extension
+from pbx.signals import platform_config_changed
 from tenants.actions import record
-from tenants.models import Account, PhoneNumber, User
+from tenants.models import Account, PhoneNumber, Role, User
 from tenants.scoping import require_master_admin, require_visible
 from tenants.validators import normalize_e164
 
@@ -35,6 +36,7 @@ def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
         raise ValidationError({"numbers": errors})
     created = [PhoneNumber.objects.create(e164=n) for n in cleaned]
     record(actor, actor.account, "numbers.import", numbers=cleaned)
+    platform_config_changed.send(sender=PhoneNumber, reason="numbers.import")
     return created
 
 
@@ -52,6 +54,7 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
     number.account, number.route_kind, number.route_target = account, "", ""
     number.save(update_fields=["account", "route_kind", "route_target"])
     record(actor, account, "number.assign", number=number.e164)
+    platform_config_changed.send(sender=PhoneNumber, reason="number.assign")
     return number
 
 
@@ -68,4 +71,28 @@ def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target:
     number.route_kind, number.route_target = kind, target
     number.save(update_fields=["route_kind", "route_target"])
     record(actor, account, "number.route", number=number.e164, kind=kind, target=target)
+    platform_config_changed.send(sender=PhoneNumber, reason="number.route")
+    return number
+
+
+@transaction.atomic
+def do_release_number(actor: User, number: PhoneNumber) -> PhoneNumber:
+    """Give a number back one step up: to the account that handed it down, or to the
+    platform pool from a direct customer of the master. Its route goes with it, so no
+    call reaches the old holder through it. The holder's admins or any admin above may
+    release it."""
+    number = PhoneNumber.objects.select_for_update(of=("self",)).select_related("account").get(pk=number.pk)
+    holder = number.account
+    if holder is None:
+        raise ValidationError({"number": [f"{number.e164} is already in the platform pool."]})
+    require_visible(actor, holder)
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("Your role is read-only.")
+    parent = Account.objects.get_parent(holder) if not holder.is_master else None
+    number.account = None if parent is None or parent.is_master else parent
+    number.route_kind, number.route_target = "", ""
+    number.save(update_fields=["account", "route_kind", "route_target"])
+    record(actor, holder, "number.release", number=number.e164,
+           to=number.account.name if number.account else "pool")
+    platform_config_changed.send(sender=PhoneNumber, reason="number.release")
     return number

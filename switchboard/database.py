@@ -67,6 +67,9 @@ def django_database_config(url: str) -> dict:
         config = dj_database_url.parse(url)
     config["ENGINE"] = ENGINE
     config.setdefault("OPTIONS", {})
+    # FreeSWITCH waits 3 s for an xml_curl answer (deploy/freeswitch): an unreachable
+    # database must fail fast enough to serve the last known good answer instead.
+    config["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")))
     config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
     config["CONN_HEALTH_CHECKS"] = True
     config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_switchboard")}

@@ -97,20 +97,36 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# "fsconf" holds rendered xml_curl documents and their generations (fsconf.cache). It must
+# be shared by every process that answers FreeSWITCH or writes PBX data, or a write in one
+# process would not invalidate another's copy: Redis in production; without REDIS_URL a
+# directory on this machine, which every local process shares.
+FSCONF_CACHE_PREFIX = os.environ.get("SWITCHBOARD_CACHE_PREFIX", "switchboard")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",
-        }
+        },
+        "fsconf": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": FSCONF_CACHE_PREFIX,
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
-        }
+        },
+        "fsconf": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(EMBEDDED_DATA_DIR / "fsconf-cache"),
+            "KEY_PREFIX": FSCONF_CACHE_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
     }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"

@@ -42,7 +42,6 @@ EDITABLE_ACCOUNT_FIELDS = (
     "outbound_caller_id",
     "emergency_caller_id",
     "country",
-    "trunk_source",
 )
 MASQUERADE_SALT = "switchboard.masquerade"
 
@@ -226,6 +225,7 @@ def do_create_account(
     record(actor, account, "account.create", ip, parent=parent.name, kind=kind, domains=domains)
     if admin_user:
         do_create_staff_user(actor, account=account, role=Role.ADMIN, ip=ip, **admin_user)
+    _notify_account_changed(account)
     return account
 
 

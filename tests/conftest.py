@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
+from fsconf.cache import CACHE_ALIAS, PLATFORM_KEY
 from tenants.actions import do_bootstrap_master, do_create_account, do_create_staff_user
 from tenants.models import Account, Role, User
 from tenants.provisioning import refresh_template
@@ -17,6 +20,21 @@ PASSWORD = "a-long-test-password"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         refresh_template()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fsconf_cache():
+    """Schemas and pks repeat from test to test while the cache outlives the rolled-back
+    data: start each test under a new platform generation."""
+    caches[CACHE_ALIAS].set(PLATFORM_KEY, uuid.uuid4().hex, timeout=None)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed(): write(...)`` runs the write's after-commit work (cache
+    invalidation, queued commands) as a real commit would; the test's own transaction
+    keeps every test isolated."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture(autouse=True)

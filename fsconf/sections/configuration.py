@@ -26,6 +26,10 @@ from pbx.secrets import decrypt_secret
 from tenants.models import Account
 
 
+def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
+    return ("configuration", fetch.key_value, fetch.get("profile"))
+
+
 def answer(fetch: FetchRequest) -> bytes:
     if fetch.key_value == "sofia.conf":
         return sofia_conf(fetch.get("profile"))

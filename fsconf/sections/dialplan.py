@@ -24,6 +24,17 @@ from tenants.validators import normalize_e164
 PUBLIC_CONTEXT = "public"
 
 
+CALLER_VARIABLES = ("variable_user_name", "variable_toll_allow", "variable_outbound_caller_id_number",
+                    "variable_outbound_caller_id_name", "variable_emergency_caller_id_number")
+
+
+def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
+    """The context, the number and what the answer reads of the caller."""
+    return ("dialplan", fetch.get("Hunt-Context") or fetch.get("Caller-Context"),
+            fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number"),
+            *(fetch.get(name) for name in CALLER_VARIABLES))
+
+
 def answer(fetch: FetchRequest) -> bytes:
     context = fetch.get("Hunt-Context") or fetch.get("Caller-Context")
     dialed = fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number")

@@ -14,6 +14,7 @@ from pbx.models import Device, Extension
 from pbx.models.extensions import CallPermission
 from pbx.secrets import a1_hash, decrypt_secret
 from tenants.models import Account
+from tenants.validators import normalize_domain
 
 # FreeSWITCH's vanilla domain dial-string: every registered contact of the dialed user.
 DIAL_STRING_VARIABLES = "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
@@ -29,16 +30,29 @@ TOLL_ALLOW = {
 }
 
 
+def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
+    """Every lookup of one user (sip_auth, user_call, message-count, ...) gets the same
+    document, so the action is not part of it."""
+    return ("directory", fetch.get("purpose"), normalize_domain(fetch.get("domain") or fetch.key_value),
+            fetch.get("user"), fetch.get("sip_auth_realm"), fetch.get("group_name"))
+
+
 def answer(fetch: FetchRequest) -> bytes:
     if fetch.get("purpose") == "gateways":
         return gateway_domains()
     domain = fetch.get("domain") or fetch.key_value
     user = fetch.get("user")
-    if not domain or not user:
+    if not domain:
+        return NOT_FOUND
+    if not user and fetch.get("purpose") != "network-list" and not fetch.get("group_name"):
         return NOT_FOUND
     tenant = tenant_for_domain(domain)
     if tenant is None or not tenant.serving:
         return NOT_FOUND
+    if not user:
+        if fetch.get("group_name"):
+            return group_document(tenant, domain.strip(), fetch.get("group_name")) or NOT_FOUND
+        return network_list_document(domain.strip())
     # The digest realm is the From host exactly as the phone sent it (challenge-realm
     # auto_from); the lookup above is case-insensitive, the hash must not be.
     realm = fetch.get("sip_auth_realm") or domain.strip()
@@ -86,8 +100,7 @@ def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
             siblings = extension.siblings
         ringing = [device.username] if device and user_id != extension.number else siblings
     root, section = new_document("directory")
-    domain = etree.SubElement(section, "domain", name=realm)
-    _params(domain, {"dial-string": DOMAIN_DIAL_STRING})
+    domain = _domain_element(section, realm)
     users = etree.SubElement(etree.SubElement(etree.SubElement(domain, "groups"), "group",
                                               name="default"), "users")
     user = etree.SubElement(users, "user", id=user_id)
@@ -101,6 +114,39 @@ def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
     params["dial-string"] = dial_string(ringing, list(tenant.domains))
     _params(user, params)
     _variables(user, _user_variables(tenant, extension))
+    return serialize(root)
+
+
+def _domain_element(section: etree._Element, name: str) -> etree._Element:
+    domain = etree.SubElement(section, "domain", name=name)
+    _params(domain, {"dial-string": DOMAIN_DIAL_STRING})
+    return domain
+
+
+def group_document(tenant: Tenant, domain_name: str, group: str) -> bytes | None:
+    """``group_call``: the group's extensions as pointers; FreeSWITCH then looks each one
+    up (a user lookup) for its dial-string."""
+    with schema_context(tenant.account.schema_name):
+        numbers = list(Extension.objects.filter(call_groups__contains=[group], enabled=True)
+                       .order_by("number").values_list("number", flat=True))
+    if not numbers:
+        return None
+    root, section = new_document("directory")
+    domain = _domain_element(section, domain_name)
+    users = etree.SubElement(etree.SubElement(etree.SubElement(domain, "groups"), "group", name=group),
+                             "users")
+    for number in numbers:
+        etree.SubElement(users, "user", id=number, type="pointer")
+    return serialize(root)
+
+
+def network_list_document(domain_name: str) -> bytes:
+    """``purpose=network-list`` (acl.conf lists naming the domain): FreeSWITCH only reads
+    users' ``cidr`` attributes here. No user is authenticated by address, so the domain
+    comes without users: an empty list, where not-found would send FreeSWITCH to its
+    static directory."""
+    root, section = new_document("directory")
+    _domain_element(section, domain_name)
     return serialize(root)
 
 
@@ -129,6 +175,7 @@ def _user_variables(tenant: Tenant, extension: Extension) -> dict[str, str]:
         "default_language": extension.language or account.language,
         "timezone": extension.timezone or account.timezone,
         "call_timeout": str(extension.ring_seconds),
+        **({"callgroup": ",".join(extension.call_groups)} if extension.call_groups else {}),
     }
 
 

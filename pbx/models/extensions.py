@@ -4,6 +4,7 @@ every tenant without clash."""
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -16,6 +17,10 @@ validate_sip_username = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
     "Use letters, digits, dots, hyphens and underscores (at most 64).",
     code="invalid_username",
+)
+validate_group_name = RegexValidator(
+    r"^[a-z0-9][a-z0-9_-]{0,31}$", "Use lower-case letters, digits, - and _ (at most 32).",
+    code="invalid_group",
 )
 validate_pin = RegexValidator(r"^\d{4,10}$", "A PIN has 4 to 10 digits.", code="invalid_pin")
 
@@ -49,6 +54,10 @@ class Extension(models.Model):
     hidden_from_directory = models.BooleanField(default=False)
     disallow_dial_by_extension = models.BooleanField(default=False)
     call_waiting = models.BooleanField(default=True)
+    call_groups = ArrayField(
+        models.CharField(max_length=32, validators=[validate_group_name]), default=list, blank=True,
+        help_text="Groups this extension rings in (group_call) and picks up calls for.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -62,6 +62,8 @@ class AccountCreateForm(DomainFieldsMixin, forms.ModelForm):
             kinds.append((Account.Kind.RESELLER, "Reseller"))
         self.fields["kind"].choices = kinds
         self.fields["timezone"].initial = actor.account.timezone
+        self.fields["country"].initial = actor.account.country
+        self.fields["country"].required = False
 
     def clean_admin_username(self):
         username = self.cleaned_data.get("admin_username", "").strip()
@@ -107,6 +109,8 @@ class AccountCreateForm(DomainFieldsMixin, forms.ModelForm):
             "domain": data["domain"],
             "aliases": split_domains(data.get("aliases", "")),
             **{f: data[f] for f in EDITABLE_ACCOUNT_FIELDS[1:] if f in data},
+            # Not given: numbers are read as in the parent's country.
+            "country": data.get("country") or data["parent"].country,
         }
 
     def admin_user_kwargs(self) -> dict | None:
@@ -131,6 +135,10 @@ class AccountChangeForm(DomainFieldsMixin, forms.ModelForm):
         domains = list(self.instance.domains.all())
         self.fields["domain"].initial = next((d.domain for d in domains if d.is_primary), "")
         self.fields["aliases"].initial = "\n".join(d.domain for d in domains if not d.is_primary)
+        self.fields["country"].required = False
+
+    def clean_country(self) -> str:
+        return self.cleaned_data.get("country") or self.instance.country
 
     def clean(self):
         data = super().clean()

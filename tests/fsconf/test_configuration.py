@@ -75,14 +75,18 @@ def test_profile_request_gets_only_that_profile(trunks):
     assert root.find(".//result").get("status") == "not found"
 
 
-def test_disabled_suspended_and_deleted_gateways_are_left_out(trunks):
+def test_disabled_suspended_and_deleted_gateways_are_left_out(trunks, committed):
     tree, platform, local = trunks
-    do_update_trunk(tree.user("master_admin"), platform, enabled=False)
+    assert len(gateways(fetch("configuration-sofia.conf-startup"))) == 3
+    with committed():
+        do_update_trunk(tree.user("master_admin"), platform, enabled=False)
     assert set(gateways(fetch("configuration-sofia.conf-startup"))) == {f"gw{local.gateways.get().pk}"}
-    do_suspend_account(tree.user("master_admin"), tree.r2)  # local's owner is below r2
+    with committed():
+        do_suspend_account(tree.user("master_admin"), tree.r2)  # local's owner is below r2
     assert gateways(fetch("configuration-sofia.conf-startup")) == {}
-    do_update_trunk(tree.user("master_admin"), platform, enabled=True)
-    do_soft_delete_account(tree.user("master_admin"), tree.c2)
+    with committed():
+        do_update_trunk(tree.user("master_admin"), platform, enabled=True)
+        do_soft_delete_account(tree.user("master_admin"), tree.c2)
     assert len(gateways(fetch("configuration-sofia.conf-startup"))) == 2
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django_tenants.utils import schema_context
 from lxml import etree
 
-from pbx.actions import do_add_device, do_create_extension
+from pbx.actions import do_add_device, do_create_extension, do_update_extension
+from pbx.models import Extension
 from pbx.secrets import a1_hash
 from tenants.actions import do_suspend_account
-from tests.fsconf.replay import replay, request, response
+from tests.fsconf.replay import Captured, replay, request, response
 
 
 def user_of(content: bytes) -> tuple[etree._Element, dict, dict]:
@@ -192,3 +194,45 @@ def test_international_permission_never_exceeds_the_account(acme_beta):
     assert toll_allow(acme_beta.c1, extension) == "local,domestic"
     acme_beta.c1.allow_international = True
     assert toll_allow(acme_beta.c1, extension) == "local,domestic,international"
+
+
+def test_group_call_lists_the_groups_extensions_as_pointers(acme_beta):
+    for account, numbers in ((acme_beta.c1, ("1001", "1002")), (acme_beta.c2, ("1001",))):
+        with schema_context(account.schema_name):
+            for number in numbers:
+                do_update_extension(account, Extension.objects.get(number=number), call_groups=["sales"])
+    result = replay(request("directory-group_call-1-group-sales"))
+    captured = etree.fromstring(response("directory-group_call-1-group-sales").body)
+    root = etree.fromstring(result.content)
+    def pointers(document):
+        return [(u.get("id"), u.get("type")) for u in document.xpath("//group[@name='sales']/users/user")]
+
+    assert pointers(root) == pointers(captured) == [("1001", "pointer"), ("1002", "pointer")]
+    assert root.find(".//domain").get("name") == "acme.example.net"
+    # The pointer lookups are user lookups and carry the group.
+    _, _, variables = user_of(replay(request("directory-group_call-2-pointer-1001")).content)
+    assert variables["callgroup"] == "sales"
+    # Another tenant's group of the same name is its own.
+    sales = request("directory-group_call-1-group-sales")
+    beta = replay(Captured(sales.name, "POST", "/", sales.headers,
+                           sales.body.replace(b"acme.example.net", b"beta.example.net")))
+    beta_root = etree.fromstring(beta.content)
+    assert [u.get("id") for u in beta_root.xpath("//group/users/user")] == ["1001"]
+    assert beta_root.find(".//domain").get("name") == "beta.example.net"
+
+
+def test_unknown_or_empty_group_is_not_found(acme_beta):
+    result = replay(request("directory-group_call-1-group-sales"))
+    assert etree.fromstring(result.content).find(".//result").get("status") == "not found"
+
+
+def test_network_list_answers_the_domain_without_users(acme_beta):
+    result = replay(request("directory-network-list-startup-acme"))
+    root = etree.fromstring(result.content)
+    assert root.find("section").get("name") == "directory"
+    assert root.find(".//domain").get("name") == "acme.example.net"
+    assert root.find(".//user") is None and b"cidr" not in result.content
+    with_other = request("directory-network-list-startup-acme")
+    gamma = Captured(with_other.name, "POST", "/", with_other.headers,
+                     with_other.body.replace(b"acme.example.net", b"gamma.example.net"))
+    assert etree.fromstring(replay(gamma).content).find(".//result").get("status") == "not found"

@@ -137,3 +137,32 @@ def test_a_number_listed_twice_is_a_field_error(acme_beta):
     with pytest.raises(ValidationError) as exc:
         do_import_numbers(acme_beta.user("master_admin"), ["+14165550101", "+1 416 555 0101"])
     assert "more than once" in exc.value.message_dict["numbers"][0]
+
+
+def test_released_number_stops_reaching_the_old_tenant(did, acme_beta, committed):
+    from pbx.numbers import do_release_number
+
+    assert actions(inbound()) == captured_actions()
+    with committed():
+        released = do_release_number(acme_beta.user("c1_admin"), did)
+    # Back with the reseller that handed it down, unrouted: no call reaches acme through it.
+    assert (released.account, released.route_kind, released.route_target) == (acme_beta.r1, "", "")
+    assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]
+    with committed():
+        released = do_release_number(acme_beta.user("r1_admin"), released)
+    assert released.account is None  # a direct child of the master gives it to the pool
+    with pytest.raises(ValidationError):
+        do_release_number(acme_beta.user("master_admin"), released)
+
+
+def test_nobody_outside_the_holders_branch_can_release_it(did, acme_beta):
+    from pbx.numbers import do_release_number
+    from tenants.scoping import NotInSubtree
+
+    for outsider in ("r2_admin", "c2_admin", "c0_admin"):
+        with pytest.raises(NotInSubtree):
+            do_release_number(acme_beta.user(outsider), did)
+    with pytest.raises(PermissionDenied):
+        do_release_number(acme_beta.user("r1_readonly"), did)
+    did.refresh_from_db()
+    assert did.account == acme_beta.c1 and did.route_target == "1001"

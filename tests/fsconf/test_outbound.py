@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from lxml import etree
 
 from carriers.actions import do_create_trunk, do_set_trunk_source, do_update_trunk
-from pbx.actions import do_add_device, do_create_extension
+from pbx.actions import do_add_device, do_create_extension, do_update_extension
 from pbx.models import Extension
 from tenants.actions import do_suspend_account, do_update_account
 from tests.fsconf.replay import Captured, replay, request
@@ -30,8 +30,8 @@ def directory_variables(domain: str, user: str) -> dict[str, str]:
     return {v.get("name"): v.get("value") for v in root.iter("variable")}
 
 
-def dial(dialed: str, *, domain: str = "acme.example.net", user: str = "1001",
-         **overrides: str) -> etree._Element:
+def dial_body(dialed: str, *, domain: str = "acme.example.net", user: str = "1001",
+              **overrides: str) -> Captured:
     """The captured INVITE from 1001, carrying the variables our directory gives ``user``."""
     captured = request("dialplan-acme-1001-to-1002")
     variables = {**directory_variables(domain, user), **overrides}
@@ -46,7 +46,11 @@ def dial(dialed: str, *, domain: str = "acme.example.net", user: str = "1001",
         pairs.append(f"{name}={value}")
     pairs += [f"variable_{name}={quote(value, safe='')}" for name, value in variables.items()]
     body = "&".join(pairs).replace("acme.example.net", domain)
-    response = replay(Captured(captured.name, "POST", "/", captured.headers, body.encode()))
+    return Captured(captured.name, "POST", "/", captured.headers, body.encode())
+
+
+def dial(dialed: str, **kwargs: str) -> etree._Element:
+    response = replay(dial_body(dialed, **kwargs))
     assert response.status_code == 200
     return etree.fromstring(response.content)
 
@@ -68,23 +72,25 @@ def carriers(acme_beta):
     return acme_beta, a, b
 
 
-def allow_international(tree) -> None:
-    do_update_account(tree.user("master_admin"), tree.r1, allow_international=True)
-    do_update_account(tree.user("r1_admin"), tree.c1, allow_international=True)
+def allow_international(tree, committed) -> None:
+    with committed():
+        do_update_account(tree.user("master_admin"), tree.r1, allow_international=True)
+        do_update_account(tree.user("r1_admin"), tree.c1, allow_international=True)
 
 
 def gw(trunk) -> str:
     return f"gw{trunk.gateways.get().pk}"
 
 
-def test_local_call_tries_trunks_by_weight_cost_with_rules_and_prefixes(carriers):
+def test_local_call_tries_trunks_by_weight_cost_with_rules_and_prefixes(carriers, committed):
     tree, a, b = carriers
     legs = bridge_legs(dial("4165550123"))
     assert legs[0].endswith(f"sofia/gateway/{gw(a)}/14165550123")  # the rule's group
     assert legs[1].endswith(f"sofia/gateway/{gw(b)}/9+14165550123")  # no rules: E.164, prefix
     assert "origination_caller_id_number=+14165550100" in legs[0]
     assert "origination_caller_id_name=C1" in legs[0]  # the account's name, as the directory says
-    do_update_trunk(tree.user("master_admin"), b, weight_cost=5)
+    with committed():
+        do_update_trunk(tree.user("master_admin"), b, weight_cost=5)
     legs = bridge_legs(dial("4165550123"))
     assert gw(b) in legs[0] and gw(a) in legs[1]
 
@@ -95,23 +101,25 @@ def test_call_goes_through_the_account_limit_and_records_the_number(carriers):
     assert ("set", "outbound_number=+16135550123") in actions(root)
 
 
-def test_international_needs_both_the_account_and_the_extension(carriers):
+def test_international_needs_both_the_account_and_the_extension(carriers, committed):
     tree, _a, b = carriers
     assert actions(dial("011442079460000")) == [("hangup", "OUTGOING_CALL_BARRED")]
-    allow_international(tree)
+    allow_international(tree, committed)
     # The extension's own permission is domestic (the default) until raised.
     assert actions(dial("011442079460000")) == [("hangup", "OUTGOING_CALL_BARRED")]
-    with schema_context(tree.c1.schema_name):
-        Extension.objects.filter(number="1001").update(call_permission="international")
+    with committed(), schema_context(tree.c1.schema_name):
+        do_update_extension(tree.c1, Extension.objects.get(number="1001"), call_permission="international")
     legs = bridge_legs(dial("011442079460000"))
     assert legs == [f"[leg_progress_timeout=20,origination_caller_id_number=+14165550100,"
                     f"origination_caller_id_name=C1]sofia/gateway/{gw(b)}/9+442079460000"]
 
 
-def test_internal_only_extension_cannot_call_out(carriers):
+def test_internal_only_extension_cannot_call_out(carriers, committed):
     tree = carriers[0]
-    lobby = do_create_extension(tree.c1, number="1003", name="Lobby", call_permission="internal")
-    do_add_device(tree.c1, lobby, secret="lobby-secret")
+    with committed():
+        lobby = do_create_extension(tree.c1, number="1003", name="Lobby", call_permission="internal")
+    with committed():
+        do_add_device(tree.c1, lobby, secret="lobby-secret")
     assert actions(dial("4165550123", user="1003")) == [("hangup", "OUTGOING_CALL_BARRED")]
     # ...but reaches emergency services.
     assert "bridge" in dict(actions(dial("911", user="1003")))
@@ -122,17 +130,19 @@ def test_call_without_an_authenticated_caller_cannot_go_out(carriers):
     assert actions(root) == [("hangup", "UNALLOCATED_NUMBER")]
 
 
-def test_emergency_uses_emergency_trunks_and_the_emergency_caller_id(carriers):
+def test_emergency_uses_emergency_trunks_and_the_emergency_caller_id(carriers, committed):
     tree, a, b = carriers
-    do_update_account(tree.user("r1_admin"), tree.c1, emergency_caller_id="+14165550199")
+    with committed():
+        do_update_account(tree.user("r1_admin"), tree.c1, emergency_caller_id="+14165550199")
     # No emergency trunk: every trunk is tried (a carrier usually routes 911), rules aside.
     root = dial("911")
     legs = bridge_legs(root)
     assert [leg.rsplit("/", 2)[1:] for leg in legs] == [[gw(a), "911"], [gw(b), "9911"]]
     assert all("origination_caller_id_number=+14165550199" in leg for leg in legs)
     assert ("set", "emergency_call=true") in actions(root)
-    e911 = do_create_trunk(tree.user("master_admin"), tree.master, name="E911", emergency=True,
-                           weight_cost=90, rules=[r"^$"], gateways=[{"server": "e911.example.com"}])
+    with committed():
+        e911 = do_create_trunk(tree.user("master_admin"), tree.master, name="E911", emergency=True,
+                               weight_cost=90, rules=[r"^$"], gateways=[{"server": "e911.example.com"}])
     assert [leg.rsplit("/", 2)[1] for leg in bridge_legs(dial("911"))] == [gw(e911)]
 
 
@@ -143,11 +153,13 @@ def test_an_extension_cannot_take_an_emergency_number(carriers):
     assert "emergency" in str(raised.value)
 
 
-def test_caller_id_formatters(carriers):
+def test_caller_id_formatters(carriers, committed):
     tree, a, b = carriers
     master = tree.user("master_admin")
-    do_update_trunk(master, a, caller_id_regex=r"^\+1(\d{10})$", caller_id_prefix="0")
-    do_update_trunk(master, b, caller_id_value="14165554444")
+    with committed():
+        do_update_trunk(master, a, caller_id_regex=r"^\+1(\d{10})$", caller_id_prefix="0")
+    with committed():
+        do_update_trunk(master, b, caller_id_value="14165554444")
     legs = bridge_legs(dial("4165550123"))
     assert "origination_caller_id_number=04165550100" in legs[0]
     assert "origination_caller_id_number=14165554444" in legs[1]
@@ -156,22 +168,25 @@ def test_caller_id_formatters(carriers):
     assert "origination_caller_id_number=14165554444" not in legs[1]
 
 
-def test_no_matching_trunk_is_no_route(carriers):
+def test_no_matching_trunk_is_no_route(carriers, committed):
     tree, _a, b = carriers
-    do_update_trunk(tree.user("master_admin"), b, enabled=False)
+    with committed():
+        do_update_trunk(tree.user("master_admin"), b, enabled=False)
     assert actions(dial("+442079460000", toll_allow="international")) == [
         ("hangup", "OUTGOING_CALL_BARRED")]
-    allow_international(tree)
+    allow_international(tree, committed)
     assert actions(dial("+442079460000", toll_allow="international")) == [
         ("hangup", "NO_ROUTE_DESTINATION")]
 
 
-def test_local_trunks_replace_the_parents(carriers):
+def test_local_trunks_replace_the_parents(carriers, committed):
     tree, a, _b = carriers
     r1_admin = tree.user("r1_admin")
-    do_set_trunk_source(r1_admin, tree.c1, "local")
+    with committed():
+        do_set_trunk_source(r1_admin, tree.c1, "local")
     assert actions(dial("4165550123")) == [("hangup", "NO_ROUTE_DESTINATION")]
-    own = do_create_trunk(r1_admin, tree.c1, name="Own", gateways=[{"server": "own.example.com"}])
+    with committed():
+        own = do_create_trunk(r1_admin, tree.c1, name="Own", gateways=[{"server": "own.example.com"}])
     assert [leg.rsplit("/", 2)[1] for leg in bridge_legs(dial("4165550123"))] == [gw(own)]
     # beta (under r2) still uses the platform trunks, never acme's.
     legs = bridge_legs(dial("4165550123", domain="beta.example.net"))
@@ -184,7 +199,8 @@ def test_caller_id_name_cannot_break_the_bridge_string(carriers):
     assert "origination_caller_id_name=Evilx=yz]" in legs[0]
 
 
-def test_suspended_account_cannot_call_out(carriers):
+def test_suspended_account_cannot_call_out(carriers, committed):
     tree = carriers[0]
-    do_suspend_account(tree.user("r1_admin"), tree.c1)
+    with committed():
+        do_suspend_account(tree.user("r1_admin"), tree.c1)
     assert actions(dial("4165550123")) == [("hangup", "CALL_REJECTED")]

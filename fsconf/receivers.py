@@ -1,0 +1,30 @@
+"""Cache invalidation: every write that changes what FreeSWITCH fetches announces it (PBX
+and carrier signals, the accounts' change hook) and lands here."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from fsconf.cache import invalidate_platform, invalidate_tenant
+from pbx.signals import platform_config_changed, sip_credentials_changed, tenant_config_changed
+from tenants import actions as account_actions
+
+
+@receiver(tenant_config_changed)
+@receiver(sip_credentials_changed)
+def _tenant_changed(sender, account, **kwargs) -> None:
+    invalidate_tenant(account.schema_name)
+
+
+@receiver(platform_config_changed)
+def _platform_changed(sender, **kwargs) -> None:
+    invalidate_platform()
+
+
+def _account_changed(account) -> None:
+    # Status, domains, limits, the place in the tree: any tenant's answers may change
+    # (a suspended reseller blocks its whole subtree).
+    invalidate_platform()
+
+
+account_actions.account_change_listeners.append(_account_changed)
