@@ -1,7 +1,8 @@
 """Which trunks carry an outbound call, in what order, with which caller ID.
 
 An account uses its own trunks when its trunk source is "Local", otherwise those of the
-nearest account above it that is Local (the master's are the platform trunks). Within
+nearest account above it that is Local (the master's are the platform trunks); the
+xml_curl tenant lookup (fsconf.tenancy) finds that account in the same query. Within
 that set, trunks whose rules match the number are tried by ``weight_cost`` (lower first),
 each trunk's gateways in their order.
 """
@@ -12,8 +13,8 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import JSONObject, Length, Substr
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
 
 from carriers.models import Gateway, Trunk
 from carriers.numbering import CallClass, DialedNumber, classify
@@ -25,17 +26,6 @@ NO_ROUTE = "NO_ROUTE_DESTINATION"
 INVALID_NUMBER = "INVALID_NUMBER_FORMAT"
 # Characters that end or split a bridge string's per-leg variable list.
 _BRIDGE_UNSAFE = re.compile(r"[\[\]{}^,|'\"\\]")
-
-
-def trunk_owner(field: str) -> Subquery:
-    """For rows pointing at an account through ``field``: the pk of the account whose
-    trunks it uses — itself or the nearest ancestor that is Local, or the master."""
-    return Subquery(
-        Account.objects.filter(
-            Q(trunk_source=Account.TrunkSource.LOCAL) | Q(kind=Account.Kind.MASTER),
-            path=Substr(OuterRef(f"{field}__path"), 1, Length("path")),
-        ).order_by("-depth").values("pk")[:1]
-    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,10 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 
+import redis
+from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 
@@ -32,6 +35,7 @@ CACHE_ALIAS = "fsconf"
 PLATFORM_KEY = "gen:platform"
 # Long enough to ride out a database outage; memory is bounded by the number of users.
 DOCUMENT_SECONDS = 7 * 24 * 3600
+_SEPARATOR = b"\x1f"
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,84 @@ class Answer:
     stale: bool = False
 
 
+class _DjangoStore:
+    """Any Django cache backend (the file cache on a machine without Redis)."""
+
+    def __init__(self, alias: str) -> None:
+        self.cache = caches[alias]
+
+    def lookup(self, key: str) -> tuple[bytes | None, bytes | None, bytes | None]:
+        """The platform generation, the entry at ``key`` and its tenant's generation."""
+        platform, entry = self.get_many([PLATFORM_KEY, key])
+        schema = _schema_of(entry)
+        tenant = self.get_many([_tenant_key(schema)])[0] if schema else None
+        return platform, entry, tenant
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        found = self.cache.get_many(keys)
+        return [found.get(key) for key in keys]
+
+    def add(self, key: str, value: bytes) -> None:
+        self.cache.add(key, value, timeout=None)
+
+    def set(self, key: str, value: bytes, seconds: int | None) -> None:
+        self.cache.set(key, value, timeout=seconds)
+
+
+class _RedisStore:
+    """Redis through one pooled client per process. Django's RedisCache builds a client
+    object per call and pickles values, which cost more than the lookup itself on this
+    hot path; documents are bytes already."""
+
+    # One round trip for a warm fetch: the entry names its tenant, whose generation the
+    # script reads next to it.
+    LOOKUP = """
+    local found = redis.call('MGET', KEYS[1], KEYS[2])
+    local tenant = false
+    if found[2] then
+      local schema = string.match(found[2], '^[^\\31]*\\31([^\\31]+)\\31')
+      if schema then tenant = redis.call('GET', ARGV[1] .. schema) end
+    end
+    return {found[1], found[2], tenant}
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.prefix = f"{prefix}:fs:"
+        self.script = self.client.register_script(self.LOOKUP)
+
+    def lookup(self, key: str) -> tuple[bytes | None, bytes | None, bytes | None]:
+        platform, entry, tenant = self.script(
+            keys=[self.prefix + PLATFORM_KEY, self.prefix + key], args=[self.prefix + _tenant_key("")]
+        )
+        return platform, entry, tenant
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return self.client.mget([self.prefix + key for key in keys])
+
+    def add(self, key: str, value: bytes) -> None:
+        self.client.set(self.prefix + key, value, nx=True)
+
+    def set(self, key: str, value: bytes, seconds: int | None) -> None:
+        self.client.set(self.prefix + key, value, ex=seconds)
+
+
+@cache
+def _store_for(backend: str, location: str, prefix: str) -> _DjangoStore | _RedisStore:
+    if backend.endswith("RedisCache"):
+        return _RedisStore(location, prefix)
+    return _DjangoStore(CACHE_ALIAS)
+
+
+def store() -> _DjangoStore | _RedisStore:
+    config = settings.CACHES[CACHE_ALIAS]
+    return _store_for(config["BACKEND"], str(config.get("LOCATION", "")), config.get("KEY_PREFIX", ""))
+
+
 @dataclass
 class _Render:
     schema: str | None = None
-    tenant_generation: str | None = None
+    tenant_generation: bytes | None = None
 
 
 _render: ContextVar[_Render | None] = ContextVar("fsconf_render", default=None)
@@ -57,13 +135,26 @@ def _document_key(parts: tuple[str, ...]) -> str:
     return "doc:" + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=20).hexdigest()
 
 
-def _generation(key: str) -> str:
-    cache = caches[CACHE_ALIAS]
-    value = cache.get(key)
+def _generation(key: str) -> bytes:
+    cache_store = store()
+    (value,) = cache_store.get_many([key])
     if value is None:
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        value = cache.get(key)
+        cache_store.add(key, uuid.uuid4().hex.encode())
+        (value,) = cache_store.get_many([key])
     return value
+
+
+def _schema_of(entry: bytes | None) -> str | None:
+    return entry.split(_SEPARATOR, 2)[1].decode() or None if entry else None
+
+
+def _pack(platform: bytes, schema: str | None, tenant_generation: bytes | None, body: bytes) -> bytes:
+    return _SEPARATOR.join([platform, (schema or "").encode(), tenant_generation or b"", body])
+
+
+def _unpack(entry: bytes) -> tuple[bytes, str | None, bytes, bytes]:
+    platform, schema, tenant_generation, body = entry.split(_SEPARATOR, 3)
+    return platform, schema.decode() or None, tenant_generation, body
 
 
 def note_tenant(schema: str) -> None:
@@ -82,16 +173,15 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
     """The document for the request identified by ``parts`` (None: never cached)."""
     if parts is None:
         return Answer(render())
-    cache = caches[CACHE_ALIAS]
     key = _document_key(parts)
     try:
-        found = cache.get_many([PLATFORM_KEY, key])
-        entry = found.get(key)
-        platform = found.get(PLATFORM_KEY) or _generation(PLATFORM_KEY)
-        if entry is not None and entry[0] == platform and (
-            entry[1] is None or cache.get(_tenant_key(entry[1])) == entry[2]
-        ):
-            return Answer(entry[3])
+        cache_store = store()
+        platform, entry, tenant_generation = cache_store.lookup(key)
+        platform = platform or _generation(PLATFORM_KEY)
+        if entry is not None:
+            entry = _unpack(entry)
+            if entry[0] == platform and (entry[1] is None or tenant_generation == entry[2]):
+                return Answer(entry[3])
     except Exception:
         # The cache is an optimisation: without it, answer from the database.
         log.exception("xml_curl cache unavailable")
@@ -110,7 +200,8 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
         _render.reset(token)
     if state.schema is None or state.tenant_generation is not None:
         try:
-            cache.set(key, (platform, state.schema, state.tenant_generation, body), DOCUMENT_SECONDS)
+            cache_store.set(key, _pack(platform, state.schema, state.tenant_generation, body),
+                            DOCUMENT_SECONDS)
         except Exception:
             log.exception("xml_curl cache unavailable")
     return Answer(body)
@@ -118,7 +209,7 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
 
 def _bump(key: str) -> None:
     try:
-        caches[CACHE_ALIAS].set(key, uuid.uuid4().hex, timeout=None)
+        store().set(key, uuid.uuid4().hex.encode(), None)
     except Exception:
         # Nothing cached can be trusted now; the documents age out by DOCUMENT_SECONDS at
         # the latest. Loud, because until then FreeSWITCH may get outdated answers.
@@ -131,3 +222,8 @@ def invalidate_tenant(schema: str) -> None:
 
 def invalidate_platform() -> None:
     transaction.on_commit(lambda: _bump(PLATFORM_KEY))
+
+
+def reset_platform_generation() -> None:
+    """Invalidate every cached document now (tests; or by hand after restoring a backup)."""
+    _bump(PLATFORM_KEY)

@@ -11,6 +11,7 @@ import phonenumbers
 from django_tenants.utils import schema_context
 
 from carriers.routing import Caller, route_outbound, trunks_of
+from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant
 from pbx.models import Device, Extension
 
@@ -121,7 +122,7 @@ def actions_for(destination: Destination, context: str) -> list[tuple[str, str]]
     return [("hangup", destination.cause or "UNALLOCATED_NUMBER")]
 
 
-def caller_from(variables: dict[str, str]) -> Caller | None:
+def caller_from(variables: FetchRequest) -> Caller | None:
     """The calling extension as the directory described it; None for a call without an
     authenticated extension (such as one transferred in from a carrier), which may not
     call out."""

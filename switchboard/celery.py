@@ -12,3 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Commands queued for FreeSWITCH nodes are delivered right after commit; this sweep
+# retries what a node or the broker missed (fsnodes.delivery).
+app.conf.beat_schedule = {
+    "fsnodes-deliver-pending": {"task": "fsnodes.deliver_pending", "schedule": 15.0},
+}

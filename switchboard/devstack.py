@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from switchboard.database import database_url
+from switchboard.database import EMBEDDED_DATA_DIR, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
             [PYTHON, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"], cwd=ROOT
         )
         children["celery"] = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "switchboard", "worker", "--pool=solo",
+            [PYTHON, "-m", "celery", "-A", "switchboard", "worker", "--pool=solo", "--beat",
+             f"--schedule={EMBEDDED_DATA_DIR / 'celerybeat-schedule'}",
              "--loglevel=WARNING", "--hostname=switchboard@%h"],
             cwd=ROOT,
         )

@@ -43,6 +43,7 @@ SHARED_APPS = [
     "rest_framework",
     "carriers",
     "fsconf",
+    "fsnodes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -60,6 +61,7 @@ TENANT_SPARE_SCHEMAS = int(os.environ.get("SWITCHBOARD_SPARE_SCHEMAS", "2"))
 AUTH_USER_MODEL = "tenants.User"
 
 MIDDLEWARE = [
+    "fsconf.middleware.FreeswitchShortcutMiddleware",
     "tenants.middleware.AccountTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

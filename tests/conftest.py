@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
-from fsconf.cache import CACHE_ALIAS, PLATFORM_KEY
+from fsconf.cache import reset_platform_generation
 from tenants.actions import do_bootstrap_master, do_create_account, do_create_staff_user
 from tenants.models import Account, Role, User
 from tenants.provisioning import refresh_template
@@ -26,7 +24,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _fresh_fsconf_cache():
     """Schemas and pks repeat from test to test while the cache outlives the rolled-back
     data: start each test under a new platform generation."""
-    caches[CACHE_ALIAS].set(PLATFORM_KEY, uuid.uuid4().hex, timeout=None)
+    reset_platform_generation()
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def answer(fetch: FetchRequest) -> bytes:
         return NOT_FOUND
     if not tenant.serving:
         return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
-    destination = resolve_dialed(tenant, dialed, fetch.get("variable_user_name"), caller_from(fetch.params))
+    destination = resolve_dialed(tenant, dialed, fetch.get("variable_user_name"), caller_from(fetch))
     actions = actions_for(destination, tenant.primary_domain)
     return _context_document(context, dialed, actions, tenant.account)
 

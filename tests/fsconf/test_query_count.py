@@ -38,3 +38,20 @@ def test_at_most_three_queries(routed, name):
     assert result.status_code == 200 and b"not found" not in result.content, result.content
     queries = [q["sql"] for q in captured if not q["sql"].startswith("SET search_path")]
     assert len(queries) <= 3, "\n\n".join(queries)
+
+
+def test_outbound_call_and_sofia_conf_within_budget(routed, committed):
+    from carriers.actions import do_create_trunk
+    from tests.fsconf.replay import Captured
+    from tests.fsconf.test_outbound import dial_body
+
+    with committed():
+        do_create_trunk(routed.user("master_admin"), routed.master, name="A",
+                        gateways=[{"server": "a.example.com"}, {"server": "b.example.com"}])
+    sofia = request("configuration-sofia.conf-startup")
+    for captured in (dial_body("4165550123"), dial_body("911"), Captured(**vars(sofia))):
+        with CaptureQueriesContext(connection) as queries:
+            result = replay(captured)
+        assert result.status_code == 200 and b"gateway" in result.content, result.content
+        sql = [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
+        assert len(sql) <= 3, "\n\n".join(sql)

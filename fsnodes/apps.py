@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class FsnodesConfig(AppConfig):
+    name = "fsnodes"
+    verbose_name = "FreeSWITCH nodes"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from carriers.signals import gateways_changed
+        from fsnodes.receivers import on_gateways_changed, on_sip_credentials_changed
+        from pbx.signals import sip_credentials_changed
+
+        sip_credentials_changed.connect(
+            on_sip_credentials_changed, dispatch_uid="fsnodes.flush_sip_credentials"
+        )
+        gateways_changed.connect(on_gateways_changed, dispatch_uid="fsnodes.rescan_gateways")

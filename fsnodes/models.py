@@ -1,0 +1,84 @@
+"""FreeSWITCH nodes and the durable outbox of commands for them (public schema)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from pbx.secrets import decrypt_secret, encrypt_secret
+
+
+class FreeswitchNode(models.Model):
+    """A FreeSWITCH server whose inbound event socket Switchboard talks to."""
+
+    class Source(models.TextChoices):
+        # Kept in step with the FREESWITCH_NODES setting by fsnodes.nodes.sync_configured_nodes.
+        SETTINGS = "settings", "FREESWITCH_NODES setting"
+        # Created in the admin or the shell; the setting never touches these.
+        MANUAL = "manual", "added by hand"
+
+    name = models.CharField(max_length=100, unique=True)
+    host = models.CharField(max_length=255)
+    esl_port = models.PositiveIntegerField(default=8021)
+    # Fernet token (pbx.secrets), never the plaintext: use .esl_password / set_esl_password().
+    esl_password_encrypted = models.TextField()
+    enabled = models.BooleanField(default=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "FreeSWITCH node"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.host}:{self.esl_port})"
+
+    @property
+    def esl_password(self) -> str | None:
+        """The plaintext, or None if it was encrypted with a key no longer configured."""
+        return decrypt_secret(self.esl_password_encrypted)
+
+    def set_esl_password(self, plaintext: str) -> None:
+        self.esl_password_encrypted = encrypt_secret(plaintext)
+
+
+class NodeCommand(models.Model):
+    """One ``api`` command for one node, written in the transaction of the change that needs
+    it and delivered after commit (fsnodes.delivery). Per node, commands are sent in ``id``
+    order and a command waits while an older one of its node is waiting to be retried."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DONE = "done", "done"
+        # FreeSWITCH answered -ERR: retrying cannot help, so it is not retried.
+        FAILED = "failed", "failed"
+
+    node = models.ForeignKey(FreeswitchNode, on_delete=models.CASCADE, related_name="commands")
+    command = models.TextField(help_text="e.g. xml_flush_cache id 1001 acme.example.net")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Sessions that ended without an answer to this command (connect, auth, timeout, ...).
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When FreeSWITCH answered it (DONE or FAILED).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    reply = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The delivery queries: pending commands of a node in order, and due ones.
+            models.Index(
+                fields=["node", "id"], condition=Q(status="pending"), name="fsnodes_cmd_pending_node"
+            ),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="pending"), name="fsnodes_cmd_pending_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node_id}: {self.command} [{self.status}]"

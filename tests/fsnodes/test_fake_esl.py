@@ -1,0 +1,118 @@
+"""The fake FreeSWITCH answers as the captured one did, and the ESL client handles every
+answer (and non-answer) with a clear error."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from fsnodes.esl import ESLAuthError, ESLConnectError, ESLTimeout, InboundESL
+from tests.fakes.freeswitch_esl import (
+    CAPTURED_PASSWORD,
+    FakeFreeswitch,
+    api_response,
+    captured_connections,
+    command_reply,
+    split_messages,
+)
+
+
+def test_capture_is_read_whole():
+    session = captured_connections()["session"]
+    assert session.greeting == b"Content-Type: auth/request\n\n"
+    commands = [e.command for e in session.exchanges]
+    assert commands[0] == "auth ClueCon"
+    assert "api xml_flush_cache id 1001 acme.example.net" in commands
+    assert commands[-1] == "exit"
+    wrong = captured_connections()["wrong-password"].exchanges
+    assert [e.command for e in wrong] == ["auth WrongPassword"]
+    assert len(wrong[0].reply) == 178  # -ERR invalid + disconnect-notice, as recorded
+
+
+def test_generated_framing_is_byte_exact_with_the_capture():
+    """Every api/response and plain command/reply of the capture is what the fake's
+    framing functions produce for the same body / reply text."""
+    checked = 0
+    for connection in captured_connections().values():
+        for exchange in connection.exchanges:
+            first = split_messages(exchange.reply)[0]
+            header, _, body = first.partition(b"\n\n")
+            if header.startswith(b"Content-Type: api/response\n"):
+                assert api_response(body) == first, exchange.command
+                checked += 1
+            elif header.count(b"\n") == 1 and header.startswith(b"Content-Type: command/reply\n"):
+                text = header.split(b"\n")[1].decode().removeprefix("Reply-Text: ")
+                assert command_reply(text) == first, exchange.command
+                checked += 1
+    assert checked >= 20
+
+
+def test_client_against_the_fake_gets_the_captured_answers(fake_fs):
+    with InboundESL(*fake_fs.address, CAPTURED_PASSWORD) as esl:
+        assert esl.api("xml_flush_cache id 1001 acme.example.net") == "+OK cleared 0 entries\n"
+        assert esl.api("status").startswith("UP 0 years, 0 days, 0 hours, 0 minutes, 10 seconds")
+        assert esl.api("show channels count") == "\n0 total.\n"
+        assert esl.api("nosuchcommand") == "-ERR nosuchcommand Command not found!\n"
+    assert [r.command for r in fake_fs.received] == [
+        "auth ClueCon",
+        "api xml_flush_cache id 1001 acme.example.net",
+        "api status",
+        "api show channels count",
+        "api nosuchcommand",
+        "exit",
+    ]
+
+
+def test_wrong_password_is_a_clear_error(fake_fs):
+    with pytest.raises(ESLAuthError, match=r"refused the event-socket password \(-ERR invalid\)"), \
+            InboundESL(*fake_fs.address, "WrongPassword"):
+        pass
+    assert [r.command for r in fake_fs.received] == ["auth WrongPassword"]
+
+
+def test_closed_port_is_a_connect_error():
+    fake = FakeFreeswitch(start=False)
+    with pytest.raises(ESLConnectError, match="cannot connect"), InboundESL(*fake.address, "x"):
+        pass
+
+
+def test_slow_reply_times_out(fake_fs):
+    fake_fs.reply_delay = 1.0
+    started = time.monotonic()
+    with pytest.raises(ESLTimeout, match="no api/response"), \
+            InboundESL(*fake_fs.address, CAPTURED_PASSWORD, reply_timeout=0.2) as esl:
+        esl.api("status")
+    assert time.monotonic() - started < 0.9
+
+
+def test_silent_server_times_out_waiting_for_auth_request():
+    """A port that accepts and never speaks (not FreeSWITCH, or wedged)."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        with pytest.raises(ESLTimeout, match="no auth/request"), \
+                InboundESL(*listener.getsockname(), "x", connect_timeout=0.2):
+            pass
+
+
+def test_a_line_break_cannot_smuggle_a_second_command(fake_fs):
+    with InboundESL(*fake_fs.address, CAPTURED_PASSWORD) as esl, pytest.raises(ValueError):
+        esl.api("status\n\napi shutdown")
+    assert fake_fs.api_commands == []
+
+
+def test_the_fake_can_stop_and_start_on_the_same_port():
+    fake = FakeFreeswitch()
+    port = fake.port
+    fake.stop()
+    with pytest.raises(ESLConnectError):
+        InboundESL(*fake.address, CAPTURED_PASSWORD).connect()
+    fake.start()
+    try:
+        with InboundESL("127.0.0.1", port, CAPTURED_PASSWORD) as esl:
+            assert esl.api("xml_flush_cache id 1 a.example").startswith("+OK")
+    finally:
+        fake.stop()
