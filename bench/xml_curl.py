@@ -89,6 +89,11 @@ SERVERS = {
         "--workers", str(WORKERS), "--blocking-threads", "4", "--backlog", "2048",
         "--log-level", "warning", "--no-access-log", "switchboard.wsgi:application",
     ), note="4 blocking threads per worker, CONN_MAX_AGE=60"),
+    "granian-wsgi-1t": Server("granian-wsgi-1t", (
+        str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", "{port}",
+        "--workers", str(WORKERS), "--blocking-threads", "1", "--backlog", "2048",
+        "--log-level", "warning", "--no-access-log", "switchboard.wsgi:application",
+    ), note="1 blocking thread per worker, CONN_MAX_AGE=60"),
     "gunicorn-gthread": Server("gunicorn-gthread", _gunicorn(("-k", "gthread", "--threads", "4")),
                                note="4 threads per worker, CONN_MAX_AGE=60"),
 }

@@ -1,5 +1,7 @@
 """FreeSWITCH's requests skip the rest of the middleware stack: they carry no session,
-cookie or CSRF token, and on the hot path every layer costs (see docs/benchmarks.md)."""
+cookie or CSRF token, and on the hot path every layer costs (see docs/benchmarks.md).
+Under the production WSGI entry point they do not reach Django's handler at all
+(fsconf.wsgi); this keeps the same behaviour for runserver and the test client."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from fsconf.views import fetch
-
-PREFIX = "/freeswitch/"
+from fsconf.wsgi import section_of
 
 
 class FreeswitchShortcutMiddleware:
@@ -17,9 +18,7 @@ class FreeswitchShortcutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info
-        if path.startswith(PREFIX):
-            section = path[len(PREFIX):].strip("/")
-            if "/" not in section:
-                return fetch(request, section or None)
+        matched, section = section_of(request.path_info)
+        if matched:
+            return fetch(request, section)
         return self.get_response(request)

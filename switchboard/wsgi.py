@@ -3,4 +3,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from fsconf.wsgi import with_fast_path  # noqa: E402  (needs the settings configured above)
+
+application = with_fast_path(django_application)

@@ -1,0 +1,58 @@
+"""The xml_curl endpoint's logic, independent of how the request arrived: the Django view
+(fsconf.views) and the WSGI fast path (fsconf.wsgi) both call ``handle``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError
+
+from fsconf.access import address_allowed, credentials_ok
+from fsconf.request import BadFetch, parse_fetch_body
+from fsconf.sections import answer
+
+log = logging.getLogger(__name__)
+
+STALE_HEADER = "X-Switchboard-Stale"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _plain(status: int, text: str, **headers: str) -> Reply:
+    return Reply(status, (text + "\n").encode(), "text/plain", headers)
+
+
+def handle(*, remote_addr: str, forwarded_for: str, authorization: str, method: str,
+           body: bytes, section: str | None) -> Reply:
+    if not address_allowed(remote_addr, forwarded_for):
+        return _plain(403, "address not allowed")
+    if not credentials_ok(authorization):
+        return _plain(401, "credentials required", **{"WWW-Authenticate": 'Basic realm="freeswitch"'})
+    if method != "POST":
+        return _plain(405, "POST only", Allow="POST")
+    try:
+        fetched = parse_fetch_body(body)
+    except BadFetch as exc:
+        log.warning("xml_curl: bad request from %s: %s", remote_addr, exc)
+        return _plain(400, f"not a mod_xml_curl request: {exc}")
+    if section is not None and fetched.section != section:
+        return _plain(400, f"this URL answers section={section}, not {fetched.section}")
+    try:
+        answered = answer(fetched)
+    except DatabaseError:
+        # 503: FreeSWITCH tries its next binding, then its static files.
+        log.exception("xml_curl: database unavailable for %s", fetched.section)
+        return _plain(503, "temporarily unable to answer")
+    except Exception:
+        # A bug of ours: FreeSWITCH is better served by its next binding than by a 500.
+        log.exception("xml_curl: failed to answer %s", fetched.section)
+        return _plain(503, "temporarily unable to answer")
+    headers = {STALE_HEADER: "database unavailable; last known good answer"} if answered.stale else {}
+    return Reply(200, answered.body, "text/xml", headers)
