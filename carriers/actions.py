@@ -29,7 +29,7 @@ def _changed(reason: str, stale: list[str] | None = None) -> None:
 
 
 def _unknown(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(fields) - set(allowed) - {"password"})
+    unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
 
@@ -41,7 +41,7 @@ def _clean_trunk(trunk: Trunk) -> None:
 
 
 def _apply_gateway(gateway: Gateway, fields: dict[str, Any]) -> None:
-    _unknown(fields, GATEWAY_FIELDS)
+    _unknown(fields, (*GATEWAY_FIELDS, "password"))
     for name, value in fields.items():
         if name == "password":
             gateway.password_encrypted = encrypt_secret(value) if value else ""

@@ -24,6 +24,8 @@ def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
     require_master_admin(actor)
     errors, cleaned = [], []
     for raw in numbers:
+        if not (raw or "").strip():
+            continue
         try:
             cleaned.append(normalize_e164(raw))
         except ValidationError as exc:
@@ -32,6 +34,8 @@ def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
     errors += [f"{n} is listed more than once." for n in twice]
     taken = set(PhoneNumber.objects.filter(e164__in=cleaned).values_list("e164", flat=True))
     errors += [f"{n} is already on the platform." for n in sorted(taken)]
+    if not cleaned and not errors:
+        errors.append("Give at least one number.")
     if errors:
         raise ValidationError({"numbers": errors})
     created = [PhoneNumber.objects.create(e164=n) for n in cleaned]
@@ -45,12 +49,20 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
     """Hand a number one step down: from the pool (master) or from the actor's own
     account to an account below it. A number belongs to one tenant at a time."""
     require_visible(actor, account)
-    number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("Your role is read-only.")
+    number = PhoneNumber.objects.select_for_update(of=("self",)).select_related("account").get(pk=number.pk)
     holder = number.account
     if holder is None:
         require_master_admin(actor)
+        giver = actor.account
     elif holder.pk != actor.account_id:
         raise PermissionDenied("Only the account holding a number can hand it on.")
+    else:
+        giver = holder
+    if account.is_master or Account.objects.get_parent(account).pk != giver.pk:
+        raise ValidationError({"account": [f"{number.e164} can only go to an account directly below "
+                                           f"{giver.name}."]})
     number.account, number.route_kind, number.route_target = account, "", ""
     number.save(update_fields=["account", "route_kind", "route_target"])
     record(actor, account, "number.assign", number=number.e164)
@@ -59,15 +71,27 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
 
 
 @transaction.atomic
-def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target: str,
+def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target: str = "",
                     actor: User | None = None) -> PhoneNumber:
+    """Route a number of ``account`` (kind "" clears the route). ``actor`` None is the
+    platform itself (demo data, migrations); people always act as themselves."""
+    if actor is not None:
+        require_visible(actor, account)
+        if actor.role != Role.ADMIN:
+            raise PermissionDenied("Your role is read-only.")
+    number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
     if number.account_id != account.pk:
         raise PermissionDenied("This number does not belong to the account.")
-    if kind not in (PhoneNumber.RouteKind.EXTENSION, PhoneNumber.RouteKind.VOICEMAIL):
+    if account.is_master:
+        raise ValidationError({"account": ["Assign the number to an account before routing it."]})
+    if kind == PhoneNumber.RouteKind.NONE:
+        target = ""
+    elif kind not in (PhoneNumber.RouteKind.EXTENSION, PhoneNumber.RouteKind.VOICEMAIL):
         raise ValidationError({"route_kind": ["Choose an extension or a voicemail box."]})
-    with schema_context(account.schema_name):
-        if not Extension.objects.filter(number=target).exists():
-            raise ValidationError({"route_target": [f"There is no extension {target}."]})
+    else:
+        with schema_context(account.schema_name):
+            if not Extension.objects.filter(number=target).exists():
+                raise ValidationError({"route_target": [f"There is no extension {target}."]})
     number.route_kind, number.route_target = kind, target
     number.save(update_fields=["route_kind", "route_target"])
     record(actor, account, "number.route", number=number.e164, kind=kind, target=target)

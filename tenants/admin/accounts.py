@@ -105,13 +105,6 @@ class AccountAdmin(ScopedAdmin):
             return False
         return obj is None or (not obj.is_master and obj.pk != request.user.account_id)
 
-    def get_actions(self, request):
-        found = super().get_actions(request)
-        found.pop("delete_selected", None)
-        if request.user.role != Role.ADMIN:
-            return {}
-        return found
-
     # --- list columns ---
 
     @admin.display(description="Account", ordering="path")

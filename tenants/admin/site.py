@@ -13,6 +13,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from tenants.models import Role
 from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
@@ -57,7 +58,18 @@ admin_site = SwitchboardAdminSite(name="admin")
 
 
 class ScopedAdmin(admin.ModelAdmin):
-    """get_queryset is the user's scope; an object outside it is a 404."""
+    """get_queryset is the user's scope; an object outside it is a 404. Bulk actions are
+    for the roles in ``action_roles`` only, and never Django's own delete (it would skip
+    the actions layer)."""
+
+    action_roles: tuple[str, ...] = (Role.ADMIN,)
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)
+        if request.user.role not in self.action_roles:
+            return {}
+        return found
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404

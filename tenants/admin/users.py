@@ -16,6 +16,7 @@ from tenants.scoping import may_change_user, may_toggle_user
 
 @admin.register(User, site=admin_site)
 class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
+    action_roles = (Role.ADMIN, Role.USER_ACTIVATION)
     list_display = ["username", "email", "account", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name", "account__name"]
@@ -42,13 +43,6 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
         if request.user.role == Role.USER_ACTIVATION:
             return obj is None or may_toggle_user(request.user, obj)
         return request.user.role == Role.ADMIN and (obj is None or may_change_user(request.user, obj))
-
-    def get_actions(self, request):
-        found = super().get_actions(request)
-        found.pop("delete_selected", None)
-        if request.user.role not in (Role.ADMIN, Role.USER_ACTIVATION):
-            return {}
-        return found
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

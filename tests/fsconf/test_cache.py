@@ -77,7 +77,8 @@ def platform(acme_beta, committed):
     master = tree.user("master_admin")
     with committed():
         (number,) = do_import_numbers(master, ["+14165550100"])
-        do_assign_number(master, number, tree.c1)
+        do_assign_number(master, number, tree.r1)
+        do_assign_number(tree.user("r1_admin"), number, tree.c1)
         number.refresh_from_db()
         do_route_number(tree.c1, number, kind="extension", target="1001")
         do_update_account(tree.user("r1_admin"), tree.c1, outbound_caller_id="+14165550100")

@@ -166,3 +166,33 @@ def test_nobody_outside_the_holders_branch_can_release_it(did, acme_beta):
         do_release_number(acme_beta.user("r1_readonly"), did)
     did.refresh_from_db()
     assert did.account == acme_beta.c1 and did.route_target == "1001"
+
+
+def test_numbers_go_one_step_down_and_only_by_admins(acme_beta):
+    from tenants.scoping import NotInSubtree
+
+    master, r1_admin = acme_beta.user("master_admin"), acme_beta.user("r1_admin")
+    (number,) = do_import_numbers(master, ["+14165550177"])
+    with pytest.raises(ValidationError):
+        do_assign_number(master, number, acme_beta.c1a)  # two levels down
+    with pytest.raises(ValidationError):
+        do_assign_number(master, number, acme_beta.master)
+    number = do_assign_number(master, number, acme_beta.r1)
+    with pytest.raises(PermissionDenied):
+        do_assign_number(acme_beta.user("r1_readonly"), number, acme_beta.c1)
+    with pytest.raises(ValidationError):
+        do_assign_number(r1_admin, number, acme_beta.c1a)  # below r1a, not r1
+    with pytest.raises(NotInSubtree):
+        do_route_number(acme_beta.r1, number, kind="extension", target="1001",
+                        actor=acme_beta.user("r2_admin"))
+    with pytest.raises(ValidationError):
+        do_import_numbers(master, ["", "  "])
+
+
+def test_route_can_be_cleared_and_read_only_staff_cannot_route(did, acme_beta):
+    with pytest.raises(PermissionDenied):
+        do_route_number(acme_beta.c1, did, kind="voicemail", target="1001",
+                        actor=acme_beta.user("r1_readonly"))
+    cleared = do_route_number(acme_beta.c1, did, kind="", actor=acme_beta.user("c1_admin"))
+    assert (cleared.route_kind, cleared.route_target) == ("", "")
+    assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]

@@ -25,7 +25,8 @@ SHAPES = [
 @pytest.fixture
 def routed(acme_beta):
     (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
-    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.c1)
+    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
+    do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
     number.refresh_from_db()
     do_route_number(acme_beta.c1, number, kind="extension", target="1001")
     return acme_beta

@@ -56,13 +56,16 @@ def eager_celery() -> Iterator[None]:
 
 
 @pytest.fixture
-def broker_down() -> Iterator[None]:
+def broker_down(monkeypatch) -> Iterator[None]:
     """Celery publishes to a broker address where nothing listens: a broker outage. The
     app's pools were built from the configured URL on first use, so they are set aside for
-    the test and put back after it."""
+    the test and put back after it. Celery reads CELERY_BROKER_URL from the environment
+    before its own setting (as CI sets it), so both point at the dead address."""
     conf = celery_app.conf
+    dead = "amqp://guest:guest@127.0.0.1:1//"
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
     saved = conf.broker_url, conf.broker_connection_timeout, celery_app._pool, celery_app.amqp._producer_pool
-    conf.broker_url, conf.broker_connection_timeout = "amqp://guest:guest@127.0.0.1:1//", 0.5
+    conf.broker_url, conf.broker_connection_timeout = dead, 0.5
     celery_app._pool = celery_app.amqp._producer_pool = None
     yield
     conf.broker_url, conf.broker_connection_timeout, celery_app._pool, celery_app.amqp._producer_pool = saved
