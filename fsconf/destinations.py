@@ -8,12 +8,14 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from carriers.routing import Caller, route_outbound, trunks_of
 from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant
 from pbx.models import Device, Extension
+from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
@@ -39,16 +41,9 @@ def resolve_dialed(
     account = tenant.account
     if caller is not None and phonenumbers.is_emergency_number(dialed, account.country):
         return outbound(tenant, dialed, caller)
-    with schema_context(account.schema_name):
-        if dialed == CHECK_OWN_VOICEMAIL:
-            device = Device.objects.select_related("extension").filter(username=caller_username).first()
-            if device is None:
-                return Destination("hangup", cause="UNALLOCATED_NUMBER")
-            return Destination("check_voicemail", target=device.extension.number)
-        if dialed == CHECK_ANY_VOICEMAIL:
-            return Destination("check_voicemail")
-        extension = (Extension.objects.filter(number=dialed, enabled=True).first()
-                     if EXTENSION_NUMBER.match(dialed) else None)
+    if dialed in (CHECK_OWN_VOICEMAIL, CHECK_ANY_VOICEMAIL):
+        return _check_voicemail(account, dialed, caller_username)
+    extension = _enabled_extension(account, dialed) if EXTENSION_NUMBER.match(dialed) else None
     if extension is not None:
         return Destination("extension", target=extension.number,
                            ring_seconds=extension.ring_seconds,
@@ -56,6 +51,26 @@ def resolve_dialed(
     if caller is not None:
         return outbound(tenant, dialed, caller)
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
+
+
+_EXTENSION_SQL = "SELECT * FROM {schema}.pbx_extension WHERE number = %s AND enabled"
+
+
+def _enabled_extension(account: Account, number: str) -> Extension | None:
+    """Schema-qualified, so no search_path switch on the hot path."""
+    sql = _EXTENSION_SQL.format(schema=connection.ops.quote_name(account.schema_name))
+    rows = list(Extension.objects.raw(sql, [number]))
+    return rows[0] if rows else None
+
+
+def _check_voicemail(account: Account, dialed: str, caller_username: str) -> Destination:
+    if dialed == CHECK_ANY_VOICEMAIL:
+        return Destination("check_voicemail")
+    with schema_context(account.schema_name):
+        device = Device.objects.select_related("extension").filter(username=caller_username).first()
+    if device is None:
+        return Destination("hangup", cause="UNALLOCATED_NUMBER")
+    return Destination("check_voicemail", target=device.extension.number)
 
 
 def outbound(tenant: Tenant, dialed: str, caller: Caller) -> Destination:

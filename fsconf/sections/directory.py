@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django_tenants.utils import schema_context
 from lxml import etree
 
@@ -69,16 +70,18 @@ def gateway_domains() -> bytes:
 # The lookup behind every REGISTER and call, in SQL (the ORM's building of it cost more
 # than running it): the enabled device named ``user`` with its extension, else the
 # enabled extension numbered ``user``; with the extension's enabled devices.
+# Tables are named with their schema, so the lookup needs no search_path switch (two
+# round trips saved per fetch).
 _USER_SQL = """
     WITH hit AS (
       (SELECT e.*, dv.username AS device_username, dv.secret_encrypted AS device_secret, 0 AS rank
-       FROM pbx_device dv JOIN pbx_extension e ON e.id = dv.extension_id
+       FROM {schema}.pbx_device dv JOIN {schema}.pbx_extension e ON e.id = dv.extension_id
        WHERE dv.username = %s AND dv.enabled AND e.enabled)
       UNION ALL
-      (SELECT e.*, NULL, NULL, 1 FROM pbx_extension e WHERE e.number = %s AND e.enabled)
+      (SELECT e.*, NULL, NULL, 1 FROM {schema}.pbx_extension e WHERE e.number = %s AND e.enabled)
       ORDER BY rank LIMIT 1
     )
-    SELECT hit.*, ARRAY(SELECT s.username FROM pbx_device s
+    SELECT hit.*, ARRAY(SELECT s.username FROM {schema}.pbx_device s
                         WHERE s.extension_id = hit.id AND s.enabled ORDER BY s.username) AS siblings
     FROM hit
 """
@@ -88,8 +91,8 @@ def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
     """The directory entry for ``user_id`` — a device's SIP username, or an extension
     number (which rings all of that extension's enabled devices) — in ``realm``. One
     query in the tenant's schema in the usual case (the user is a device)."""
-    with schema_context(tenant.account.schema_name):
-        rows = list(Extension.objects.raw(_USER_SQL, [user_id, user_id]))
+    sql = _USER_SQL.format(schema=connection.ops.quote_name(tenant.account.schema_name))
+    rows = list(Extension.objects.raw(sql, [user_id, user_id]))
     if not rows:
         return None
     extension = rows[0]
