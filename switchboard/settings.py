@@ -44,6 +44,7 @@ SHARED_APPS = [
     "carriers",
     "fsconf",
     "fsnodes",
+    "callcontrol",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -59,6 +60,10 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 # Ready-made copies of the template, so creating an account is a rename (tenants.provisioning).
 TENANT_SPARE_SCHEMAS = int(os.environ.get("SWITCHBOARD_SPARE_SCHEMAS", "2"))
 AUTH_USER_MODEL = "tenants.User"
+# Issue SET search_path only when the schema changes, not before every query: the xml_curl
+# hot path stays in the public schema (its tenant lookups name their schema), so this
+# saves a round trip per query.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "fsconf.middleware.FreeswitchShortcutMiddleware",
