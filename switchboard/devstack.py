@@ -39,6 +39,8 @@ def banner(web_port: int) -> str:
         f"                                http://beta.localhost:{web_port}/",
         f"  Database:                     {where}",
         f"  Celery broker:                {broker}",
+        f"  FreeSWITCH xml_curl:          http://127.0.0.1:{web_port}/freeswitch/",
+        f"  Call control (socket app):    {os.environ.get('CALLCONTROL_LISTEN', '127.0.0.1:8084')}",
         "",
         "  Demo logins (username / password):",
         *[
@@ -78,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
              f"--schedule={EMBEDDED_DATA_DIR / 'celerybeat-schedule'}",
              "--loglevel=WARNING", "--hostname=switchboard@%h"],
             cwd=ROOT,
+        )
+        children["callcontrol"] = subprocess.Popen(
+            [PYTHON, "manage.py", "run_callcontrol"], cwd=ROOT
         )
         time.sleep(1.5)
         print(banner(args.port), flush=True)

@@ -1,0 +1,27 @@
+"""The outbound event-socket protocol on gevent: framing and one connection per call."""
+
+from callcontrol.esl.connection import (
+    LIVE_GREENLETS,
+    CallControlError,
+    CallEnded,
+    CallerHungUp,
+    CommandFailed,
+    CommandTimeout,
+    OutboundConnection,
+)
+from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command, fs_url_encode
+
+__all__ = [
+    "LIVE_GREENLETS",
+    "CallControlError",
+    "CallEnded",
+    "CallerHungUp",
+    "CommandFailed",
+    "CommandTimeout",
+    "Message",
+    "OutboundConnection",
+    "Parser",
+    "ProtocolError",
+    "encode_command",
+    "fs_url_encode",
+]

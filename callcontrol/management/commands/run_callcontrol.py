@@ -1,0 +1,37 @@
+"""``manage.py run_callcontrol [--listen host:port]``: the outbound event-socket server.
+
+No monkeypatching: the server uses gevent sockets directly, and the few database queries a
+call makes (tenant lookup, the app's own reads) block the hub briefly on the one shared
+connection, which is what ``CallSession.tenant_schema()`` relies on.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import gevent
+from django.core.management.base import BaseCommand
+
+from callcontrol import conf
+from callcontrol.server import CallControlServer
+
+
+class Command(BaseCommand):
+    help = "Run the call-control server FreeSWITCH's socket application connects to."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--listen", help="host:port (default: CALLCONTROL_LISTEN or 127.0.0.1:8084)")
+        parser.add_argument("--max-calls", type=int, default=None)
+
+    def handle(self, *args, listen=None, max_calls=None, **options):
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        address = conf.parse_address(listen) if listen else conf.listen_address()
+        kwargs = {"max_calls": max_calls} if max_calls else {}
+        server = CallControlServer(address, **kwargs)
+        server.start()
+        self.stdout.write(f"call control listening on {server.address[0]}:{server.address[1]}")
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            gevent.signal_handler(signum, server.stop)
+        server.serve_forever()

@@ -1,0 +1,598 @@
+"""A fake FreeSWITCH that hands a call to our outbound event-socket server (what the
+``socket 127.0.0.1:8084 async full`` dialplan application does), built from the captures
+in ``tests/fixtures/freeswitch/esl/outbound/`` (copies of the shared captures of
+FreeSWITCH 1.11.3-dev).
+
+What comes from the captures, byte for byte apart from the values a test rewrites:
+
+* the ``connect`` reply: the channel data of capture a (170 headers, every value
+  URL-encoded, no Content-Length, ``Reply-Text: %2BOK%0A``, ``Control: full`` or, with
+  ``full=False``, ``single-channel`` as in capture c);
+* the replies to ``myevents`` (``+OK Events Enabled``, a second time
+  ``-ERR aready enabled.``), ``linger`` (``+OK will linger`` / ``+OK will linger N
+  seconds``; ``-ERR command not found`` without ``full``), ``sendmsg`` (``+OK``),
+  ``exit`` (``+OK bye`` then the disconnect-notice and a close);
+* every event: CHANNEL_EXECUTE, CHANNEL_ANSWER, CHANNEL_EXECUTE_COMPLETE, DTMF,
+  CHANNEL_HANGUP, CHANNEL_UNPARK, CHANNEL_STATE, CHANNEL_HANGUP_COMPLETE are the captured
+  events with Unique-ID, domain, destination, Application*, Event-Sequence and the
+  app's result variables rewritten, framed ``Content-Length`` + ``Content-Type:
+  text/event-plain`` + the header block with values encoded as switch_url_encode does
+  (``tests/callcontrol/test_fake.py`` re-frames every captured event and compares bytes);
+* the hangup sequence (captures a, b): CHANNEL_HANGUP, the running app's completion (a
+  playback cut by a hangup still says ``FILE PLAYED``), CHANNEL_UNPARK, the ``socket``
+  app's completion, CHANNEL_STATE CS_HANGUP and CS_REPORTING, CHANNEL_HANGUP_COMPLETE,
+  then the ``linger`` disconnect-notice (``Linger-Time: -1`` or N); without linger (c)
+  the ``disconnect`` notice and a close; ``linger N`` closes by itself N s later;
+* a failed bridge (capture d): completion right after CHANNEL_EXECUTE,
+  ``Application-Response: _none_``, ``DIALSTATUS`` / ``originate_disposition`` /
+  ``originate_failed_cause`` = the cause.
+
+Not captured, and marked so where built: a *successful* bridge (CHANNEL_BRIDGE /
+CHANNEL_UNBRIDGE are the captured CHANNEL_EXECUTE renamed; DIALSTATUS=SUCCESS), ``record``
+and ``transfer`` completions (generic completion with the variables mod_dptools sets),
+and the reply to ``resume`` (``+OK``, as in mod_event_socket.c).
+
+gevent-based: runs in the test's hub beside the server under test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import re
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import gevent
+import gevent.socket as gsocket
+from gevent.event import Event
+from gevent.lock import Semaphore
+from gevent.queue import Empty, Queue
+
+from callcontrol.esl.framing import fs_url_encode
+from tests.fakes.freeswitch_esl import read_capture, split_messages
+
+CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "freeswitch" / "esl" / "outbound"
+HAPPY = "a-full-happy-path"
+CAPTURED_UUID = "53698a91-8454-492a-bd68-4803ebfae072"
+CAPTURED_DOMAIN = "acme.example.net"
+CAPTURED_DESTINATION = "9000"
+DISCONNECT_BODY = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+
+Headers = list[tuple[str, str]]
+
+
+# -- the captures ---------------------------------------------------------------------------
+
+
+@functools.cache
+def captured_stream(name: str, direction: str = "<<<") -> bytes:
+    """Everything FreeSWITCH wrote (``<<<``) or the client wrote (``>>>``) on the
+    outbound socket of capture ``name``."""
+    records = read_capture(CAPTURES / f"{name}.log")
+    return b"".join(r.data for r in records if r.direction == direction and r.connection == "outbound-8084")
+
+
+@functools.cache
+def captured_messages(name: str) -> tuple[bytes, ...]:
+    return tuple(split_messages(captured_stream(name)))
+
+
+def parse_block(block: bytes) -> Headers:
+    """Header lines of a block, values decoded, order kept."""
+    out = []
+    for line in block.decode().split("\n"):
+        if line:
+            name, _, value = line.partition(": ")
+            out.append((name, unquote(value)))
+    return out
+
+
+def frame_event(headers: Headers) -> bytes:
+    """A plain event as mod_event_socket frames it."""
+    body = "".join(f"{name}: {fs_url_encode(value)}\n" for name, value in headers) + "\n"
+    data = body.encode()
+    return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data
+
+
+def frame_block(headers: Headers) -> bytes:
+    """The connect reply: the channel data serialised (and encoded) with no body."""
+    return ("".join(f"{name}: {fs_url_encode(value)}\n" for name, value in headers) + "\n").encode()
+
+
+@functools.cache
+def captured_events(name: str = HAPPY) -> tuple[tuple[str, str, Headers], ...]:
+    """(Event-Name, Application, headers) of every event of a capture, in order."""
+    out = []
+    for message in captured_messages(name):
+        head, _, body = message.partition(b"\n\n")
+        if b"text/event-plain" in head:
+            headers = parse_block(body.rstrip(b"\n"))
+            values = dict(headers)
+            out.append((values.get("Event-Name", ""), values.get("Application", ""), headers))
+    return tuple(out)
+
+
+def event_template(event_name: str, application: str = "", *, capture: str = HAPPY,
+                   index: int = 0) -> Headers:
+    matches = [h for n, a, h in captured_events(capture)
+               if n == event_name and (not application or a == application)]
+    return list(matches[index])
+
+
+@functools.cache
+def connect_reply_template() -> Headers:
+    return parse_block(captured_messages(HAPPY)[0].rstrip(b"\n"))
+
+
+def command_reply(text: str) -> bytes:
+    return b"Content-Type: command/reply\nReply-Text: " + text.encode() + b"\n\n"
+
+
+# -- the fake call --------------------------------------------------------------------------
+
+
+@dataclass
+class Command:
+    line: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Execution:
+    app: str
+    arg: str
+    event_uuid: str
+    event_lock: bool
+    completed: Event
+    response: str = ""
+
+
+AppBehaviour = Callable[["FakeCall", Execution], "tuple[str, dict[str, str]] | None"]
+
+_ids = itertools.count(1)
+
+
+class FakeCall:
+    """One call FreeSWITCH hands to ``address``::
+
+        call = FakeCall(server.address, variables={"switchboard_app": "echo_digits"})
+        call.wait_for_app("play_and_get_digits")
+        call.press("12#")
+        call.wait_closed()
+
+    Knobs: ``playback_seconds``, ``bridge_outcome`` (a cause, or "SUCCESS" with
+    ``bridge_talk_seconds``), ``record_seconds``, ``hold`` (apps that never complete),
+    ``behaviours`` (app name -> fn(call, execution) returning (response, variables), or
+    None to leave it running). Failure modes: ``hangup()`` (the caller hangs up),
+    ``drop()`` (socket closed with no notice), ``send_raw()`` (garbage).
+    """
+
+    def __init__(self, address: tuple[str, int], *, variables: dict[str, str] | None = None,
+                 domain: str = CAPTURED_DOMAIN, destination: str = CAPTURED_DESTINATION,
+                 full: bool = True, uuid: str | None = None, connect: bool = True) -> None:
+        self.address = address
+        self.uuid = uuid or str(uuidlib.uuid4())
+        self.domain = domain
+        self.destination = destination
+        self.full = full
+        self.extra_variables = dict(variables or {})
+        self.channel_variables: dict[str, str] = {}  # set while the call runs
+        self.playback_seconds = 0.01
+        self.bridge_outcome = "USER_NOT_REGISTERED"
+        self.bridge_talk_seconds = 0.05
+        self.record_seconds = 0.05
+        self.hold: set[str] = set()
+        self.behaviours: dict[str, AppBehaviour] = {}
+        self.commands: list[Command] = []
+        self.executions: list[Execution] = []
+        self.sent = bytearray()
+        self.myevents = False
+        self.lingering: int | None = None  # None: no linger; -1: until exit; N seconds
+        self.answered = False
+        self.hung_up = False
+        self.hangup_cause = ""
+        self.closed = Event()
+        self.closed_by = ""  # "server" (EOF), "fake" (exit/linger/drop)
+        self._sequence = itertools.count(10_000)
+        self._write_lock = Semaphore()
+        self._queue: Queue = Queue()
+        self._dtmf: Queue = Queue()
+        self._running: Execution | None = None
+        self._greenlets: list[gevent.Greenlet] = []
+        self._app_started = Event()
+        self.sock = None
+        if connect:
+            self.sock = gsocket.create_connection(address, timeout=5)
+            self.sock.settimeout(None)
+            self._spawn(self._read_loop)
+            self._spawn(self._execute_loop)
+
+    # -- what the test does ----------------------------------------------------------------
+
+    def press(self, digits: str) -> None:
+        """DTMF from the caller (as ``uuid_recv_dtmf`` in capture a): a DTMF event each,
+        and the digits go to a running play_and_get_digits."""
+        for digit in digits:
+            if self.myevents:
+                self._send_event("DTMF", overrides={"DTMF-Digit": digit})
+            self._dtmf.put(digit)
+
+    def hangup(self, cause: str = "NORMAL_CLEARING") -> None:
+        """The caller hangs up (``uuid_kill`` in capture b)."""
+        if self.hung_up or self.closed.is_set():
+            return
+        self.hung_up = True
+        self.hangup_cause = cause
+        self._spawn(self._hangup_sequence, cause)
+
+    def drop(self) -> None:
+        """FreeSWITCH closes the socket without a word."""
+        self._close("fake")
+
+    def send_raw(self, data: bytes) -> None:
+        self._write(data)
+
+    def wait_closed(self, timeout: float = 5.0) -> bool:
+        return self.closed.wait(timeout)
+
+    def wait_for_app(self, app: str, timeout: float = 5.0) -> Execution:
+        """The first execution of ``app`` once FreeSWITCH has started it."""
+        with gevent.Timeout(timeout, AssertionError(f"{app} was never executed")):
+            while True:
+                for execution in self.executions:
+                    if execution.app == app:
+                        return execution
+                self._app_started.clear()
+                self._app_started.wait(0.05)
+
+    @property
+    def apps(self) -> list[str]:
+        return [e.app for e in self.executions]
+
+    def cleanup(self) -> None:
+        self._close("fake")
+        for greenlet in self._greenlets:
+            greenlet.kill(block=True, timeout=1)
+
+    # -- protocol --------------------------------------------------------------------------
+
+    def _spawn(self, fn, *args) -> gevent.Greenlet:
+        greenlet = gevent.spawn(fn, *args)
+        self._greenlets.append(greenlet)
+        return greenlet
+
+    def _write(self, data: bytes) -> None:
+        if self.closed.is_set():
+            return
+        with self._write_lock:
+            try:
+                self.sock.sendall(data)
+                self.sent += data
+            except OSError:
+                self._close("server")
+
+    def _close(self, by: str) -> None:
+        if self.closed.is_set():
+            return
+        self.closed_by = by
+        self.closed.set()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+        for execution in self.executions:
+            execution.completed.set()
+
+    def _read_loop(self) -> None:
+        buffer = b""
+        while not self.closed.is_set():
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._close("server")
+                return
+            buffer += chunk
+            while b"\n\n" in buffer:
+                block, rest = buffer.split(b"\n\n", 1)
+                lines = block.decode().split("\n")
+                headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+                length = int(headers.get("Content-Length", "0"))
+                if len(rest) < length:
+                    break
+                buffer = rest[length:]
+                command = Command(lines[0], headers)
+                self.commands.append(command)
+                self._handle(command)
+
+    def _handle(self, command: Command) -> None:
+        name, _, arg = command.line.partition(" ")
+        if name == "connect":
+            self._write(self._connect_reply())
+        elif name == "myevents":
+            if self.myevents:
+                self._write(command_reply("-ERR aready enabled."))  # sic, capture c
+            else:
+                self.myevents = True
+                self._write(command_reply("+OK Events Enabled"))
+        elif name == "linger":
+            if not self.full:
+                self._write(command_reply("-ERR command not found"))
+            elif arg:
+                self.lingering = int(arg)
+                self._write(command_reply(f"+OK will linger {int(arg)} seconds"))
+            else:
+                self.lingering = -1
+                self._write(command_reply("+OK will linger"))
+        elif name == "resume":
+            self._write(command_reply("+OK"))
+        elif name == "exit":
+            self._write(command_reply("+OK bye"))
+            self._write(self._disconnect_notice("disconnect"))
+            self._close("fake")
+        elif name == "sendmsg":
+            self._write(command_reply("+OK"))
+            call_command = command.headers.get("call-command", "")
+            if call_command == "execute":
+                execution = Execution(
+                    command.headers.get("execute-app-name", ""), command.headers.get("execute-app-arg", ""),
+                    command.headers.get("Event-UUID", str(uuidlib.uuid4())),
+                    command.headers.get("event-lock") == "true", Event(),
+                )
+                if not self.hung_up:
+                    self._queue.put(execution)
+            elif call_command == "hangup" and not self.hung_up:
+                self.hung_up = True
+                self.hangup_cause = command.headers.get("hangup-cause", "NORMAL_CLEARING")
+                self._spawn(self._hangup_sequence, self.hangup_cause)
+        else:
+            self._write(command_reply("-ERR command not found"))
+
+    def _connect_reply(self) -> bytes:
+        headers = [(n, self._rewrite(n, v)) for n, v in connect_reply_template()]
+        if not self.full:
+            headers = [(n, "single-channel" if n == "Control" else v) for n, v in headers]
+        extra = [(f"variable_{k}", v) for k, v in self.extra_variables.items()]
+        existing = {n for n, _ in headers}
+        headers = [(n, self.extra_variables.get(n[9:], v) if n.startswith("variable_") else v)
+                   for n, v in headers]
+        extra = [(n, v) for n, v in extra if n not in existing]
+        at = next(i for i, (n, _) in enumerate(headers) if n == "Content-Type")
+        return frame_block(headers[:at] + extra + headers[at:])
+
+    def _rewrite(self, name: str, value: str) -> str:
+        value = value.replace(CAPTURED_UUID, self.uuid)
+        if self.domain != CAPTURED_DOMAIN:
+            value = value.replace(CAPTURED_DOMAIN, self.domain)
+        if self.destination != CAPTURED_DESTINATION and name in (
+                "Caller-Destination-Number", "Channel-Destination-Number", "variable_sip_req_user",
+                "variable_sip_to_user"):
+            value = self.destination
+        if self.destination != CAPTURED_DESTINATION and name in (
+                "variable_sip_req_uri", "variable_sip_to_uri", "variable_sip_full_to"):
+            value = value.replace(f"{CAPTURED_DESTINATION}@", f"{self.destination}@")
+        return value
+
+    def _event(self, event_name: str, application: str = "", *, capture: str = HAPPY,
+               overrides: dict[str, str] | None = None, rename: str = "") -> bytes:
+        template = event_template(event_name, application, capture=capture)
+        overrides = dict(overrides or {})
+        overrides["Event-Sequence"] = str(next(self._sequence))
+        headers: Headers = []
+        merged = {**self.extra_variables, **self.channel_variables}
+        variables = {f"variable_{k}": v for k, v in merged.items()}
+        for name, value in template:
+            if name == "Event-Name" and rename:
+                value = rename
+            elif name in overrides:
+                value = overrides.pop(name)
+            elif name in variables:
+                value = variables.pop(name)
+            else:
+                value = self._rewrite(name, value)
+            headers.append((name, value))
+        # New headers: channel variables before the Application* block, the rest at the end.
+        at = next((i for i, (n, _) in enumerate(headers) if n.startswith("Application")), len(headers))
+        if any(n.startswith("variable_") for n, _ in template):
+            headers[at:at] = list(variables.items())
+        headers.extend(overrides.items())
+        return frame_event(headers)
+
+    def _send_event(self, event_name: str, application: str = "", **kwargs) -> None:
+        if self.myevents and not self.closed.is_set():
+            self._write(self._event(event_name, application, **kwargs))
+
+    def _disconnect_notice(self, disposition: str) -> bytes:
+        lines = [
+            "Content-Type: text/disconnect-notice",
+            f"Controlled-Session-UUID: {self.uuid}",
+            f"Content-Disposition: {disposition}",
+        ]
+        if disposition == "linger":
+            lines += [f"Channel-Name: sofia/internal/1001@{self.domain}", f"Linger-Time: {self.lingering}",
+                      "Content-Length: 0"]
+            return ("\n".join(lines) + "\n\n").encode()
+        lines.append(f"Content-Length: {len(DISCONNECT_BODY)}")
+        return ("\n".join(lines) + "\n\n").encode() + DISCONNECT_BODY
+
+    # -- applications ----------------------------------------------------------------------
+
+    def _execute_loop(self) -> None:
+        while not self.closed.is_set():
+            try:
+                execution = self._queue.get(timeout=0.05)
+            except Empty:
+                continue
+            if self.hung_up:
+                return
+            self._running = execution
+            self.executions.append(execution)
+            self._app_started.set()
+            app_template = "answer" if execution.app not in ("playback", "play_and_get_digits", "set",
+                                                             "bridge") else execution.app
+            capture = "d-bridge-unregistered-user" if app_template in ("set", "bridge") else HAPPY
+            application = {
+                "Application": execution.app, "Application-Data": execution.arg,
+                "Application-UUID": execution.event_uuid,
+            }
+            if not execution.arg:
+                application.pop("Application-Data")
+            self._send_event("CHANNEL_EXECUTE", app_template, capture=capture, overrides=application)
+            outcome = self._run_app(execution)
+            if outcome is None:  # held, or cut by the hangup sequence
+                execution.completed.wait()
+                continue
+            response, variables = outcome
+            self.channel_variables.update(variables)
+            self._complete(execution, response, app_template, capture)
+            self._running = None
+
+    def _complete(self, execution: Execution, response: str, app_template: str = "answer",
+                  capture: str = HAPPY) -> None:
+        if execution.completed.is_set():
+            return
+        execution.response = response
+        overrides = {
+            "Application": execution.app, "Application-Data": execution.arg,
+            "Application-Response": response, "Application-UUID": execution.event_uuid,
+        }
+        if not execution.arg:
+            overrides.pop("Application-Data")
+        self.channel_variables["current_application"] = execution.app
+        self._send_event("CHANNEL_EXECUTE_COMPLETE", app_template, capture=capture, overrides=overrides)
+        execution.completed.set()
+
+    def _sleep_unless_hangup(self, seconds: float) -> bool:
+        """False if the call hung up meanwhile."""
+        with gevent.Timeout(seconds, False):
+            while not self.hung_up and not self.closed.is_set():
+                gevent.sleep(0.005)
+        return not self.hung_up and not self.closed.is_set()
+
+    def _run_app(self, execution: Execution) -> tuple[str, dict[str, str]] | None:
+        if execution.app in self.hold:
+            return None
+        if execution.app in self.behaviours:
+            return self.behaviours[execution.app](self, execution)
+        app = execution.app
+        if app == "answer":
+            if not self.answered:
+                self.answered = True
+                self._send_event("CHANNEL_ANSWER")
+            return "_none_", {}
+        if app == "playback":
+            if not self._sleep_unless_hangup(self.playback_seconds):
+                return None
+            return "FILE PLAYED", {"playback_ms": str(round(self.playback_seconds * 1000))}
+        if app == "play_and_get_digits":
+            return self._play_and_get_digits(execution)
+        if app == "set":
+            name, _, value = execution.arg.partition("=")
+            return "_none_", {name: value}
+        if app == "bridge":
+            return self._bridge()
+        if app == "record":
+            if not self._sleep_unless_hangup(self.record_seconds):
+                return None
+            ms = str(round(self.record_seconds * 1000))
+            return "_none_", {"record_ms": ms, "record_seconds": str(round(self.record_seconds))}
+        if app == "transfer":
+            return "_none_", {}
+        return "_none_", {}
+
+    def _play_and_get_digits(self, execution: Execution) -> tuple[str, dict[str, str]] | None:
+        # min max tries timeout_ms terminators file invalid_file var regex digit_timeout_ms
+        args = execution.arg.split(" ")
+        minimum, maximum, timeout_ms = int(args[0]), int(args[1]), int(args[3])
+        terminators, var = args[4], args[7]
+        regex = args[8] if len(args) > 8 else ""
+        digit_timeout_ms = int(args[9]) if len(args) > 9 else timeout_ms
+        terminators = "" if terminators == "none" else terminators
+        digits, used = "", ""
+        wait = timeout_ms / 1000
+        while len(digits) < maximum:
+            try:
+                digit = self._dtmf.get(timeout=wait)
+            except Empty:
+                break
+            if self.hung_up:
+                return None
+            if digit in terminators:
+                used = digit
+                break
+            digits += digit
+            wait = digit_timeout_ms / 1000
+        if self.hung_up:
+            return None
+        valid = len(digits) >= minimum and (not regex or re.fullmatch(regex, digits) is not None)
+        variables = {"read_result": "success" if valid else ("timeout" if not digits else "failure")}
+        if used:
+            variables["read_terminator_used"] = used
+        variables[var] = digits if valid else ""
+        return "_none_", variables
+
+    def _bridge(self) -> tuple[str, dict[str, str]] | None:
+        cause = self.bridge_outcome
+        if cause != "SUCCESS":
+            return "_none_", {"originate_disposition": cause, "DIALSTATUS": cause,
+                              "originate_failed_cause": cause}
+        # Not captured: CHANNEL_BRIDGE / CHANNEL_UNBRIDGE are the captured CHANNEL_EXECUTE renamed.
+        self._send_event("CHANNEL_EXECUTE", "answer", rename="CHANNEL_BRIDGE")
+        if not self._sleep_unless_hangup(self.bridge_talk_seconds):
+            return None
+        self._send_event("CHANNEL_EXECUTE", "answer", rename="CHANNEL_UNBRIDGE")
+        return "_none_", {"DIALSTATUS": "SUCCESS", "originate_disposition": "SUCCESS",
+                          "bridge_hangup_cause": "NORMAL_CLEARING"}
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def _hangup_sequence(self, cause: str) -> None:
+        """Captures a and b, in that order."""
+        state = {"Hangup-Cause": cause}
+        self.channel_variables["hangup_cause"] = cause
+        self._send_event("CHANNEL_HANGUP", overrides=dict(state))
+        running = self._running
+        if running is not None and not running.completed.is_set():
+            response = "FILE PLAYED" if running.app == "playback" else "_none_"
+            self._complete(running, response)
+        self._send_event("CHANNEL_UNPARK", overrides=dict(state))
+        socket_app = event_template("CHANNEL_EXECUTE_COMPLETE", "socket")
+        socket_uuid = dict(socket_app)["Application-UUID"]
+        self._send_event("CHANNEL_EXECUTE_COMPLETE", "socket",
+                         overrides={**state, "Application-UUID": socket_uuid})
+        if self.myevents:
+            for index in (0, 1):  # CS_HANGUP, CS_REPORTING
+                self._write(frame_event(self._state_event(index, cause)))
+        self._send_event("CHANNEL_HANGUP_COMPLETE", overrides=dict(state))
+        if self.lingering is None:
+            self._write(self._disconnect_notice("disconnect"))
+            self._close("fake")
+            return
+        self._write(self._disconnect_notice("linger"))
+        if self.lingering >= 0:
+            gevent.sleep(self.lingering)
+            self._write(self._disconnect_notice("disconnect"))
+            self._close("fake")
+
+    def _state_event(self, index: int, cause: str) -> Headers:
+        template = event_template("CHANNEL_STATE", index=index)
+        out = []
+        for name, value in template:
+            if name == "Event-Sequence":
+                value = str(next(self._sequence))
+            elif name == "Hangup-Cause":
+                value = cause
+            else:
+                value = self._rewrite(name, value)
+            out.append((name, value))
+        return out
+
+
+def framing_of(name: str) -> list[bytes]:
+    """Every message FreeSWITCH sent in capture ``name`` (for the fidelity tests)."""
+    return list(captured_messages(name))
