@@ -17,7 +17,8 @@ against the fake FreeSWITCH in ``tests/fakes/freeswitch_esl.py`` and read:
 Without monkeypatching, greenswitch still works in a prefork worker (it uses
 ``gevent.socket`` directly, so its greenlets run while the calling thread waits on the hub),
 but every one of the points above would need patching from outside. The framing is small
-enough to implement here with a plain blocking socket, where every wait has a deadline.
+enough to drive from a plain blocking socket, where every wait has a deadline; the framing
+itself is the call-control server's (``callcontrol.esl.framing``).
 
 Framing (the capture ``tests/fixtures/freeswitch/esl/inbound/session.log`` and
 ``mod_event_socket.c``): each message is ``Name: value`` header lines ended by an empty line
@@ -35,10 +36,11 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from callcontrol.esl.framing import Parser, ProtocolError, encode_command
+
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_REPLY_TIMEOUT = 5.0
 MAX_HEADER_BYTES = 64 * 1024
-MAX_BODY_BYTES = 16 * 1024 * 1024
 
 # Messages an inbound connection may receive between a command and its answer if someone
 # subscribed it to events or logs; a command's answer is never one of these.
@@ -87,19 +89,6 @@ class ESLMessage:
         return self.body.decode("utf-8", errors="replace")
 
 
-def parse_headers(block: bytes) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw in block.decode("utf-8", errors="replace").split("\n"):
-        line = raw.rstrip("\r")
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ESLProtocolError(f"not a header line: {line[:80]!r}")
-        headers[name.strip()] = value.strip()
-    return headers
-
-
 class InboundESL:
     """One inbound event-socket session. Use as a context manager::
 
@@ -126,7 +115,7 @@ class InboundESL:
         self.connect_timeout = connect_timeout
         self.reply_timeout = reply_timeout
         self._sock: socket.socket | None = None
-        self._buffer = bytearray()
+        self._parser = Parser(max_header_bytes=MAX_HEADER_BYTES)
         self.authenticated = False
 
     def __repr__(self) -> str:
@@ -222,14 +211,12 @@ class InboundESL:
     # -- framing --------------------------------------------------------------------------
 
     def _send(self, command: str) -> None:
-        if "\n" in command or "\r" in command:
-            # A newline would end the command early and smuggle in another one.
-            raise ValueError("an event-socket command cannot contain a line break")
+        data = encode_command(command)  # refuses a line break, which would smuggle in a command
         if self._sock is None:
             raise ESLDisconnected("not connected")
         self._sock.settimeout(self.reply_timeout)
         try:
-            self._sock.sendall(command.encode() + b"\n\n")
+            self._sock.sendall(data)
         except TimeoutError as exc:
             raise ESLTimeout(f"sending to {self.host}:{self.port} timed out") from exc
         except OSError as exc:
@@ -238,29 +225,13 @@ class InboundESL:
     def _read_message(self, timeout: float, *, waiting_for: str) -> ESLMessage:
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
-            # Tolerate stray blank lines between messages.
-            while self._buffer[:1] == b"\n":
-                del self._buffer[:1]
-            end = self._buffer.find(b"\n\n")
-            if end >= 0:
-                break
-            if len(self._buffer) > MAX_HEADER_BYTES:
-                raise ESLProtocolError("header block too long")
+            try:
+                message = self._parser.next()
+            except ProtocolError as exc:
+                raise ESLProtocolError(str(exc)) from exc
+            if message is not None:
+                return ESLMessage(message.headers, message.body)
             self._fill(deadline, waiting_for)
-        headers = parse_headers(bytes(self._buffer[:end]))
-        del self._buffer[: end + 2]
-        length_text = headers.get("Content-Length", "0") or "0"
-        try:
-            length = int(length_text)
-        except ValueError as exc:
-            raise ESLProtocolError(f"bad Content-Length {length_text!r}") from exc
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise ESLProtocolError(f"bad Content-Length {length}")
-        while len(self._buffer) < length:
-            self._fill(deadline, waiting_for)
-        body = bytes(self._buffer[:length])
-        del self._buffer[:length]
-        return ESLMessage(headers, body)
 
     def _fill(self, deadline: float, waiting_for: str) -> None:
         if self._sock is None:
@@ -277,4 +248,4 @@ class InboundESL:
             raise ESLDisconnected(f"reading from {self.host}:{self.port} failed: {exc}") from exc
         if not chunk:
             raise ESLDisconnected(f"{self.host}:{self.port} closed the connection before {waiting_for}")
-        self._buffer += chunk
+        self._parser.feed(chunk)

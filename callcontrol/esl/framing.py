@@ -117,9 +117,10 @@ class Parser:
     on); a Content-Length that cannot be trusted raises with ``resync=False``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_header_bytes: int = MAX_HEADER_BYTES) -> None:
         self._buffer = bytearray()
         self._pending: tuple[dict[str, str], int] | None = None  # headers, body length
+        self.max_header_bytes = max_header_bytes
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -135,7 +136,7 @@ class Parser:
                 del self._buffer[:1]
             end = self._buffer.find(b"\n\n")
             if end < 0:
-                if len(self._buffer) > MAX_HEADER_BYTES:
+                if len(self._buffer) > self.max_header_bytes:
                     raise ProtocolError("header block too long")
                 return None
             block = bytes(self._buffer[:end])
