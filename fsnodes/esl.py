@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import socket
 import time
-from dataclasses import dataclass, field
 
-from callcontrol.esl.framing import Parser, ProtocolError, encode_command
+from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_REPLY_TIMEOUT = 5.0
@@ -70,23 +69,6 @@ class ESLDisconnected(ESLError):
 
 class ESLProtocolError(ESLError):
     """Something that is not event-socket framing, or an answer of the wrong kind."""
-
-
-@dataclass(frozen=True)
-class ESLMessage:
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("Content-Type", "")
-
-    @property
-    def reply_text(self) -> str:
-        return self.headers.get("Reply-Text", "")
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
 
 
 class InboundESL:
@@ -222,7 +204,7 @@ class InboundESL:
         except OSError as exc:
             raise ESLDisconnected(f"sending to {self.host}:{self.port} failed: {exc}") from exc
 
-    def _read_message(self, timeout: float, *, waiting_for: str) -> ESLMessage:
+    def _read_message(self, timeout: float, *, waiting_for: str) -> Message:
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
             try:
@@ -230,7 +212,7 @@ class InboundESL:
             except ProtocolError as exc:
                 raise ESLProtocolError(str(exc)) from exc
             if message is not None:
-                return ESLMessage(message.headers, message.body)
+                return message
             self._fill(deadline, waiting_for)
 
     def _fill(self, deadline: float, waiting_for: str) -> None:

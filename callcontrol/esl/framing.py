@@ -63,6 +63,9 @@ class Message:
     def event_name(self) -> str:
         return (self.event or {}).get("Event-Name", "")
 
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
     def get(self, name: str, default: str = "") -> str:
         """A header of the event (or of the message, for non-events)."""
         source = self.event if self.event is not None else self.headers
