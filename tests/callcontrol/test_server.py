@@ -11,17 +11,7 @@ import pytest
 from callcontrol.apps.demo import echo_digits
 from callcontrol.conf import parse_address
 from callcontrol.session import CallerHungUp
-
-
-def finish(harness, call, timeout=3.0):
-    assert call.wait_closed(timeout)
-    harness.wait_idle(timeout)
-
-
-def sendmsgs(call):
-    return [(c.headers.get("call-command"), c.headers.get("execute-app-name"),
-             c.headers.get("execute-app-arg"), c.headers.get("hangup-cause"))
-            for c in call.commands if c.line == "sendmsg"]
+from tests.callcontrol.helpers import finish, sendmsgs
 
 
 def test_demo_app_end_to_end(harness):

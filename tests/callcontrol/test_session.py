@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from callcontrol.session import CallerHungUp, CommandTimeout, UnknownTenant
+from tests.callcontrol.helpers import finish, sendmsgs
 from tests.conftest import make_account
 
 
@@ -31,16 +32,6 @@ def run(harness, app_name, fn, *, setup=None, **call_kwargs):
     return call, results
 
 
-def finish(harness, call, timeout=3.0):
-    """Until the fake saw the socket close and the server finished the call."""
-    assert call.wait_closed(timeout)
-    harness.wait_idle(timeout)
-
-
-def sendmsgs(call):
-    return [(c.headers.get("call-command"), c.headers.get("execute-app-name"),
-             c.headers.get("execute-app-arg"), c.headers.get("hangup-cause"))
-            for c in call.commands if c.line == "sendmsg"]
 
 
 def test_handshake_and_channel_data(harness):
