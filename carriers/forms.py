@@ -8,13 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from carriers.actions import GATEWAY_FIELDS, TRUNK_FIELDS
 from carriers.models import Gateway, Trunk
 from carriers.validators import validate_pattern
 from tenants.models import Account, User
 from tenants.scoping import visible_accounts
+from tenants.validators import validate_each
 
 
 def manageable_accounts(user: User):
@@ -65,16 +66,7 @@ class RulesField(forms.CharField):
         return [line.strip() for line in (value or "").splitlines()]
 
     def validate(self, value: list[str]) -> None:
-        errors = []
-        for number, line in enumerate(value, start=1):
-            if not line:
-                continue
-            try:
-                validate_pattern(line)
-            except ValidationError as exc:
-                errors += [f"Line {number}: {message}" for message in exc.messages]
-        if errors:
-            raise ValidationError(errors)
+        validate_each(value, validate_pattern)
 
     def clean(self, value) -> list[str]:
         lines = self.to_python(value)

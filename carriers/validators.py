@@ -8,6 +8,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
+from tenants.validators import validate_each
+
 MAX_PATTERN_LENGTH = 200
 
 validate_dial_prefix = RegexValidator(
@@ -36,12 +38,6 @@ def validate_pattern(value: str) -> None:
     if compiled.groups > 9:
         raise ValidationError("Use at most 9 groups in a pattern.", code="too_many_groups")
 
+
 def validate_patterns(values: list[str]) -> None:
-    errors = []
-    for position, value in enumerate(values, start=1):
-        try:
-            validate_pattern(value)
-        except ValidationError as exc:
-            errors.extend(f"Rule {position}: {message}" for message in exc.messages)
-    if errors:
-        raise ValidationError(errors)
+    validate_each(values, validate_pattern, label="Rule", skip_blank=False)

@@ -101,6 +101,21 @@ def validate_printable(value: str) -> None:
                               code="control_characters")
 
 
+def validate_each(values: list[str], validate, *, label: str = "Line", skip_blank: bool = True) -> None:
+    """Run ``validate`` on every value; one ValidationError naming each failing position
+    ("Line 2: ...")."""
+    errors = []
+    for position, value in enumerate(values, start=1):
+        if skip_blank and not value:
+            continue
+        try:
+            validate(value)
+        except ValidationError as exc:
+            errors += [f"{label} {position}: {message}" for message in exc.messages]
+    if errors:
+        raise ValidationError(errors)
+
+
 def default_country() -> str:
     from django.conf import settings
 

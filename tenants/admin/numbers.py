@@ -26,7 +26,7 @@ from pbx.numbers import do_assign_number, do_import_numbers, do_release_number, 
 from tenants.admin.site import ScopedAdmin, admin_site
 from tenants.models import Account, PhoneNumber, Role, User
 from tenants.scoping import NotInSubtree, visible_accounts
-from tenants.validators import normalize_e164
+from tenants.validators import normalize_e164, validate_each
 
 POOL = "pool"
 
@@ -52,16 +52,7 @@ class ImportNumbersForm(forms.Form):
 
     def clean_numbers(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["numbers"].splitlines()]
-        errors = []
-        for number, line in enumerate(lines, start=1):
-            if not line:
-                continue
-            try:
-                normalize_e164(line)
-            except ValidationError as exc:
-                errors += [f"Line {number}: {message}" for message in exc.messages]
-        if errors:
-            raise ValidationError(errors)
+        validate_each(lines, normalize_e164)
         found = [line for line in lines if line]
         if not found:
             raise ValidationError("Give at least one number.")
