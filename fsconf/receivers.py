@@ -6,12 +6,11 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from fsconf.cache import invalidate_platform, invalidate_tenant
-from pbx.signals import platform_config_changed, sip_credentials_changed, tenant_config_changed
+from pbx.signals import platform_config_changed, tenant_config_changed
 from tenants import actions as account_actions
 
 
 @receiver(tenant_config_changed)
-@receiver(sip_credentials_changed)
 def _tenant_changed(sender, account, **kwargs) -> None:
     invalidate_tenant(account.schema_name)
 

@@ -13,7 +13,8 @@ from django.dispatch import Signal
 tenant_config_changed = Signal()
 
 # These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
-# what it cached for them. Sent with: account, domains (list[str], primary first),
+# what it cached for them. Always sent together with tenant_config_changed (which
+# invalidates our own cache), so receivers here deal with FreeSWITCH only. Sent with: account, domains (list[str], primary first),
 # usernames (list[str]).
 sip_credentials_changed = Signal()
 

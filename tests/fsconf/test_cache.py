@@ -254,3 +254,16 @@ def test_cache_outage_answers_from_the_database(platform, settings):
     }}
     captured = body_of(*REQUESTS["register acme 1001"])
     assert served(captured) == fresh(captured)
+
+
+def test_deleted_extension_is_gone_from_the_next_fetch(platform, committed):
+    from pbx.actions import do_delete_extension
+
+    captured = body_of(*REQUESTS["register acme 1002"])
+    assert b"a1-hash" in served(captured)
+    with committed():
+        do_delete_extension(platform.c1, _extension(platform.c1, "1002"))
+    after = etree.fromstring(served(captured))
+    assert after.find(".//result").get("status") == "not found"
+    with schema_context(platform.c1.schema_name):
+        assert not Device.objects.filter(username="1002").exists()
