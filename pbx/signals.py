@@ -14,8 +14,8 @@ tenant_config_changed = Signal()
 
 # These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
 # what it cached for them. Always sent together with tenant_config_changed (which
-# invalidates our own cache), so receivers here deal with FreeSWITCH only. Sent with: account, domains (list[str], primary first),
-# usernames (list[str]).
+# invalidates our own cache), so receivers here deal with FreeSWITCH only.
+# Sent with: account, domains (list[str], primary first), usernames (list[str]).
 sip_credentials_changed = Signal()
 
 # Something every FreeSWITCH-facing answer may depend on changed (an account's status,
