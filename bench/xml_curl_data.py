@@ -177,7 +177,7 @@ def _build_tenant(actor, reseller, tenant: int, spec: Spec) -> None:
             for extension in extensions
         ])
     PhoneNumber.objects.bulk_create([
-        PhoneNumber(e164=f"+{did(tenant, k)}", account=account, route_kind="extension",
-                    route_target=numbers[k % len(numbers)])
+        PhoneNumber(e164=f"+{did(tenant, k)}", account=account,
+                    route=f"extension:{extensions[k % len(extensions)].pk}")
         for k in range(spec.dids)
     ])

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from carriers.routing import Caller, route_outbound, trunks_of
 from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant
-from pbx.models import Device, Extension
+from pbx.models import Device, Extension, VoicemailBox
 from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
@@ -83,12 +83,19 @@ def outbound(tenant: Tenant, dialed: str, caller: Caller) -> Destination:
                        bridge="|".join(leg.bridge_string() for leg in route.legs))
 
 
-def route_destination(tenant: Tenant, kind: str, target: str) -> Destination:
+def route_destination(tenant: Tenant, route: str) -> Destination:
     """Where a phone number's route sends a call (inbound from a carrier)."""
-    if kind == "voicemail":
-        return Destination("voicemail", target=target)
-    if kind == "extension":
-        return resolve_dialed(tenant, target, caller_username="")
+    kind, _, ref = route.partition(":")
+    if kind == "voicemail" and ref.isdigit():
+        with schema_context(tenant.account.schema_name):
+            box = VoicemailBox.objects.filter(pk=int(ref)).values_list("number", flat=True).first()
+        if box:
+            return Destination("voicemail", target=box)
+    if kind == "extension" and ref.isdigit():
+        with schema_context(tenant.account.schema_name):
+            number = Extension.objects.filter(pk=int(ref)).values_list("number", flat=True).first()
+        if number:
+            return resolve_dialed(tenant, number, caller_username="")
     return Destination("hangup", cause="UNALLOCATED_NUMBER")
 
 

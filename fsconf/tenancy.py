@@ -70,7 +70,8 @@ _BY_DOMAIN = _TENANT_FACTS + """
     WHERE d.domain = %s AND a.deleted_at IS NULL
 """
 _BY_NUMBER = _TENANT_FACTS + """,
-      n.id AS number_id, n.route_kind AS number_route_kind, n.route_target AS number_route_target
+      n.id AS number_id, n.route AS number_route, n.privacy_screening AS number_privacy_screening,
+      n.caller_id_name AS number_caller_id_name, n.moh_group_id AS number_moh_group_id
     FROM tenants_phonenumber n JOIN tenants_account a ON a.id = n.account_id
     WHERE n.e164 = %s AND a.deleted_at IS NULL
 """
@@ -98,6 +99,7 @@ def tenant_for_number(e164: str) -> tuple[PhoneNumber, Tenant] | None:
     if tenant is None:
         return None
     row = rows[0]
-    number = PhoneNumber(id=row.number_id, e164=e164, account=row,
-                         route_kind=row.number_route_kind, route_target=row.number_route_target)
+    number = PhoneNumber(id=row.number_id, e164=e164, account=row, route=row.number_route,
+                         privacy_screening=row.number_privacy_screening,
+                         caller_id_name=row.number_caller_id_name, moh_group_id=row.number_moh_group_id)
     return number, tenant

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from pbx.models import Device, Extension
+from pbx.models import Device, Extension, VoicemailBox
 from pbx.secrets import encrypt_secret, generate_pin, generate_secret
 from pbx.signals import sip_credentials_changed, tenant_config_changed
 from tenants.actions import record
@@ -59,6 +59,9 @@ def do_create_extension(
         extension = Extension(number=number, name=name, **fields)
         extension.full_clean()
         extension.save()
+        if extension.voicemail_enabled:
+            VoicemailBox.objects.create(number=number, name=name, extension=extension,
+                                        pin=extension.voicemail_pin)
     record(actor, account, "extension.create", number=number, name=name)
     _changed(account)
     return extension

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from pbx.models import Extension
+from pbx.destinations import describe, validate_target
 from pbx.signals import platform_config_changed
 from tenants.actions import record
 from tenants.models import Account, PhoneNumber, Role, User
@@ -63,18 +63,19 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
     if account.is_master or Account.objects.get_parent(account).pk != giver.pk:
         raise ValidationError({"account": [f"{number.e164} can only go to an account directly below "
                                            f"{giver.name}."]})
-    number.account, number.route_kind, number.route_target = account, "", ""
-    number.save(update_fields=["account", "route_kind", "route_target"])
+    number.account, number.route = account, ""
+    number.save(update_fields=["account", "route"])
     record(actor, account, "number.assign", number=number.e164)
     platform_config_changed.send(sender=PhoneNumber, reason="number.assign")
     return number
 
 
 @transaction.atomic
-def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target: str = "",
+def do_route_number(account: Account, number: PhoneNumber, *, route: str,
                     actor: User | None = None) -> PhoneNumber:
-    """Route a number of ``account`` (kind "" clears the route). ``actor`` None is the
-    platform itself (demo data, migrations); people always act as themselves."""
+    """Send calls to a number of ``account`` to a destination of its own (``route`` ""
+    clears it). ``actor`` None is the platform itself (demo data, migrations); people
+    always act as themselves."""
     if actor is not None:
         require_visible(actor, account)
         if actor.role != Role.ADMIN:
@@ -84,17 +85,15 @@ def do_route_number(account: Account, number: PhoneNumber, *, kind: str, target:
         raise PermissionDenied("This number does not belong to the account.")
     if account.is_master:
         raise ValidationError({"account": ["Assign the number to an account before routing it."]})
-    if kind == PhoneNumber.RouteKind.NONE:
-        target = ""
-    elif kind not in (PhoneNumber.RouteKind.EXTENSION, PhoneNumber.RouteKind.VOICEMAIL):
-        raise ValidationError({"route_kind": ["Choose an extension or a voicemail box."]})
-    else:
-        with schema_context(account.schema_name):
-            if not Extension.objects.filter(number=target).exists():
-                raise ValidationError({"route_target": [f"There is no extension {target}."]})
-    number.route_kind, number.route_target = kind, target
-    number.save(update_fields=["route_kind", "route_target"])
-    record(actor, account, "number.route", number=number.e164, kind=kind, target=target)
+    with schema_context(account.schema_name):
+        try:
+            validate_target(route)
+        except ValidationError as exc:
+            raise ValidationError({"route": exc.messages}) from exc
+        described = describe(route)
+    number.route = route
+    number.save(update_fields=["route"])
+    record(actor, account, "number.route", number=number.e164, route=route, to=described)
     platform_config_changed.send(sender=PhoneNumber, reason="number.route")
     return number
 
@@ -114,8 +113,8 @@ def do_release_number(actor: User, number: PhoneNumber) -> PhoneNumber:
         raise PermissionDenied("Your role is read-only.")
     parent = Account.objects.get_parent(holder) if not holder.is_master else None
     number.account = None if parent is None or parent.is_master else parent
-    number.route_kind, number.route_target = "", ""
-    number.save(update_fields=["account", "route_kind", "route_target"])
+    number.route = ""
+    number.save(update_fields=["account", "route"])
     record(actor, holder, "number.release", number=number.e164,
            to=number.account.name if number.account else "pool")
     platform_config_changed.send(sender=PhoneNumber, reason="number.release")

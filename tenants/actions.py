@@ -419,7 +419,7 @@ def do_purge_account(account: Account, actor: User | None = None) -> None:
     parent = Account.objects.get_parent(account)
     returned = list(PhoneNumber.objects.filter(account=account).values_list("e164", flat=True))
     PhoneNumber.objects.filter(account=account).update(
-        account=None if parent.is_master else parent, route_kind="", route_target=""
+        account=None if parent.is_master else parent, route=""
     )
     account.domains.all().delete()
     User.objects.filter(account=account).delete()

@@ -145,3 +145,14 @@ def tree(db) -> Tree:
 @pytest.fixture
 def admin_host() -> str:
     return "localhost"
+
+
+def route_to(account: Account, kind: str, number: str) -> str:
+    """The stored destination for ``kind`` (extension, voicemail, ...) ``number`` in
+    ``account``'s schema, as a route is written."""
+    from django_tenants.utils import schema_context
+
+    from pbx.destinations import model_for
+
+    with schema_context(account.schema_name):
+        return f"{kind}:{model_for(kind).objects.get(number=number).pk}"

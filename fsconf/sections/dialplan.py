@@ -64,7 +64,7 @@ def _inbound(dialed: str) -> bytes:
     number, tenant = found
     if not tenant.serving:
         return _context_document(PUBLIC_CONTEXT, dialed, [("hangup", "CALL_REJECTED")], None)
-    destination = route_destination(tenant, number.route_kind, number.route_target)
+    destination = route_destination(tenant, number.route)
     actions, runs_here = inbound_actions(destination, tenant.primary_domain)
     return _context_document(PUBLIC_CONTEXT, dialed, actions, tenant.account if runs_here else None)
 

@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from pbx.models.destinations import DestinationField
 from tenants.validators import validate_e164, validate_printable
 
 validate_extension_number = RegexValidator(
@@ -58,9 +59,29 @@ class Extension(models.Model):
         models.CharField(max_length=32, validators=[validate_group_name]), default=list, blank=True,
         help_text="Groups this extension rings in (group_call) and picks up calls for.",
     )
+    # Call forwarding (seed 000): each condition has its own destination and switch, so
+    # a user can turn one off without losing where it pointed.
+    forward_all = models.BooleanField(default=False)
+    forward_all_to = DestinationField()
+    forward_busy = models.BooleanField(default=False)
+    forward_busy_to = DestinationField()
+    forward_no_answer = models.BooleanField(default=False)
+    forward_no_answer_to = DestinationField()
+    forward_unregistered = models.BooleanField(default=False)
+    forward_unregistered_to = DestinationField()
+    do_not_disturb = models.BooleanField(
+        default=False, help_text="Callers go to voicemail, or to the busy forward when it is on.",
+    )
+    # Emergency calls from this extension present the callback number and the address
+    # is what the provider registers with the emergency service for it.
+    emergency_address = models.TextField(blank=True, validators=[validate_printable])
+    emergency_callback_number = models.CharField(max_length=16, blank=True,
+                                                 validators=[validate_e164])
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    FORWARDS = ("all", "busy", "no_answer", "unregistered")
 
     class Meta:
         ordering = ["number"]

@@ -21,7 +21,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django_tenants.utils import schema_context
 
-from pbx.models import Extension
+from pbx.destinations import choices as destination_choices
+from pbx.destinations import describe
+from pbx.models import DestinationKind
 from pbx.numbers import do_assign_number, do_import_numbers, do_release_number, do_route_number
 from tenants.admin.site import ScopedAdmin, admin_site
 from tenants.models import Account, PhoneNumber, Role, User
@@ -68,18 +70,16 @@ class AssignForm(forms.Form):
         self.fields["account"].queryset = visible_accounts(actor).filter(depth=actor.account.depth + 1)
 
 
-class RouteForm(forms.Form):
-    kind = forms.ChoiceField(choices=[
-        (PhoneNumber.RouteKind.EXTENSION, "Extension"),
-        (PhoneNumber.RouteKind.VOICEMAIL, "Voicemail box"),
-    ], label="Send calls to")
-    target = forms.ChoiceField(choices=[], label="Extension")
+# A carrier's caller cannot "check voicemail" as an extension would.
+ROUTABLE_KINDS = [kind for kind in DestinationKind.values if kind != DestinationKind.CHECK_VOICEMAIL]
 
-    def __init__(self, *args, extensions: list[tuple[str, str]], **kwargs):
+
+class RouteForm(forms.Form):
+    route = forms.ChoiceField(choices=[], label="Send calls to")
+
+    def __init__(self, *args, destinations: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [
-            (number, f"{number} — {name}" if name else number) for number, name in extensions
-        ]
+        self.fields["route"].choices = [("", "Not routed"), *destinations]
 
 
 # --- the admin -----------------------------------------------------------------------
@@ -110,11 +110,11 @@ class HolderFilter(admin.SimpleListFilter):
 
 @admin.register(PhoneNumber, site=admin_site)
 class PhoneNumberAdmin(ScopedAdmin):
-    list_display = ["e164", "holder", "route"]
-    list_filter = [HolderFilter, "route_kind"]
+    list_display = ["e164", "holder", "route_label"]
+    list_filter = [HolderFilter]
     search_fields = ["e164"]
     list_per_page = 200
-    fields = readonly_fields = ["e164", "holder", "route", "caller_id_name", "created_at"]
+    fields = readonly_fields = ["e164", "holder", "route_label", "caller_id_name", "created_at"]
     actions = ["assign_selected", "release_selected"]
     change_form_template = "admin/tenants/phonenumber/change_form.html"
     change_list_template = "admin/tenants/phonenumber/change_list.html"
@@ -147,11 +147,12 @@ class PhoneNumberAdmin(ScopedAdmin):
     def holder(self, obj: PhoneNumber) -> str:
         return obj.account.name if obj.account else "pool"
 
-    @admin.display(description="Route", ordering="route_kind")
-    def route(self, obj: PhoneNumber) -> str:
-        if not obj.route_kind:
+    @admin.display(description="Route", ordering="route")
+    def route_label(self, obj: PhoneNumber) -> str:
+        if not obj.route or obj.account is None:
             return "—"
-        return f"{obj.get_route_kind_display()} {obj.route_target}"
+        with schema_context(obj.account.schema_name):
+            return describe(obj.route)
 
     # --- views ---
 
@@ -221,23 +222,20 @@ class PhoneNumberAdmin(ScopedAdmin):
             messages.error(request, "Assign the number to an account before routing it.")
             return self._back(number)
         with schema_context(account.schema_name):
-            extensions = list(Extension.objects.order_by("number").values_list("number", "name"))
-        initial = {"kind": number.route_kind or PhoneNumber.RouteKind.EXTENSION,
-                   "target": number.route_target}
-        form = RouteForm(request.POST or None, initial=initial, extensions=extensions)
+            destinations = destination_choices(kinds=ROUTABLE_KINDS)
+        form = RouteForm(request.POST or None, initial={"route": number.route},
+                         destinations=destinations)
         if request.method == "POST" and form.is_valid():
             try:
-                do_route_number(account, number, kind=form.cleaned_data["kind"],
-                                target=form.cleaned_data["target"], actor=request.user)
+                do_route_number(account, number, route=form.cleaned_data["route"], actor=request.user)
             except ValidationError as exc:
-                fields = {"route_kind": "kind", "route_target": "target"}
                 for field, errors in exc.message_dict.items():
-                    form.add_error(fields.get(field), errors)
+                    form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, f"{number.e164} routed.")
                 return self._back(number)
         return self._render(request, "route.html", f"Route {number.e164}", form=form,
-                            number=number, has_extensions=bool(extensions))
+                            number=number)
 
     def release_view(self, request, object_id):
         number = self._scoped_or_404(request, object_id)

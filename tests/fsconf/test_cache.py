@@ -32,6 +32,7 @@ from tenants.actions import (
     do_suspend_account,
     do_update_account,
 )
+from tests.conftest import route_to
 from tests.fsconf.replay import Captured, replay, request
 from tests.fsconf.test_outbound import dial_body
 
@@ -80,7 +81,7 @@ def platform(acme_beta, committed):
         do_assign_number(master, number, tree.r1)
         do_assign_number(tree.user("r1_admin"), number, tree.c1)
         number.refresh_from_db()
-        do_route_number(tree.c1, number, kind="extension", target="1001")
+        do_route_number(tree.c1, number, route=route_to(tree.c1, "extension", "1001"))
         do_update_account(tree.user("r1_admin"), tree.c1, outbound_caller_id="+14165550100")
         do_create_trunk(master, tree.master, name="A", gateways=[{"server": "a.example.com"}])
     return tree
@@ -148,8 +149,8 @@ def write(tree, step: tuple) -> None:
         do_set_domains(r1_admin, acme, primary="acme.example.net", aliases=[value])
     elif kind == "route":
         from tenants.models import PhoneNumber
-        do_route_number(acme, PhoneNumber.objects.get(e164="+14165550100"), kind=value[0],
-                        target=value[1])
+        do_route_number(acme, PhoneNumber.objects.get(e164="+14165550100"),
+                        route=route_to(acme, *value))
     elif kind == "trunk":
         from carriers.models import Trunk
         do_update_trunk(master, Trunk.objects.get(name="A"), weight_cost=value[0], enabled=value[1])

@@ -8,6 +8,7 @@ from lxml import etree
 
 from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
 from tenants.actions import do_suspend_account
+from tests.conftest import route_to
 from tests.fsconf.replay import Captured, replay, request, response
 from tests.fsconf.test_dialplan import actions
 
@@ -23,7 +24,7 @@ def did(acme_beta):
     number.refresh_from_db()
     do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
     number.refresh_from_db()
-    return do_route_number(acme_beta.c1, number, kind="extension", target="1001")
+    return do_route_number(acme_beta.c1, number, route=route_to(acme_beta.c1, "extension", "1001"))
 
 
 def inbound(dialed: str = "14165550100") -> etree._Element:
@@ -57,7 +58,7 @@ def test_the_transferred_call_rings_the_extension(did):
 
 
 def test_voicemail_route_runs_under_the_tenant_limit(did, acme_beta):
-    do_route_number(acme_beta.c1, did, kind="voicemail", target="1002")
+    do_route_number(acme_beta.c1, did, route=route_to(acme_beta.c1, "voicemail", "1002"))
     root = inbound()
     assert actions(root) == [("set", "domain_name=acme.example.net"), ("answer", ""),
                              ("voicemail", "default acme.example.net 1002")]
@@ -107,14 +108,14 @@ class TestNumberRules:
         did.save()
         do_assign_number(acme_beta.user("r1_admin"), did, acme_beta.c1)
         did.refresh_from_db()
-        assert (did.route_kind, did.route_target) == ("", "")
+        assert did.route == ""
 
     def test_route_must_name_an_extension_of_the_owner(self, did, acme_beta):
         with pytest.raises(ValidationError) as exc:
-            do_route_number(acme_beta.c1, did, kind="extension", target="4242")
-        assert "route_target" in exc.value.message_dict
+            do_route_number(acme_beta.c1, did, route="extension:999999")
+        assert "route" in exc.value.message_dict
         with pytest.raises(PermissionDenied):
-            do_route_number(acme_beta.c2, did, kind="extension", target="1001")
+            do_route_number(acme_beta.c2, did, route=route_to(acme_beta.c1, "extension", "1001"))
 
 
 def test_purging_an_account_returns_its_numbers_upward(did, acme_beta):
@@ -130,7 +131,7 @@ def test_purging_an_account_returns_its_numbers_upward(did, acme_beta):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     do_purge_account(acme_beta.c1)
     did.refresh_from_db()
-    assert (did.account, did.route_kind, did.route_target) == (acme_beta.r1, "", "")
+    assert (did.account, did.route) == (acme_beta.r1, "")
 
 
 def test_a_number_listed_twice_is_a_field_error(acme_beta):
@@ -146,7 +147,7 @@ def test_released_number_stops_reaching_the_old_tenant(did, acme_beta, committed
     with committed():
         released = do_release_number(acme_beta.user("c1_admin"), did)
     # Back with the reseller that handed it down, unrouted: no call reaches acme through it.
-    assert (released.account, released.route_kind, released.route_target) == (acme_beta.r1, "", "")
+    assert (released.account, released.route) == (acme_beta.r1, "")
     assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]
     with committed():
         released = do_release_number(acme_beta.user("r1_admin"), released)
@@ -165,7 +166,7 @@ def test_nobody_outside_the_holders_branch_can_release_it(did, acme_beta):
     with pytest.raises(PermissionDenied):
         do_release_number(acme_beta.user("r1_readonly"), did)
     did.refresh_from_db()
-    assert did.account == acme_beta.c1 and did.route_target == "1001"
+    assert did.account == acme_beta.c1 and did.route == route_to(acme_beta.c1, "extension", "1001")
 
 
 def test_numbers_go_one_step_down_and_only_by_admins(acme_beta):
@@ -183,7 +184,7 @@ def test_numbers_go_one_step_down_and_only_by_admins(acme_beta):
     with pytest.raises(ValidationError):
         do_assign_number(r1_admin, number, acme_beta.c1a)  # below r1a, not r1
     with pytest.raises(NotInSubtree):
-        do_route_number(acme_beta.r1, number, kind="extension", target="1001",
+        do_route_number(acme_beta.r1, number, route=route_to(acme_beta.c1, "extension", "1001"),
                         actor=acme_beta.user("r2_admin"))
     with pytest.raises(ValidationError):
         do_import_numbers(master, ["", "  "])
@@ -191,8 +192,8 @@ def test_numbers_go_one_step_down_and_only_by_admins(acme_beta):
 
 def test_route_can_be_cleared_and_read_only_staff_cannot_route(did, acme_beta):
     with pytest.raises(PermissionDenied):
-        do_route_number(acme_beta.c1, did, kind="voicemail", target="1001",
+        do_route_number(acme_beta.c1, did, route=route_to(acme_beta.c1, "voicemail", "1001"),
                         actor=acme_beta.user("r1_readonly"))
-    cleared = do_route_number(acme_beta.c1, did, kind="", actor=acme_beta.user("c1_admin"))
-    assert (cleared.route_kind, cleared.route_target) == ("", "")
+    cleared = do_route_number(acme_beta.c1, did, route="", actor=acme_beta.user("c1_admin"))
+    assert cleared.route == ""
     assert actions(inbound()) == [("hangup", "UNALLOCATED_NUMBER")]

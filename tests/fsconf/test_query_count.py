@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from tests.conftest import route_to
 from tests.fsconf.replay import replay, request
 
 SHAPES = [
@@ -28,7 +29,7 @@ def routed(acme_beta):
     do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
     do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
     number.refresh_from_db()
-    do_route_number(acme_beta.c1, number, kind="extension", target="1001")
+    do_route_number(acme_beta.c1, number, route=route_to(acme_beta.c1, "extension", "1001"))
     return acme_beta
 
 

@@ -25,9 +25,11 @@ def test_seed_demo_builds_the_demo_tree_and_is_idempotent(db):
 
     from pbx.models import Extension
     from tenants.models import PhoneNumber
+    from tests.conftest import route_to
 
-    routes = {n.e164: (n.account.name, n.route_target) for n in PhoneNumber.objects.all()}
-    assert routes == {"+14165550100": ("Acme Corp", "1001"), "+16045550199": ("Beta Ltd", "1001")}
+    routes = {n.e164: (n.account.name, n.route) for n in PhoneNumber.objects.all()}
+    assert routes == {"+14165550100": ("Acme Corp", route_to(acme, "extension", "1001")),
+                      "+16045550199": ("Beta Ltd", route_to(beta, "extension", "1001"))}
     for account in (acme, beta):
         with schema_context(account.schema_name):
             assert list(Extension.objects.values_list("number", flat=True)) == [

@@ -12,7 +12,7 @@ import pytest
 from pbx.actions import do_create_extension
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.models import AuditEvent, PhoneNumber
-from tests.conftest import PASSWORD, Browser
+from tests.conftest import PASSWORD, Browser, route_to
 
 NUMBERS = "/admin/tenants/phonenumber/"
 NUMBER_URLS = ["{pk}/change/", "{pk}/history/", "{pk}/route/", "{pk}/release/", "{pk}/delete/"]
@@ -197,19 +197,19 @@ class TestRoute:
         browser = admin_as(tree, "r1_admin")
         pk = numbers[C1_DID].pk
         page = browser.get(f"{NUMBERS}{pk}/route/").content.decode()
-        assert "1001 — Alice" in page
-        response = browser.post(f"{NUMBERS}{pk}/route/", {"kind": "voicemail", "target": "1001"})
+        assert "Extension 1001 Alice" in page
+        route = route_to(tree.c1, "extension", "1001")
+        response = browser.post(f"{NUMBERS}{pk}/route/", {"route": route})
         assert response.status_code == 302
-        number = PhoneNumber.objects.get(pk=pk)
-        assert (number.route_kind, number.route_target) == ("voicemail", "1001")
+        assert PhoneNumber.objects.get(pk=pk).route == route
 
     def test_target_must_be_an_extension_of_the_holder(self, tree, numbers):
         do_create_extension(tree.c2, number="1009", name="Mallory")
         pk = numbers[C1_DID].pk
         response = admin_as(tree, "r1_admin").post(
-            f"{NUMBERS}{pk}/route/", {"kind": "extension", "target": "1009"})
+            f"{NUMBERS}{pk}/route/", {"route": route_to(tree.c2, "extension", "1009")})
         assert response.status_code == 200
-        assert PhoneNumber.objects.get(pk=pk).route_kind == ""
+        assert PhoneNumber.objects.get(pk=pk).route == ""
 
     def test_pool_numbers_are_not_routed(self, tree, numbers):
         response = admin_as(tree, "master_admin").get(f"{NUMBERS}{numbers[POOL_DID].pk}/route/")

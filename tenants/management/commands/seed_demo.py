@@ -65,7 +65,13 @@ class Command(BaseCommand):
         for account in chain:
             number = do_assign_number(actor, number, account)
             actor = account.users.filter(role=Role.ADMIN).order_by("pk").first()
-        do_route_number(chain[-1], number, kind="extension", target="1001")
+        from django_tenants.utils import schema_context
+
+        from pbx.models import Extension
+
+        with schema_context(chain[-1].schema_name):
+            first = Extension.objects.get(number="1001")
+        do_route_number(chain[-1], number, route=f"extension:{first.pk}")
 
     def _extensions(self, account):
         """1001-1005 in both customers: the same numbers in two tenants, no clash. Each
