@@ -11,6 +11,7 @@ they are in the static files.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -31,9 +32,8 @@ def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
 
 
 def answer(fetch: FetchRequest) -> bytes:
-    if fetch.key_value == "sofia.conf":
-        return sofia_conf(fetch.get("profile"))
-    return NOT_FOUND
+    build = BUILDERS.get(fetch.key_value)
+    return build(fetch) if build is not None else NOT_FOUND
 
 
 def sofia_conf(only_profile: str = "") -> bytes:
@@ -115,3 +115,10 @@ def _profiles(directory: str, version: tuple) -> list[etree._Element]:
         root = etree.parse(str(Path(directory) / name), parser).getroot()
         profiles += [root] if root.tag == "profile" else root.findall("profile")
     return profiles
+
+
+# One entry per module configuration we answer (key_value → builder); each builder lives
+# in its own module unless it is sofia.conf's.
+BUILDERS: dict[str, Callable[[FetchRequest], bytes]] = {
+    "sofia.conf": lambda fetch: sofia_conf(fetch.get("profile")),
+}

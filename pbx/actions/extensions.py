@@ -1,19 +1,14 @@
-"""Writes to a tenant's PBX data. Each runs inside the tenant's schema, leaves an audit
-event in the public schema, and announces the change (pbx.signals) inside its
-transaction, so FreeSWITCH-facing caches and queues act exactly when it commits."""
-
+"""Extensions and their devices (SIP credentials)."""
 from __future__ import annotations
-
-from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from pbx.actions.common import changed, only
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.secrets import encrypt_secret, generate_pin, generate_secret
-from pbx.signals import sip_credentials_changed, tenant_config_changed
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -25,26 +20,11 @@ EXTENSION_FIELDS = (
 DEVICE_FIELDS = ("label", "mac_address", "vendor", "model", "enabled")
 
 
-def _changed(account: Account, usernames: list[str] | None = None) -> None:
-    tenant_config_changed.send(sender=Extension, account=account)
-    if usernames:
-        sip_credentials_changed.send(
-            sender=Device, account=account, usernames=usernames,
-            domains=list(account.domains.order_by("-is_primary", "domain").values_list("domain", flat=True)),
-        )
-
-
-def _only(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    unknown = sorted(set(fields) - set(allowed))
-    if unknown:
-        raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
-
-
 @transaction.atomic
 def do_create_extension(
     account: Account, *, number: str, name: str, actor: User | None = None, **fields
 ) -> Extension:
-    _only(fields, EXTENSION_FIELDS)
+    only(fields, EXTENSION_FIELDS)
     with schema_context(account.schema_name):
         if Extension.objects.count() >= account.max_extensions:
             raise ValidationError(
@@ -63,14 +43,14 @@ def do_create_extension(
             VoicemailBox.objects.create(number=number, name=name, extension=extension,
                                         pin=extension.voicemail_pin)
     record(actor, account, "extension.create", number=number, name=name)
-    _changed(account)
+    changed(account)
     return extension
 
 
 @transaction.atomic
 def do_update_extension(account: Account, extension: Extension, *, actor: User | None = None,
                         **fields) -> Extension:
-    _only(fields, EXTENSION_FIELDS)
+    only(fields, EXTENSION_FIELDS)
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
         for name, value in fields.items():
@@ -82,7 +62,7 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
         usernames = list(extension.devices.values_list("username", flat=True))
     record(actor, account, "extension.update", number=extension.number, fields=sorted(fields))
     # Disabling an extension disables its devices' credentials in effect.
-    _changed(account, usernames if "enabled" in fields else None)
+    changed(account, usernames if "enabled" in fields else None)
     return extension
 
 
@@ -94,7 +74,7 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
         number = extension.number
         extension.delete()
     record(actor, account, "extension.delete", number=number)
-    _changed(account, usernames)
+    changed(account, usernames)
 
 
 @transaction.atomic
@@ -105,7 +85,7 @@ def do_add_device(
     """Add a SIP credential to an extension. Returns the device and its secret, which is
     shown once (it is stored encrypted). The first device's username defaults to the
     extension number, later ones to <number>-<n>."""
-    _only(fields, DEVICE_FIELDS)
+    only(fields, DEVICE_FIELDS)
     secret = secret or generate_secret()
     with schema_context(account.schema_name):
         if username is None:
@@ -120,7 +100,7 @@ def do_add_device(
         device.full_clean()
         device.save()
     record(actor, account, "device.create", username=username, extension=extension.number)
-    _changed(account, [username])
+    changed(account, [username])
     return device, secret
 
 
@@ -130,7 +110,7 @@ def do_update_device(account: Account, device: Device, *, actor: User | None = N
                      **fields) -> tuple[Device, str | None]:
     """Change a device; with ``rotate_secret`` (or ``new_secret``) give it a new SIP
     secret, returned once."""
-    _only(fields, DEVICE_FIELDS)
+    only(fields, DEVICE_FIELDS)
     secret = new_secret or (generate_secret() if rotate_secret else None)
     with schema_context(account.schema_name):
         device = Device.objects.select_for_update().get(pk=device.pk)
@@ -142,7 +122,7 @@ def do_update_device(account: Account, device: Device, *, actor: User | None = N
         device.save()
     record(actor, account, "device.update", username=device.username,
            fields=sorted(fields) + (["secret"] if secret else []))
-    _changed(account, [device.username])
+    changed(account, [device.username])
     return device, secret
 
 
@@ -153,4 +133,4 @@ def do_remove_device(account: Account, device: Device, *, actor: User | None = N
         username = device.username
         device.delete()
     record(actor, account, "device.delete", username=username)
-    _changed(account, [username])
+    changed(account, [username])

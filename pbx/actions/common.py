@@ -1,0 +1,26 @@
+"""What every PBX write does besides its own work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from pbx.models import Device, Extension
+from pbx.signals import sip_credentials_changed, tenant_config_changed
+from tenants.models import Account
+
+
+def changed(account: Account, usernames: list[str] | None = None) -> None:
+    tenant_config_changed.send(sender=Extension, account=account)
+    if usernames:
+        sip_credentials_changed.send(
+            sender=Device, account=account, usernames=usernames,
+            domains=list(account.domains.order_by("-is_primary", "domain").values_list("domain", flat=True)),
+        )
+
+
+def only(fields: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set here."] for name in unknown})
