@@ -44,6 +44,9 @@ BARE_KINDS = {DestinationKind.CONFERENCE_HUB, DestinationKind.DIRECTORY,
               DestinationKind.CHECK_VOICEMAIL, DestinationKind.HANGUP}
 
 
+TRANSFER_PREFIX = "~"
+
+
 @dataclass(frozen=True)
 class Destination:
     kind: str
@@ -69,6 +72,22 @@ class Destination:
         if kind in BARE_KINDS and ref and kind != DestinationKind.HANGUP:
             raise ValidationError("This destination takes no target.", code="invalid_destination")
         return cls(kind, ref)
+
+    @property
+    def transfer_number(self) -> str:
+        """The destination_number that reaches this destination inside the tenant's
+        context: what call-control apps and follow-on dialplan steps transfer to, so
+        every route runs through the same dialplan code."""
+        return f"{TRANSFER_PREFIX}{self}"
+
+    @classmethod
+    def from_transfer_number(cls, number: str) -> Destination | None:
+        if not number.startswith(TRANSFER_PREFIX):
+            return None
+        try:
+            return cls.parse(number[len(TRANSFER_PREFIX):])
+        except ValidationError:
+            return None
 
     @property
     def pk(self) -> int | None:
