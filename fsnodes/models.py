@@ -82,3 +82,61 @@ class NodeCommand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id}: {self.command} [{self.status}]"
+
+
+class Conference(models.Model):
+    """A conference running on a node, as its ``conference::maintenance`` events tell it
+    (``fsnodes.conference_registry``). Soft state: rebuilt from ``conference list`` each
+    time the manager (re)connects to the node, kept current by events in between.
+
+    Kept in PostgreSQL rather than Redis: every process (web, worker, call control) has
+    the database, while Redis is optional here (without ``REDIS_URL`` the default cache
+    is per process); the tenant filter is then a plain indexed ``account_id`` column; and
+    the few writes per join or leave are nothing next to a call's own work. Talking
+    events (many per second in a busy room) are not stored."""
+
+    node = models.ForeignKey(FreeswitchNode, on_delete=models.CASCADE, related_name="conferences")
+    # The name FreeSWITCH knows it by, e.g. "3000-acme.example.net" (fsnodes.conference_registry).
+    name = models.CharField(max_length=255)
+    # The owner, read from the name once when the conference is first seen; NULL: the name
+    # is not a tenant conference's, and no tenant-scoped function ever returns it.
+    account = models.ForeignKey(
+        "tenants.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    room = models.CharField(max_length=64, blank=True)
+    conference_uuid = models.CharField(max_length=64, blank=True)
+    locked = models.BooleanField(default=False)
+    # Paths being recorded (start-recording / stop-recording events).
+    recordings = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["node", "name"], name="fsnodes_conference_node_name")]
+        indexes = [models.Index(fields=["account", "room"], name="fsnodes_conference_room")]
+
+    def __str__(self) -> str:
+        return f"{self.name} on {self.node_id}"
+
+
+class ConferenceMember(models.Model):
+    conference = models.ForeignKey(Conference, on_delete=models.CASCADE, related_name="members")
+    # mod_conference's member id: unique per node (one process-wide counter), not per room.
+    member_id = models.PositiveIntegerField()
+    uuid = models.CharField(max_length=64, blank=True)
+    caller_id_name = models.CharField(max_length=255, blank=True)
+    caller_id_number = models.CharField(max_length=255, blank=True)
+    can_hear = models.BooleanField(default=True)
+    can_speak = models.BooleanField(default=True)
+    moderator = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conference", "member_id"], name="fsnodes_member_conference_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.conference_id}"

@@ -69,3 +69,24 @@ def broker_down(monkeypatch) -> Iterator[None]:
     celery_app._pool = celery_app.amqp._producer_pool = None
     yield
     conf.broker_url, conf.broker_connection_timeout, celery_app._pool, celery_app.amqp._producer_pool = saved
+
+
+@pytest.fixture
+def start_manager(db):
+    """``start_manager(**options)``: a NodeManager on the nodes in the table, with short
+    timeouts and backoff; stopped after the test, which then checks that it left no
+    greenlet behind."""
+    from tests.fsnodes.manager_helpers import assert_no_greenlets_left, live_greenlet_count, make_manager
+
+    before = live_greenlet_count()
+    managers = []
+
+    def start(**options):
+        manager = make_manager(**options).start()
+        managers.append(manager)
+        return manager
+
+    yield start
+    for manager in managers:
+        manager.stop()
+    assert_no_greenlets_left(before)

@@ -13,7 +13,9 @@ from tests.fakes.freeswitch_esl import (
     FakeFreeswitch,
     api_response,
     captured_connections,
+    captured_events,
     command_reply,
+    frame_event,
     split_messages,
 )
 
@@ -116,3 +118,23 @@ def test_the_fake_can_stop_and_start_on_the_same_port():
             assert esl.api("xml_flush_cache id 1 a.example").startswith("+OK")
     finally:
         fake.stop()
+
+
+def test_every_captured_event_reframes_byte_for_byte():
+    """The fake's events are the captured ones rewritten: framing them again from their
+    decoded headers (and inner body) gives back FreeSWITCH's exact bytes."""
+    events = captured_events()
+    assert len(events) == 35  # every event of the capture (summary file)
+    for event in events:
+        assert frame_event(event.headers, event.body) == event.framed, event.get("Event-Name")
+    assert {e.get("Action") for e in events} >= {
+        "add-member", "del-member", "mute-member", "deaf-member", "undeaf-member", "kick-member", "lock",
+        "conference-create", "conference-destroy"}
+
+
+def test_bgapi_answers_as_captured(fake_fs):
+    """The command/reply to a bgapi with a client Job-UUID is the captured one."""
+    captured = next(e.reply for e in captured_connections()["session"].exchanges
+                    if e.command == "bgapi status" and b"7f4de4bc" in e.reply)
+    reply, _, _ = fake_fs._bgapi("status", "7f4de4bc-17d7-11ee-9a4c-00163e000001")
+    assert reply == split_messages(captured)[0]

@@ -1,4 +1,7 @@
-"""``manage.py run_callcontrol [--listen host:port]``: the outbound event-socket server.
+"""``manage.py run_callcontrol [--listen host:port] [--no-manager]``: the outbound
+event-socket server, and beside it on the same hub the inbound connection manager
+(``fsnodes.manager``: one event-socket connection per FreeSWITCH node, conference events,
+interactive commands).
 
 No monkeypatching: the server uses gevent sockets directly, and the few database queries a
 call makes (tenant lookup, the app's own reads) block the hub briefly on the one shared
@@ -15,6 +18,7 @@ from django.core.management.base import BaseCommand
 
 from callcontrol import conf
 from callcontrol.server import CallControlServer
+from fsnodes.manager import NodeManager
 
 
 class Command(BaseCommand):
@@ -23,8 +27,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--listen", help="host:port (default: CALLCONTROL_LISTEN or 127.0.0.1:8084)")
         parser.add_argument("--max-calls", type=int, default=None)
+        parser.add_argument("--no-manager", action="store_true",
+                            help="do not connect to the FreeSWITCH nodes' inbound event sockets")
 
-    def handle(self, *args, listen=None, max_calls=None, **options):
+    def handle(self, *args, listen=None, max_calls=None, no_manager=False, **options):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
         address = conf.parse_address(listen) if listen else conf.listen_address()
@@ -32,6 +38,16 @@ class Command(BaseCommand):
         server = CallControlServer(address, **kwargs)
         server.start()
         self.stdout.write(f"call control listening on {server.address[0]}:{server.address[1]}")
+        manager = None
+        if not no_manager:
+            manager = NodeManager().start()
+            self.stdout.write(f"connecting to {len(manager.connections)} FreeSWITCH node(s)")
+
+        def shutdown() -> None:
+            if manager is not None:
+                manager.stop()
+            server.stop()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            gevent.signal_handler(signum, server.stop)
+            gevent.signal_handler(signum, shutdown)
         server.serve_forever()

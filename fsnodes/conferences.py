@@ -1,0 +1,214 @@
+"""Conference control for the portal and the API: what is running in a tenant's rooms and
+``conference <name> <command> [<member>]`` sent to the node hosting it.
+
+Every function takes the tenant (``account``) first and finds the conference only among
+that account's rows of the registry (``fsnodes.conference_registry``): a room number or a
+member id of another tenant is "not found", exactly like one that does not exist, and no
+command is sent. Member ids are checked against the conference's own members (ids are
+unique per node, not per room). Rooms are letters, digits and ``_`` (no spaces: nothing
+can be appended to the command), member ids are integers, recording paths are made here,
+never taken from the caller.
+
+Commands go through ``fsnodes.manager.get_client()`` -- the live connection inside the
+call-control process, a short session elsewhere -- with a timeout, and return a
+:class:`ControlResult` or raise a :class:`ConferenceError` subclass with a message fit for
+a person. Replies as FreeSWITCH 1.11 gave them in the capture: ``+OK mute 1``,
+``+OK kicked 2``, ``+OK <name> locked``, ``-ERR Conference nosuch not found``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from fsnodes.conference_registry import ROOM
+from fsnodes.esl import ESLError, ESLTimeout
+from fsnodes.inbound import NodeUnavailable
+from fsnodes.manager import CommandClient, get_client
+from fsnodes.models import Conference, ConferenceMember
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_RECORDINGS_DIR = "/var/lib/freeswitch/recordings/conferences"
+
+
+class ConferenceError(Exception):
+    """A conference command could not be done; the message says why."""
+
+
+class ConferenceNotFound(ConferenceError):
+    pass
+
+
+class MemberNotFound(ConferenceError):
+    pass
+
+
+class NodeUnreachable(ConferenceError):
+    """The hosting node is not connected or did not answer in time."""
+
+
+class CommandFailed(ConferenceError):
+    """FreeSWITCH refused the command (``-ERR ...``)."""
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    member_id: int
+    uuid: str
+    caller_id_name: str
+    caller_id_number: str
+    muted: bool
+    deaf: bool
+    moderator: bool
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class ConferenceInfo:
+    room: str
+    name: str
+    node: str
+    locked: bool
+    recording: bool
+    members: list[MemberInfo]
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    node: str
+    command: str
+    reply: str
+
+
+def _room(room: str) -> str:
+    room = str(room)
+    if not ROOM.match(room):
+        raise ConferenceNotFound(f"no conference {room!r}")
+    return room
+
+
+def _conferences(account, room: str):
+    return (Conference.objects.filter(account_id=account.pk, room=_room(room))
+            .select_related("node").order_by("node__name"))
+
+
+def _conference(account, room: str) -> Conference:
+    conference = _conferences(account, room).first()
+    if conference is None:
+        raise ConferenceNotFound(f"conference {room} is not running")
+    return conference
+
+
+def _member_info(member: ConferenceMember) -> MemberInfo:
+    return MemberInfo(member.member_id, member.uuid, member.caller_id_name, member.caller_id_number,
+                      muted=not member.can_speak, deaf=not member.can_hear, moderator=member.moderator,
+                      joined_at=member.joined_at)
+
+
+def list_conferences(account) -> list[ConferenceInfo]:
+    """The account's running conferences with their members."""
+    rows = (Conference.objects.filter(account_id=account.pk).select_related("node")
+            .prefetch_related("members").order_by("room", "node__name"))
+    return [ConferenceInfo(c.room, c.name, c.node.name, c.locked, bool(c.recordings),
+                           [_member_info(m) for m in c.members.all()]) for c in rows]
+
+
+def list_members(account, room: str) -> list[MemberInfo]:
+    """The members of the account's conference ``room`` (all nodes it runs on)."""
+    conferences = list(_conferences(account, room).prefetch_related("members"))
+    if not conferences:
+        raise ConferenceNotFound(f"conference {room} is not running")
+    return [_member_info(m) for c in conferences for m in c.members.all()]
+
+
+def _send(conference: Conference, command: str, client: CommandClient | None,
+          timeout: float) -> ControlResult:
+    line = f"conference {conference.name} {command}"
+    client = client or get_client()
+    try:
+        reply = client.api(conference.node_id, line, timeout=timeout).strip()
+    except (NodeUnavailable, ESLTimeout) as exc:
+        raise NodeUnreachable(f"conference server {conference.node.name} did not answer: {exc}") from exc
+    except ESLError as exc:
+        raise NodeUnreachable(f"conference server {conference.node.name} cannot be reached: {exc}") from exc
+    if reply.startswith(("-ERR", "-USAGE")) or reply.startswith("non-existant") or "not found" in reply:
+        message = reply.removeprefix("-ERR").strip()
+        if "not found" in reply:
+            raise ConferenceNotFound(f"conference {conference.room} is not running ({message})")
+        if "Non-Existant ID" in reply or "non-existant" in reply:
+            raise MemberNotFound(f"no such member in conference {conference.room} ({message})")
+        raise CommandFailed(f"{command.split()[0]} failed: {message}")
+    return ControlResult(conference.node.name, line, reply)
+
+
+def _member_command(account, room: str, member_id: int, command: str, client, timeout) -> ControlResult:
+    if isinstance(member_id, bool) or not isinstance(member_id, int) or member_id < 0:
+        raise MemberNotFound(f"no member {member_id!r}")
+    rows = list(_conferences(account, room))
+    if not rows:
+        raise ConferenceNotFound(f"conference {room} is not running")
+    for conference in rows:
+        if conference.members.filter(member_id=member_id).exists():
+            return _send(conference, f"{command} {member_id}", client, timeout)
+    raise MemberNotFound(f"no member {member_id} in conference {room}")
+
+
+def mute(account, room: str, member_id: int, *, client: CommandClient | None = None,
+         timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _member_command(account, room, member_id, "mute", client, timeout)
+
+
+def unmute(account, room: str, member_id: int, *, client: CommandClient | None = None,
+           timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _member_command(account, room, member_id, "unmute", client, timeout)
+
+
+def deaf(account, room: str, member_id: int, *, client: CommandClient | None = None,
+         timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _member_command(account, room, member_id, "deaf", client, timeout)
+
+
+def undeaf(account, room: str, member_id: int, *, client: CommandClient | None = None,
+           timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _member_command(account, room, member_id, "undeaf", client, timeout)
+
+
+def kick(account, room: str, member_id: int, *, client: CommandClient | None = None,
+         timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _member_command(account, room, member_id, "kick", client, timeout)
+
+
+def lock(account, room: str, *, client: CommandClient | None = None,
+         timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _send(_conference(account, room), "lock", client, timeout)
+
+
+def unlock(account, room: str, *, client: CommandClient | None = None,
+           timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    return _send(_conference(account, room), "unlock", client, timeout)
+
+
+def recording_path(conference: Conference, now: datetime | None = None) -> str:
+    """Where a recording of ``conference`` goes on its node: one folder per tenant (named
+    by the account's schema, which never changes), never a caller-chosen path."""
+    base = getattr(settings, "CONFERENCE_RECORDINGS_DIR", "") or os.environ.get(
+        "CONFERENCE_RECORDINGS_DIR", DEFAULT_RECORDINGS_DIR)
+    stamp = (now or timezone.now()).strftime("%Y%m%dT%H%M%S")
+    schema = conference.account.schema_name if conference.account_id else "unowned"
+    return f"{base.rstrip('/')}/{schema}/{conference.room}-{stamp}.wav"
+
+
+def start_recording(account, room: str, *, client: CommandClient | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    conference = _conference(account, room)
+    return _send(conference, f"record {recording_path(conference)}", client, timeout)
+
+
+def stop_recording(account, room: str, *, client: CommandClient | None = None,
+                   timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    """Stops every recording of the room."""
+    return _send(_conference(account, room), "norecord all", client, timeout)
