@@ -8,10 +8,15 @@ class FsnodesConfig(AppConfig):
 
     def ready(self) -> None:
         from carriers.signals import gateways_changed
-        from fsnodes.receivers import on_gateways_changed, on_sip_credentials_changed
-        from pbx.signals import sip_credentials_changed
+        from fsnodes.receivers import (
+            on_gateways_changed,
+            on_moh_streams_changed,
+            on_sip_credentials_changed,
+        )
+        from pbx.signals import moh_streams_changed, sip_credentials_changed
 
         sip_credentials_changed.connect(
             on_sip_credentials_changed, dispatch_uid="fsnodes.flush_sip_credentials"
         )
         gateways_changed.connect(on_gateways_changed, dispatch_uid="fsnodes.rescan_gateways")
+        moh_streams_changed.connect(on_moh_streams_changed, dispatch_uid="fsnodes.moh_streams")

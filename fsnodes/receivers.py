@@ -39,3 +39,13 @@ def on_gateways_changed(sender, *, stale=(), **kwargs) -> None:
     profile = settings.TRUNK_PROFILE
     enqueue_many([*(f"sofia profile {profile} killgw {name}" for name in stale),
                   f"sofia profile {profile} rescan"])
+
+
+def on_moh_streams_changed(sender, *, start=(), reload=(), stop=(), **kwargs) -> None:
+    """mod_local_stream reads local_stream.conf only when a stream starts or reloads (a
+    reload while callers listen re-reads the settings, e.g. shuffle). Each command is
+    safe to repeat: starting a running stream only un-stops it; the others answer -ERR
+    for a stream that is not there."""
+    enqueue_many([*(f"start_local_stream {name}" for name in start),
+                  *(f"reload_local_stream {name}" for name in reload),
+                  *(f"stop_local_stream {name}" for name in stop)])

@@ -18,3 +18,11 @@ def deliver_node(node_id: int) -> int:
 def deliver_pending() -> int:
     """The sweep: every node with a due command."""
     return delivery.deliver_pending()
+
+
+@shared_task(name="fsnodes.voicemail_retention", ignore_result=True)
+def voicemail_retention() -> int:
+    """Delete voicemail messages older than their box keeps them (fsnodes.voicemail_retention)."""
+    from fsnodes.voicemail_retention import sweep
+
+    return sweep()

@@ -11,11 +11,12 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from pbx.destinations import describe, validate_target
+from pbx.models import MohGroup
 from pbx.signals import platform_config_changed
 from tenants.actions import record
 from tenants.models import Account, PhoneNumber, Role, User
 from tenants.scoping import require_master_admin, require_visible
-from tenants.validators import normalize_e164
+from tenants.validators import normalize_e164, validate_printable
 
 
 @transaction.atomic
@@ -70,12 +71,9 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
     return number
 
 
-@transaction.atomic
-def do_route_number(account: Account, number: PhoneNumber, *, route: str,
-                    actor: User | None = None) -> PhoneNumber:
-    """Send calls to a number of ``account`` to a destination of its own (``route`` ""
-    clears it). ``actor`` None is the platform itself (demo data, migrations); people
-    always act as themselves."""
+def _held_for_change(account: Account, number: PhoneNumber, actor: User | None) -> PhoneNumber:
+    """The number, locked, once it is sure ``actor`` (None: the platform) may change how
+    ``account`` uses it."""
     if actor is not None:
         require_visible(actor, account)
         if actor.role != Role.ADMIN:
@@ -85,6 +83,51 @@ def do_route_number(account: Account, number: PhoneNumber, *, route: str,
         raise PermissionDenied("This number does not belong to the account.")
     if account.is_master:
         raise ValidationError({"account": ["Assign the number to an account before routing it."]})
+    return number
+
+
+@transaction.atomic
+def do_set_number_options(account: Account, number: PhoneNumber, *, actor: User | None = None,
+                          caller_id_name: str | None = None, privacy_screening: bool | None = None,
+                          moh_group: int | object | None = ...) -> PhoneNumber:
+    """The per-number options besides its route: the caller-ID name shown with its calls,
+    privacy screening (callers without a ten-digit caller ID key one in) and the
+    hold-music group (a pbx.MohGroup of the account; None for the default)."""
+    number = _held_for_change(account, number, actor)
+    changes: list[str] = []
+    if caller_id_name is not None:
+        number.caller_id_name = caller_id_name.strip()
+        changes.append("caller_id_name")
+    if privacy_screening is not None:
+        number.privacy_screening = bool(privacy_screening)
+        changes.append("privacy_screening")
+    if moh_group is not ...:
+        group_id = getattr(moh_group, "pk", moh_group)
+        if group_id is not None:
+            with schema_context(account.schema_name):
+                if not MohGroup.objects.filter(pk=group_id).exists():
+                    raise ValidationError({"moh_group": ["That hold-music group does not exist."]})
+        number.moh_group_id = group_id
+        changes.append("moh_group_id")
+    if len(number.caller_id_name) > 50:
+        raise ValidationError({"caller_id_name": ["At most 50 characters."]})
+    try:
+        validate_printable(number.caller_id_name)
+    except ValidationError as exc:
+        raise ValidationError({"caller_id_name": exc.messages}) from exc
+    number.save(update_fields=changes)
+    record(actor, account, "number.options", number=number.e164, fields=changes)
+    platform_config_changed.send(sender=PhoneNumber, reason="number.options")
+    return number
+
+
+@transaction.atomic
+def do_route_number(account: Account, number: PhoneNumber, *, route: str,
+                    actor: User | None = None) -> PhoneNumber:
+    """Send calls to a number of ``account`` to a destination of its own (``route`` ""
+    clears it). ``actor`` None is the platform itself (demo data, migrations); people
+    always act as themselves."""
+    number = _held_for_change(account, number, actor)
     with schema_context(account.schema_name):
         try:
             validate_target(route)

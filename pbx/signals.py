@@ -22,3 +22,9 @@ sip_credentials_changed = Signal()
 # domains or place in the tree, a phone number's owner or route, a platform trunk).
 # Sent with: reason (str).
 platform_config_changed = Signal()
+
+# mod_local_stream streams (one per hold-music group and rate, pbx.media.stream_names) to
+# start, to reload (their settings changed) or to stop on every FreeSWITCH node. Sent
+# after platform_config_changed, whose receiver makes local_stream.conf current first.
+# Sent with: account, start, reload, stop (lists of stream names).
+moh_streams_changed = Signal()

@@ -17,4 +17,7 @@ app.autodiscover_tasks()
 # retries what a node or the broker missed (fsnodes.delivery).
 app.conf.beat_schedule = {
     "fsnodes-deliver-pending": {"task": "fsnodes.deliver_pending", "schedule": 15.0},
+    # Voicemail older than its box's keep_days: one vm_list per box and node per run, and
+    # keep_days counts days, so four runs a day are precise enough.
+    "fsnodes-voicemail-retention": {"task": "fsnodes.voicemail_retention", "schedule": 6 * 3600.0},
 }

@@ -190,6 +190,23 @@ SOFIA_PROFILES_DIR = Path(
     os.environ.get("SWITCHBOARD_SOFIA_PROFILES_DIR", BASE_DIR / "deploy" / "freeswitch" / "sip_profiles")
 )
 TRUNK_PROFILE = os.environ.get("SWITCHBOARD_TRUNK_PROFILE", "external")
+# Uploaded prompts and hold music, and the WAV copies FreeSWITCH plays (pbx.media). Never
+# served over HTTP (no MEDIA_URL): this directory is mounted on every FreeSWITCH node, where
+# it appears at FREESWITCH_MEDIA_BASE (docs/media.md); on one machine both are the same.
+MEDIA_ROOT = Path(os.environ.get("SWITCHBOARD_MEDIA_ROOT", EMBEDDED_DATA_DIR / "media"))
+FREESWITCH_MEDIA_BASE = os.environ.get("FREESWITCH_MEDIA_BASE", "") or str(MEDIA_ROOT)
+# mod_voicemail (voicemail.conf over xml_curl): where FreeSWITCH keeps the recordings and,
+# with several nodes, the ODBC DSN of the shared message index (fsconf/sections/conf_voicemail.py).
+VOICEMAIL_STORAGE_DIR = os.environ.get("VOICEMAIL_STORAGE_DIR", "")
+VOICEMAIL_ODBC_DSN = os.environ.get("VOICEMAIL_ODBC_DSN", "")
+VOICEMAIL_EMAIL_FROM = os.environ.get("VOICEMAIL_EMAIL_FROM", "voicemail@localhost")
+VOICEMAIL_MAX_RECORD_SECONDS = int(os.environ.get("VOICEMAIL_MAX_RECORD_SECONDS", "300"))
+# Where FreeSWITCH writes conference recordings and follow-me's recorded caller names.
+CONFERENCE_RECORDINGS_DIR = os.environ.get(
+    "CONFERENCE_RECORDINGS_DIR", "/var/lib/freeswitch/recordings/conferences")
+CALLCONTROL_RECORDINGS_DIR = os.environ.get("CALLCONTROL_RECORDINGS_DIR", "/tmp")
+# The address the dialplan's socket action gives FreeSWITCH (empty: CALLCONTROL_LISTEN).
+CALLCONTROL_SOCKET = os.environ.get("CALLCONTROL_SOCKET", "")
 # How a number dialed without + is read when an account has not set its own country.
 DEFAULT_COUNTRY = os.environ.get("SWITCHBOARD_DEFAULT_COUNTRY", "US")
 

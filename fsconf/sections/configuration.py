@@ -22,6 +22,9 @@ from lxml import etree
 from carriers.models import Gateway
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.request import FetchRequest
+from fsconf.sections.conf_conference import conference_conf
+from fsconf.sections.conf_local_stream import local_stream_conf
+from fsconf.sections.conf_voicemail import voicemail_conf
 from fsconf.tenancy import blocked_ancestor
 from pbx.secrets import decrypt_secret
 from tenants.models import Account
@@ -121,4 +124,7 @@ def _profiles(directory: str, version: tuple) -> list[etree._Element]:
 # in its own module unless it is sofia.conf's.
 BUILDERS: dict[str, Callable[[FetchRequest], bytes]] = {
     "sofia.conf": lambda fetch: sofia_conf(fetch.get("profile")),
+    "voicemail.conf": voicemail_conf,
+    "local_stream.conf": local_stream_conf,
+    "conference.conf": conference_conf,
 }

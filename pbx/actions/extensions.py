@@ -1,29 +1,36 @@
 """Extensions and their devices (SIP credentials)."""
 from __future__ import annotations
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from pbx.actions.checks import refuse_if_used
 from pbx.actions.common import changed, only
+from pbx.actions.forwarding import ROUTING_FIELDS, check_extension_routing, goes_with, renumber_box
+from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
-from pbx.secrets import encrypt_secret, generate_pin, generate_secret
+from pbx.numbering import refuse_taken
+from pbx.secrets import encrypt_secret, generate_secret
 from tenants.actions import record
 from tenants.models import Account, User
 
 EXTENSION_FIELDS = (
     "name", "email", "outbound_caller_id_name", "outbound_caller_id_number", "language",
-    "timezone", "ring_seconds", "voicemail_enabled", "voicemail_pin", "call_permission",
+    "timezone", "ring_seconds", "voicemail_enabled", "call_permission",
     "hidden_from_directory", "disallow_dial_by_extension", "call_waiting", "call_groups", "enabled",
+    *ROUTING_FIELDS,
 )
 DEVICE_FIELDS = ("label", "mac_address", "vendor", "model", "enabled")
 
 
 @transaction.atomic
 def do_create_extension(
-    account: Account, *, number: str, name: str, actor: User | None = None, **fields
+    account: Account, *, number: str, name: str, actor: User | None = None,
+    voicemail_pin: str | None = None, **fields
 ) -> Extension:
+    """A new extension and, with voicemail on (the default), its box, whose PIN is
+    ``voicemail_pin`` or a random one (mod_voicemail would let an empty PIN in)."""
     only(fields, EXTENSION_FIELDS)
     with schema_context(account.schema_name):
         if Extension.objects.count() >= account.max_extensions:
@@ -31,17 +38,15 @@ def do_create_extension(
                 {"number": [f"{account.name} has reached its limit of {account.max_extensions} "
                             "extensions."]}
             )
-        if phonenumbers.is_emergency_number(number, account.country):
-            raise ValidationError({"number": [f"{number} is an emergency number in {account.country}."]})
-        if fields.get("voicemail_enabled", True) and not fields.get("voicemail_pin"):
-            # mod_voicemail lets an empty PIN in by default: never leave a box without one.
-            fields["voicemail_pin"] = generate_pin(avoid=number)
+        refuse_taken(number, account=account)
+        if VoicemailBox.objects.filter(number=number).exists():
+            # Its box would take the number, which FreeSWITCH looks boxes up by.
+            raise ValidationError({"number": [f"{number} is a voicemail box's number."]})
         extension = Extension(number=number, name=name, **fields)
         extension.full_clean()
         extension.save()
-        if extension.voicemail_enabled:
-            VoicemailBox.objects.create(number=number, name=name, extension=extension,
-                                        pin=extension.voicemail_pin)
+        check_extension_routing(account, extension, fields)
+        apply_extension_voicemail(extension, voicemail_pin)
     record(actor, account, "extension.create", number=number, name=name)
     changed(account)
     return extension
@@ -49,18 +54,29 @@ def do_create_extension(
 
 @transaction.atomic
 def do_update_extension(account: Account, extension: Extension, *, actor: User | None = None,
-                        **fields) -> Extension:
-    only(fields, EXTENSION_FIELDS)
+                        voicemail_pin: str | None = None, **fields) -> Extension:
+    """Voicemail off keeps the box and its messages (calls no longer go there); on again
+    reuses it. ``voicemail_pin`` sets the box's PIN."""
+    only(fields, (*EXTENSION_FIELDS, "number"))
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
+        old_number = extension.number
+        renamed = fields.get("name", extension.name) != extension.name
+        if fields.get("number", old_number) != old_number:
+            # Routes name the extension by primary key, so renumbering breaks none.
+            refuse_taken(fields["number"], exclude=extension, account=account)
         for name, value in fields.items():
             setattr(extension, name, value)
-        if extension.voicemail_enabled and not extension.voicemail_pin:
-            raise ValidationError({"voicemail_pin": ["A voicemail box needs a PIN."]})
         extension.full_clean()
+        check_extension_routing(account, extension, fields)
         extension.save()
+        if extension.number != old_number:
+            renumber_box(extension)
+        apply_extension_voicemail(extension, voicemail_pin, renamed=renamed)
         usernames = list(extension.devices.values_list("username", flat=True))
-    record(actor, account, "extension.update", number=extension.number, fields=sorted(fields))
+    record(actor, account, "extension.update", number=extension.number,
+           fields=sorted([*fields, *(["voicemail_pin"] if voicemail_pin else [])]),
+           **({"old_number": old_number} if extension.number != old_number else {}))
     # Disabling an extension disables its devices' credentials in effect.
     changed(account, usernames if "enabled" in fields else None)
     return extension
@@ -69,7 +85,11 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
 @transaction.atomic
 def do_delete_extension(account: Account, extension: Extension, *, actor: User | None = None) -> None:
     with schema_context(account.schema_name):
-        extension = Extension.objects.get(pk=extension.pk)
+        extension = Extension.objects.select_for_update().get(pk=extension.pk)
+        refuse_if_used(extension, account=account, ignore=goes_with(extension))
+        box = VoicemailBox.objects.filter(extension=extension).first()
+        if box is not None:
+            refuse_if_used(box, account=account, ignore=goes_with(extension))
         usernames = list(extension.devices.values_list("username", flat=True))
         number = extension.number
         extension.delete()

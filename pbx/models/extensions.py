@@ -47,8 +47,9 @@ class Extension(models.Model):
     ring_seconds = models.PositiveSmallIntegerField(
         default=25, validators=[MinValueValidator(5), MaxValueValidator(300)]
     )
+    # Off: calls no longer go to the box, which keeps its messages (pbx.VoicemailBox,
+    # where the PIN lives) for when it is turned on again.
     voicemail_enabled = models.BooleanField(default=True)
-    voicemail_pin = models.CharField(max_length=10, blank=True, validators=[validate_pin])
     call_permission = models.CharField(
         max_length=16, choices=CallPermission.choices, default=CallPermission.DOMESTIC
     )

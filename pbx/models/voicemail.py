@@ -12,6 +12,21 @@ from pbx.models.extensions import Extension, validate_pin
 from pbx.models.media import Prompt
 
 MAX_KEEP_DAYS = 180
+_DIGITS = "0123456789"
+
+
+def weak_pin_reason(pin: str, number: str = "") -> str | None:
+    """Why ``pin`` is too easy to guess for box ``number``, or None. Callers try the box
+    number, one digit repeated and straight runs first."""
+    if not pin.isdigit() or not 4 <= len(pin) <= 10:
+        return "A PIN has 4 to 10 digits."
+    if number and pin == number:
+        return "The PIN must not be the box number."
+    if len(set(pin)) == 1:
+        return "The PIN must not be one digit repeated."
+    if pin in _DIGITS or pin in _DIGITS[::-1]:
+        return "The PIN must not be a straight run of digits such as 1234 or 4321."
+    return None
 
 
 class VoicemailBox(Numbered):
@@ -41,8 +56,9 @@ class VoicemailBox(Numbered):
     enabled = models.BooleanField(default=True)
 
     def clean(self) -> None:
-        if self.pin and self.pin == self.number:
-            raise ValidationError({"pin": ["The PIN must not be the box number."]})
+        reason = weak_pin_reason(self.pin, self.number) if self.pin else None
+        if reason:
+            raise ValidationError({"pin": [reason]})
         if self.delete_after_email and not self.email:
             raise ValidationError({"delete_after_email": ["Messages can only be deleted after "
                                                           "emailing when an email address is set."]})
