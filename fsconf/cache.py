@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
 import redis
@@ -122,6 +123,7 @@ def store() -> _DjangoStore | _RedisStore:
 class _Render:
     schema: str | None = None
     tenant_generation: bytes | None = None
+    valid_until: datetime | None = None
 
 
 _render: ContextVar[_Render | None] = ContextVar("fsconf_render", default=None)
@@ -169,6 +171,20 @@ def note_tenant(schema: str) -> None:
             log.exception("xml_curl cache unavailable")
 
 
+def note_valid_until(moment: datetime | None) -> None:
+    """The document being rendered depends on the time (a schedule) and may change at
+    ``moment``: it is kept only until then (not at all when ``moment`` has passed)."""
+    state = _render.get()
+    if state is not None and moment is not None:
+        state.valid_until = moment if state.valid_until is None else min(state.valid_until, moment)
+
+
+def _seconds_left(state: _Render) -> int:
+    if state.valid_until is None:
+        return DOCUMENT_SECONDS
+    return min(DOCUMENT_SECONDS, int((state.valid_until - datetime.now(UTC)).total_seconds()))
+
+
 def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer:
     """The document for the request identified by ``parts`` (None: never cached)."""
     if parts is None:
@@ -198,10 +214,10 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
         return Answer(entry[3], stale=True)
     finally:
         _render.reset(token)
-    if state.schema is None or state.tenant_generation is not None:
+    seconds = _seconds_left(state)
+    if seconds > 0 and (state.schema is None or state.tenant_generation is not None):
         try:
-            cache_store.set(key, _pack(platform, state.schema, state.tenant_generation, body),
-                            DOCUMENT_SECONDS)
+            cache_store.set(key, _pack(platform, state.schema, state.tenant_generation, body), seconds)
         except Exception:
             log.exception("xml_curl cache unavailable")
     return Answer(body)

@@ -7,6 +7,7 @@ import re
 from lxml import etree
 
 from tenants.actions import do_suspend_account, do_update_account
+from tests.conftest import route_to
 from tests.fsconf.replay import replay_document, response
 
 
@@ -19,16 +20,19 @@ def actions(root: etree._Element) -> list[tuple[str, str]]:
     return [(a.get("application"), a.get("data") or "") for a in dialed.iter("action")]
 
 
-def test_local_call_bridges_like_the_capture_then_voicemail(acme_beta):
+def test_local_call_bridges_like_the_capture_then_asks_what_next(acme_beta):
+    """Ringing ends by transferring to ~after:<disposition>:<extension>, whose lookup
+    picks the forward or voicemail (tests/fsconf/test_routing.py)."""
     root = call("dialplan-acme-1001-to-1002")
     captured = etree.fromstring(response("dialplan-acme-1001-to-1002").body)
     assert root.find(".//context").get("name") == captured.find(".//context").get("name")
     bridge = ("bridge", "user/1002@acme.example.net")
     assert bridge in [(a.get("application"), a.get("data")) for a in captured.iter("action")]
+    after = route_to(acme_beta.c1, "extension", "1002")
     assert actions(root) == [
-        ("set", "call_timeout=25"), ("set", "hangup_after_bridge=true"),
-        ("set", "continue_on_fail=true"), bridge,
-        ("answer", ""), ("voicemail", "default acme.example.net 1002"),
+        ("set", "hangup_after_bridge=true"), ("set", "continue_on_fail=true"),
+        ("set", "call_timeout=25"), bridge,
+        ("transfer", f"~after:${{originate_disposition}}:{after} XML acme.example.net"),
     ]
     condition = root.find(".//extension/condition[@field='destination_number']")
     assert condition.get("expression") == "^1002$"

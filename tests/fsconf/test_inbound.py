@@ -10,7 +10,7 @@ from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
 from tenants.actions import do_suspend_account
 from tests.conftest import route_to
 from tests.fsconf.replay import Captured, replay, request, response
-from tests.fsconf.test_dialplan import actions
+from tests.fsconf.test_dialplan import actions, call
 
 DID = "dialplan-public-did-14165550100-external-profile"
 
@@ -57,12 +57,19 @@ def test_the_transferred_call_rings_the_extension(did):
     assert ("bridge", "user/1001@acme.example.net") in actions(root)
 
 
-def test_voicemail_route_runs_under_the_tenant_limit(did, acme_beta):
-    do_route_number(acme_beta.c1, did, route=route_to(acme_beta.c1, "voicemail", "1002"))
+def test_other_routes_go_on_in_the_tenant_context(did, acme_beta):
+    """Every route is planned in the tenant's context (under its call limit) by the
+    same code as internal calls: the DID only hands the call over."""
+    box = route_to(acme_beta.c1, "voicemail", "1002")
+    do_route_number(acme_beta.c1, did, route=box)
     root = inbound()
-    assert actions(root) == [("set", "domain_name=acme.example.net"), ("answer", ""),
-                             ("voicemail", "default acme.example.net 1002")]
-    assert root.find(".//action[@application='limit']") is not None
+    assert actions(root) == [("set", "domain_name=acme.example.net"),
+                             ("transfer", f"~{box} XML acme.example.net")]
+    assert root.find(".//action[@application='limit']") is None
+    handed_over = call("dialplan-acme-1001-to-1002",
+                       **{"Destination-Number=1002": f"Destination-Number=~{box}"})
+    assert actions(handed_over) == [("answer", ""), ("voicemail", "default acme.example.net 1002")]
+    assert handed_over.find(".//action[@application='limit']") is not None
 
 
 @pytest.mark.parametrize("dialed", ["16045550000", "999", "abc", ""])

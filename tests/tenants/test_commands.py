@@ -28,7 +28,11 @@ def test_seed_demo_builds_the_demo_tree_and_is_idempotent(db):
     from tests.conftest import route_to
 
     routes = {n.e164: (n.account.name, n.route) for n in PhoneNumber.objects.all()}
-    assert routes == {"+14165550100": ("Acme Corp", route_to(acme, "extension", "1001")),
+    from pbx.models import Schedule
+
+    with schema_context(acme.schema_name):
+        hours = Schedule.objects.get(name="Office hours")
+    assert routes == {"+14165550100": ("Acme Corp", f"schedule:{hours.pk}"),
                       "+16045550199": ("Beta Ltd", route_to(beta, "extension", "1001"))}
     for account in (acme, beta):
         with schema_context(account.schema_name):
@@ -73,3 +77,27 @@ def test_purge_refuses_a_live_account(tree):
 def test_migrate_all_is_repeatable(tree):
     call_command("migrate_all", verbosity=0)
     call_command("migrate_all", verbosity=0)
+
+
+def test_demo_shows_every_pbx_feature(db):
+    """The run command's demo: a main number with a schedule and an IVR, a ring group, a
+    follow-me, a conference room and blocked numbers, explained end to end."""
+    from django_tenants.utils import schema_context
+
+    from pbx.explain import explain_route
+    from pbx.models import CallBlock, ConferenceRoom, FollowMe, Ivr, RingGroup, Schedule
+    from tenants.models import Account
+
+    call_command("seed_demo")
+    acme = Account.objects.get(name="Acme Corp")
+    with schema_context(acme.schema_name):
+        assert Schedule.objects.get().events.count() == 3
+        assert Ivr.objects.get().options.count() == 6
+        assert RingGroup.objects.get().members.count() == 2
+        assert FollowMe.objects.get().steps.count() == 2
+        assert ConferenceRoom.objects.filter(number="3000").exists()
+        assert CallBlock.objects.count() == 2
+    text = "\n".join(str(d) for d in explain_route(acme, "+12125550123", "+14165550100"))
+    assert "Schedule Office hours" in text
+    blocked = [d.rule for d in explain_route(acme, "+19005550123", "+14165550100")]
+    assert "blocked" in blocked

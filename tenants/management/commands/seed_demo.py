@@ -49,8 +49,10 @@ class Command(BaseCommand):
             )
         for name in ("Acme Corp", "Beta Ltd"):
             self._extensions(Account.objects.get(name=name, deleted_at__isnull=True))
-        self._main_number(admin, "+14165550100", [reseller, Account.objects.get(name="Acme Corp")])
+        acme = Account.objects.get(name="Acme Corp", deleted_at__isnull=True)
+        self._main_number(admin, "+14165550100", [reseller, acme])
         self._main_number(admin, "+16045550199", [Account.objects.get(name="Beta Ltd")])
+        self._showcase(acme, "+14165550100")
         self.stdout.write("Demo data ready.")
 
     def _main_number(self, master_admin, e164, chain):
@@ -72,6 +74,17 @@ class Command(BaseCommand):
         with schema_context(chain[-1].schema_name):
             first = Extension.objects.get(number="1001")
         do_route_number(chain[-1], number, route=f"extension:{first.pk}")
+
+    def _showcase(self, account, e164):
+        """Acme shows every PBX feature; its main number goes through the office-hours
+        schedule to the main menu."""
+        from pbx.demo import showcase
+        from pbx.numbers import do_route_number
+        from tenants.models import PhoneNumber
+
+        route = showcase(account)
+        if route is not None:
+            do_route_number(account, PhoneNumber.objects.get(e164=e164), route=route)
 
     def _extensions(self, account):
         """1001-1005 in both customers: the same numbers in two tenants, no clash. Each

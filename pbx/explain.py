@@ -1,0 +1,206 @@
+"""The route explainer: the ordered decisions a call would go through, as data.
+
+It walks the same plans the dialplan renders (``pbx.routing``), following each
+transfer the dialplan would make and, where the outcome depends on the called party
+(busy, no answer, not registered), every branch. So the explanation and what FreeSWITCH
+executes come from one piece of code; ``tests/fsconf/test_explain.py`` replays the
+dialplan hop by hop to hold them together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from pbx.destinations import describe
+from pbx.models import Destination, DestinationKind, Device, Extension
+from pbx.permissions import caller_of
+from pbx.routing import (
+    MAX_HOPS,
+    App,
+    CheckVoicemail,
+    Final,
+    GoTo,
+    Hangup,
+    Outbound,
+    Outcome,
+    Plan,
+    Ring,
+    Tenancy,
+    Voicemail,
+    after_ringing,
+    plan_destination,
+    plan_dialed,
+    plan_inbound,
+)
+from tenants.models import Account, PhoneNumber
+from tenants.validators import normalize_e164
+
+# As the dialplan's privacy-screening condition (fsconf.sections.dialplan.SCREENED_OUT).
+PASSES_SCREENING = re.compile(r"^\+?\d{10,15}$")
+
+
+@dataclass(frozen=True)
+class Decision:
+    depth: int  # 0 for the call's own path, deeper for branches ("if busy: ...")
+    rule: str
+    text: str
+    final: Final | None = None  # what the dialplan does here, for the last decision of a lookup
+
+    def __str__(self) -> str:
+        return "  " * self.depth + self.text
+
+
+def tenancy_of(account: Account) -> Tenancy:
+    """As xml_curl resolves it: the primary domain, and the nearest account (itself or
+    above) with trunks of its own."""
+    chain = [account, *reversed(list(account.get_ancestors()))]
+    owner = next((a for a in chain if a.trunk_source == Account.TrunkSource.LOCAL
+                  or a.kind == Account.Kind.MASTER), None)
+    return Tenancy(account, account.primary_domain_name, owner.pk if owner else None)
+
+
+def explain_route(account: Account, caller: str, dialed: str, at: datetime | None = None) -> list[Decision]:
+    """What happens when ``caller`` dials ``dialed`` at ``at`` (default now).
+
+    ``dialed`` that is one of the account's phone numbers is a call from outside, and
+    ``caller`` is then the outside caller's number (empty: anonymous). Otherwise it is a
+    call from inside, and ``caller`` is the calling extension's number."""
+    at = at or timezone.now()
+    t = tenancy_of(account)
+    out: list[Decision] = []
+    number = _own_number(account, dialed)
+    if number is not None:
+        _explain_inbound(t, number, caller, at, out)
+        return out
+    with schema_context(account.schema_name):
+        extension = Extension.objects.filter(number=caller).first()
+        username = (Device.objects.filter(extension=extension).values_list("username", flat=True).first()
+                    if extension else "")
+    if extension is None:
+        out.append(Decision(0, "caller", f"{caller} is not an extension of {account.name}; "
+                                         "the call is explained as one without a calling extension."))
+        plan = plan_dialed(t, dialed, caller=None, caller_username="", at=at)
+    else:
+        out.append(Decision(0, "caller", f"Extension {extension.number} {extension.name} dials {dialed}."))
+        plan = plan_dialed(t, dialed, caller=caller_of(account, extension), caller_username=username or "",
+                           at=at)
+    _follow(t, plan, at, 0, out, hops=0)
+    return out
+
+
+def _own_number(account: Account, dialed: str) -> PhoneNumber | None:
+    try:
+        e164 = normalize_e164(dialed)
+    except ValidationError:
+        return None
+    if not e164 or len(dialed.lstrip("+")) < 7:
+        return None
+    return PhoneNumber.objects.filter(account=account, e164=e164).first()
+
+
+def _explain_inbound(t: Tenancy, number: PhoneNumber, caller: str, at: datetime, out: list[Decision]) -> None:
+    from pbx.blocking import blocked
+    from pbx.models import BlockDirection, CallBlock
+
+    out.append(Decision(0, "inbound", f"A call from {caller or 'an anonymous caller'} to {number.e164}."))
+    inbound = plan_inbound(t, number.e164, route=number.route, privacy_screening=number.privacy_screening,
+                           caller_id_name=number.caller_id_name, moh_group_id=number.moh_group_id)
+    with schema_context(t.account.schema_name):
+        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.OUTGOING))
+    block = blocked(blocks, caller, "incoming", country=t.account.country) if blocks else None
+    if block is not None:
+        why = block.comment or ("anonymous callers" if block.anonymous else block.pattern)
+        out.append(Decision(0, "blocked", f"The caller is blocked ({why}): the call is rejected.",
+                            Hangup("CALL_REJECTED")))
+        return
+    out.append(Decision(0, "not_blocked", "The caller is not blocked."))
+    if inbound.privacy_screening:
+        if PASSES_SCREENING.match(caller or ""):
+            out.append(Decision(0, "screening", "Privacy screening: the caller ID has enough digits."))
+        else:
+            text = "Privacy screening: the caller must key in a ten-digit number, then the call goes on."
+            out.append(Decision(0, "screening", text, App("privacy", number.e164)))
+    _follow(t, inbound.plan, at, 0, out, hops=0)
+
+
+def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision], *, hops: int) -> None:
+    for step in plan.steps:
+        out.append(Decision(depth, step.rule, step.text))
+    final = plan.final
+    if hops > MAX_HOPS:
+        out.append(Decision(depth, "loop", "Too many forwards: the call ends.", Hangup("NORMAL_CLEARING")))
+        return
+    if isinstance(final, GoTo):
+        with schema_context(t.account.schema_name):
+            where = describe(str(final.destination))
+        played = " after an announcement" if final.prompt else ""
+        out.append(Decision(depth, "goto", f"Goes to {where}{played}.", final))
+        _follow(t, plan_destination(t, final.destination, at=at), at, depth, out, hops=hops + 1)
+    elif isinstance(final, Ring):
+        waiting = " (call waiting off: busy while on a call)" if final.one_call_at_a_time else ""
+        out.append(Decision(depth, "ring", f"Rings {final.description} for {final.seconds} s{waiting}.",
+                            final))
+        _branches(t, final, at, depth, out, hops)
+    else:
+        out.append(Decision(depth, _rule_of(final), _sentence(t, final), final))
+
+
+def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int) -> None:
+    if ring.after is not None and ring.after.kind == DestinationKind.EXTENSION:
+        with schema_context(t.account.schema_name):
+            extension = _extension_for_branches(t, ring.after)
+        for outcome in Outcome:
+            out.append(Decision(depth + 1, f"if_{outcome.value}", f"If {_IF[outcome]}:"))
+            _follow(t, after_ringing(t, extension, outcome, Plan()), at, depth + 2, out, hops=hops + 1)
+    elif ring.fallback is not None:
+        out.append(Decision(depth + 1, "if_no_answer", "If nobody answers:"))
+        _follow(t, Plan().ending(GoTo(ring.fallback)), at, depth + 2, out, hops=hops + 1)
+    else:
+        out.append(Decision(depth + 1, "if_no_answer", "If nobody answers: the call ends.",
+                            Hangup("NO_ANSWER")))
+
+
+def _extension_for_branches(t: Tenancy, destination: Destination) -> Extension:
+    from pbx.routing import _extension_by_pk
+
+    extension = _extension_by_pk(t, destination.pk)
+    assert extension is not None  # it was just planned
+    return extension
+
+
+_IF = {Outcome.BUSY: "busy", Outcome.NO_ANSWER: "nobody answers",
+       Outcome.UNREGISTERED: "no phone is registered"}
+
+
+def _rule_of(final: Final) -> str:
+    return {Voicemail: "voicemail", CheckVoicemail: "check_voicemail", App: "app",
+            Outbound: "outbound", Hangup: "hangup"}[type(final)]
+
+
+def _sentence(t: Tenancy, final: Final) -> str:
+    if isinstance(final, Voicemail):
+        if final.announcement_only:
+            return f"Voicemail box {final.box} plays its announcement; no message is taken."
+        return f"Voicemail box {final.box} takes a message."
+    if isinstance(final, CheckVoicemail):
+        return f"Voicemail box {final.box} is checked." if final.box else "The caller is asked for a box."
+    if isinstance(final, Outbound):
+        kind = "an emergency call" if final.emergency else "out"
+        return f"Calls {kind} to {final.number} ({final.bridge.count('|') + 1} gateway(s) in order)."
+    if isinstance(final, Hangup):
+        return f"The call ends ({final.cause})."
+    assert isinstance(final, App)
+    kind = {"ivr": "ivr", "conference": "conference", "follow_me": None, "directory": "directory",
+            "conference_hub": "conference_hub"}.get(final.name)
+    if final.name == "follow_me":
+        return "Follow-me rings its steps in turn (call-control app)."
+    if kind and final.ref:
+        with schema_context(t.account.schema_name):
+            return f"{describe(f'{kind}:{final.ref}')} answers (call-control app)."
+    return f"{DestinationKind(kind).label if kind else final.name} answers (call-control app)."

@@ -1,0 +1,571 @@
+"""Where a call goes: the routing rules of the tenant's PBX, decided in one place.
+
+A *plan* is the ordered decisions a call meets at one dialplan lookup (blocked? which
+schedule event matched? which forward applied?) and the one thing that then happens
+(ring these devices for so long, go to that destination, leave a message, run a
+call-control app, call out, hang up). The xml_curl dialplan renders a plan into
+FreeSWITCH applications; ``pbx.explain`` renders the same plans into sentences, so what
+we explain and what FreeSWITCH executes cannot drift apart.
+
+One lookup decides only what is known at that moment. What depends on how ringing ends
+(busy, no answer, not registered) is decided by the next lookup: the dialplan transfers
+the call to ``~after:<disposition>:<destination>`` and :func:`plan_after` picks the
+forward. Going on to another destination is a transfer to its ``transfer_number``, so
+every destination is planned by the same code however the call reached it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import phonenumbers
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from carriers.routing import Caller, route_outbound, trunks_of
+from pbx.models import (
+    BlockDirection,
+    CallBlock,
+    ConferenceRoom,
+    Destination,
+    DestinationKind,
+    Extension,
+    Ivr,
+    RingGroup,
+    RingStrategy,
+    VoicemailBox,
+)
+from tenants.models import Account
+
+CHECK_OWN_VOICEMAIL = "*97"
+CHECK_ANY_VOICEMAIL = "*98"
+AFTER_PREFIX = "~after:"
+# A forward or fallback chain longer than this is treated as a loop (loops are refused
+# when saved; this only protects against data written around the actions).
+MAX_HOPS = 8
+
+
+class Outcome(StrEnum):
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    UNREGISTERED = "unregistered"
+
+
+# FreeSWITCH's originate_disposition (captured: USER_NOT_REGISTERED) → which forward.
+DISPOSITIONS = {
+    "USER_BUSY": Outcome.BUSY,
+    "CALL_REJECTED": Outcome.BUSY,  # the user pressed "decline" on the phone
+    "NO_ANSWER": Outcome.NO_ANSWER,
+    "ALLOTTED_TIMEOUT": Outcome.NO_ANSWER,
+    "NO_USER_RESPONSE": Outcome.NO_ANSWER,
+    "USER_NOT_REGISTERED": Outcome.UNREGISTERED,
+    "SUBSCRIBER_ABSENT": Outcome.UNREGISTERED,
+}
+
+
+def outcome_of(disposition: str) -> Outcome:
+    return DISPOSITIONS.get(disposition, Outcome.NO_ANSWER)
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """The tenant a lookup runs for: its account, primary SIP domain (the name of its
+    dialplan context and voicemail domain) and the account whose trunks it calls out on."""
+    account: Account
+    domain: str
+    trunk_owner_id: int | None
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: str  # machine-readable: "blocked", "schedule", "forward_all", "dnd", ...
+    text: str  # for people
+
+
+# --- what finally happens at a lookup ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ring:
+    """Ring ``dial`` (a FreeSWITCH dial string) for ``seconds``; then ``after`` decides
+    by how it ended (an extension's forwards), or the call goes to ``fallback``."""
+    dial: str
+    seconds: int
+    description: str
+    after: Destination | None = None
+    fallback: Destination | None = None
+    ringback: str = ""
+    caller_id_name_prefix: str = ""
+    # Call waiting off: FreeSWITCH's ``limit`` data that lets one call at a time ring or
+    # talk to the extension and sends the next one to its busy handling.
+    one_call_at_a_time: str = ""
+
+
+@dataclass(frozen=True)
+class GoTo:
+    destination: Destination
+    prompt: str = ""  # played first (a schedule event's announcement)
+    # The number to transfer to when the destination has one people know (an extension
+    # reached from a DID: FreeSWITCH's logs then show "1001", as in the capture).
+    dial_as: str = ""
+
+    @property
+    def transfer_number(self) -> str:
+        return self.dial_as or self.destination.transfer_number
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    box: str
+    announcement_only: bool = False  # play the greeting, take no message
+    greeting: str = ""  # uploaded greetings FreeSWITCH can play ("" = the recorded one)
+    busy_greeting: str = ""
+    busy: bool = False  # the callee was busy: the busy greeting applies
+
+
+@dataclass(frozen=True)
+class CheckVoicemail:
+    box: str = ""  # empty: the caller is asked for the box
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Outbound:
+    number: str
+    bridge: str
+    emergency: bool = False
+
+
+@dataclass(frozen=True)
+class Hangup:
+    cause: str
+
+
+Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    final: Final = Hangup("UNALLOCATED_NUMBER")
+    # When a time-dependent decision (a schedule) may change; None: only data changes
+    # change it. A plan that must not be reused at all (random ring order) says ``now``.
+    valid_until: datetime | None = None
+
+    def then(self, rule: str, text: str) -> Plan:
+        self.steps.append(Step(rule, text))
+        return self
+
+    def ending(self, final: Final) -> Plan:
+        self.final = final
+        return self
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_username: str,
+                at: datetime) -> Plan:
+    """What dialing ``dialed`` inside the tenant's context does. Emergency numbers come
+    first, so nothing configured in the tenant can capture them."""
+    account = t.account
+    if caller is not None and phonenumbers.is_emergency_number(dialed, account.country):
+        return plan_outbound(t, dialed, caller)
+    if dialed.startswith(AFTER_PREFIX):
+        return plan_after(t, dialed[len(AFTER_PREFIX):], at=at)
+    destination = Destination.from_transfer_number(dialed)
+    if destination is not None:
+        return plan_destination(t, destination, at=at)
+    if dialed in (CHECK_OWN_VOICEMAIL, CHECK_ANY_VOICEMAIL):
+        return _check_voicemail(t, dialed, caller_username)
+    if dialed.isdigit() and 3 <= len(dialed) <= 6:
+        extension = _extension_by_number(t, dialed)
+        if extension is not None:
+            return _plan_extension(t, extension, Plan())
+        destination = _numbered(t, dialed)
+        if destination is not None:
+            return plan_destination(t, destination, at=at)
+    if caller is not None:
+        return plan_outbound(t, dialed, caller)
+    return Plan().ending(Hangup("UNALLOCATED_NUMBER"))
+
+
+def plan_destination(t: Tenancy, destination: Destination, *, at: datetime,
+                     plan: Plan | None = None) -> Plan:
+    plan = plan or Plan()
+    kind = destination.kind
+    if kind == DestinationKind.EXTENSION:
+        extension = _extension_by_pk(t, destination.pk)
+        if extension is None:
+            return _missing(plan, "The extension no longer exists.")
+        return _plan_extension(t, extension, plan)
+    if kind == DestinationKind.VOICEMAIL:
+        with schema_context(t.account.schema_name):
+            box = VoicemailBox.objects.filter(pk=destination.pk, enabled=True).first()
+        if box is None:
+            return _missing(plan, "The voicemail box no longer exists or is disabled.")
+        return plan.ending(voicemail_final(box.number, box.announcement_only, box.greeting_unavailable_id,
+                                           box.greeting_busy_id, t=t))
+    if kind == DestinationKind.RING_GROUP:
+        return _plan_ring_group(t, destination, plan, at)
+    if kind == DestinationKind.SCHEDULE:
+        return _plan_schedule(t, destination, plan, at)
+    if kind == DestinationKind.EXTERNAL:
+        return plan_outbound(t, destination.ref, platform_caller(t.account), plan=plan,
+                             forwarded=True)
+    if kind in APP_KINDS:
+        return plan.ending(App(APP_KINDS[kind], destination.ref))
+    if kind == DestinationKind.CHECK_VOICEMAIL:
+        return plan.ending(CheckVoicemail())
+    return plan.ending(Hangup(destination.ref or "NORMAL_CLEARING"))
+
+
+def voicemail_final(box: str, announcement_only: bool, unavailable_id: int | None, busy_id: int | None,
+                    *, t: Tenancy, busy: bool = False) -> Voicemail:
+    """Leaving a message in ``box``, with the box's uploaded greetings as FreeSWITCH
+    plays them (read only when the box has any)."""
+    greetings = {"": ""}
+    if unavailable_id or busy_id:
+        from pbx.media import playable_path
+        from pbx.models import Prompt
+
+        with schema_context(t.account.schema_name):
+            for prompt in Prompt.objects.filter(pk__in=[unavailable_id, busy_id]):
+                greetings[prompt.pk] = playable_path(prompt) or ""
+    return Voicemail(box, announcement_only=announcement_only, busy=busy,
+                     greeting=greetings.get(unavailable_id or "", ""),
+                     busy_greeting=greetings.get(busy_id or "", ""))
+
+
+def _missing(plan: Plan, why: str) -> Plan:
+    return plan.then("missing", why).ending(Hangup("UNALLOCATED_NUMBER"))
+
+
+# The destinations run by call-control apps (issue 4), by app name.
+APP_KINDS = {
+    DestinationKind.IVR: "ivr",
+    DestinationKind.CONFERENCE: "conference",
+    DestinationKind.CONFERENCE_HUB: "conference_hub",
+    DestinationKind.DIRECTORY: "directory",
+}
+
+
+def plan_after(t: Tenancy, rest: str, *, at: datetime) -> Plan:
+    """After ringing ended without an answer: ``rest`` is ``<disposition>:<destination>``."""
+    disposition, _, value = rest.partition(":")
+    destination = Destination.from_transfer_number("~" + value)
+    plan = Plan()
+    if destination is None or destination.kind != DestinationKind.EXTENSION:
+        return plan.ending(Hangup(disposition or "NORMAL_CLEARING"))
+    extension = _extension_by_pk(t, destination.pk)
+    if extension is None:
+        return plan.ending(Hangup(disposition or "NORMAL_CLEARING"))
+    return after_ringing(t, extension, outcome_of(disposition), plan, disposition=disposition)
+
+
+def after_ringing(t: Tenancy, extension: Extension, outcome: Outcome, plan: Plan, *,
+                  disposition: str = "") -> Plan:
+    """The extension's forward for how its ringing ended, else its voicemail."""
+    name = outcome.value
+    if getattr(extension, f"forward_{name}") and getattr(extension, f"forward_{name}_to"):
+        target = Destination.parse(getattr(extension, f"forward_{name}_to"))
+        why = _OUTCOME_TEXT[outcome]
+        plan.then(f"forward_{name}", f"{why}: forwarded ({name.replace('_', ' ')} forward).")
+        return plan.ending(GoTo(target))
+    return _voicemail_or_hangup(t, extension, plan, disposition or _OUTCOME_CAUSE[outcome],
+                                _OUTCOME_TEXT[outcome], busy=outcome is Outcome.BUSY)
+
+
+_OUTCOME_TEXT = {
+    Outcome.BUSY: "Busy",
+    Outcome.NO_ANSWER: "No answer",
+    Outcome.UNREGISTERED: "No phone registered",
+}
+_OUTCOME_CAUSE = {
+    Outcome.BUSY: "USER_BUSY",
+    Outcome.NO_ANSWER: "NO_ANSWER",
+    Outcome.UNREGISTERED: "USER_NOT_REGISTERED",
+}
+
+
+# --- extensions -------------------------------------------------------------------------
+
+
+def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
+    """Forward-all first, then DND, then follow-me or ringing all devices; how ringing
+    ends is decided by :func:`plan_after`."""
+    if not extension.enabled:
+        return plan.then("disabled", f"Extension {extension.number} is disabled.").ending(
+            Hangup("UNALLOCATED_NUMBER"))
+    if extension.forward_all and extension.forward_all_to:
+        plan.then("forward_all", f"Extension {extension.number} forwards all calls.")
+        return plan.ending(GoTo(Destination.parse(extension.forward_all_to)))
+    if extension.do_not_disturb:
+        plan.then("dnd", f"Extension {extension.number} is on do not disturb.")
+        if extension.forward_busy and extension.forward_busy_to:
+            plan.then("forward_busy", "Callers go to the busy forward.")
+            return plan.ending(GoTo(Destination.parse(extension.forward_busy_to)))
+        return _voicemail_or_hangup(t, extension, plan, "USER_BUSY", "Do not disturb", busy=True)
+    follow_me = extension.active_follow_me
+    if follow_me is not None:
+        plan.then("follow_me", f"Extension {extension.number} has follow-me on.")
+        return plan.ending(App("follow_me", str(follow_me)))
+    itself = Destination(DestinationKind.EXTENSION, str(extension.pk))
+    busy = f"{AFTER_PREFIX}USER_BUSY:{itself}"
+    return plan.ending(Ring(
+        dial=f"user/{extension.number}@{t.domain}", seconds=extension.ring_seconds,
+        description=f"extension {extension.number}'s phones", after=itself,
+        one_call_at_a_time=("" if extension.call_waiting
+                            else f"hash {t.account.schema_name} extension_{extension.pk} 1 {busy}"),
+    ))
+
+
+def _voicemail_or_hangup(t: Tenancy, extension: Extension, plan: Plan, cause: str, why: str, *,
+                         busy: bool = False) -> Plan:
+    box = extension.voicemail_box_number
+    if extension.voicemail_enabled and box:
+        plan.then("voicemail", f"{why}: voicemail box {box}.")
+        return plan.ending(voicemail_final(
+            box, extension.voicemail_announcement_only, extension.voicemail_greeting_unavailable_id,
+            extension.voicemail_greeting_busy_id, busy=busy, t=t))
+    plan.then("no_voicemail", f"{why}: no voicemail, the call ends.")
+    return plan.ending(Hangup(cause))
+
+
+# One query: the extension with what its routing needs from related rows.
+_EXTENSION_SQL = """
+    SELECT e.*, b.number AS voicemail_box_number, b.announcement_only AS voicemail_announcement_only,
+           b.greeting_unavailable_id AS voicemail_greeting_unavailable_id,
+           b.greeting_busy_id AS voicemail_greeting_busy_id,
+           (SELECT f.id FROM {schema}.pbx_followme f
+            WHERE f.extension_id = e.id AND f.enabled
+              AND EXISTS (SELECT 1 FROM {schema}.pbx_followmestep s WHERE s.follow_me_id = f.id)
+           ) AS active_follow_me
+    FROM {schema}.pbx_extension e
+    LEFT JOIN {schema}.pbx_voicemailbox b ON b.extension_id = e.id AND b.enabled
+    WHERE {where}
+"""
+
+
+def _extension_query(t: Tenancy, where: str, param: object) -> Extension | None:
+    """Schema-qualified, so the hot path needs no search_path switch."""
+    sql = _EXTENSION_SQL.format(schema=connection.ops.quote_name(t.account.schema_name), where=where)
+    rows = list(Extension.objects.raw(sql, [param]))
+    return rows[0] if rows else None
+
+
+def _extension_by_number(t: Tenancy, number: str) -> Extension | None:
+    return _extension_query(t, "e.number = %s", number)
+
+
+def _extension_by_pk(t: Tenancy, pk: int | None) -> Extension | None:
+    return _extension_query(t, "e.id = %s", pk) if pk is not None else None
+
+
+def _numbered(t: Tenancy, number: str) -> Destination | None:
+    """A ring group, conference room or IVR reached by its internal number."""
+    with schema_context(t.account.schema_name):
+        for kind, model in ((DestinationKind.RING_GROUP, RingGroup),
+                            (DestinationKind.CONFERENCE, ConferenceRoom),
+                            (DestinationKind.IVR, Ivr)):
+            pk = model.objects.filter(number=number).values_list("pk", flat=True).first()
+            if pk is not None:
+                return Destination(kind, str(pk))
+    return None
+
+
+def _check_voicemail(t: Tenancy, dialed: str, caller_username: str) -> Plan:
+    plan = Plan()
+    if dialed == CHECK_ANY_VOICEMAIL:
+        return plan.ending(CheckVoicemail())
+    with schema_context(t.account.schema_name):
+        box = (VoicemailBox.objects.filter(extension__devices__username=caller_username)
+               .values_list("number", flat=True).first())
+    if box is None:
+        return plan.then("no_voicemail", "The calling device has no voicemail box.").ending(
+            Hangup("UNALLOCATED_NUMBER"))
+    return plan.ending(CheckVoicemail(box))
+
+
+# --- ring groups ------------------------------------------------------------------------
+
+
+def _plan_ring_group(t: Tenancy, destination: Destination, plan: Plan, at: datetime) -> Plan:
+    with schema_context(t.account.schema_name):
+        group = RingGroup.objects.filter(pk=destination.pk).first()
+        members = list(group.members.filter(enabled=True)) if group else []
+        numbers = dict(Extension.objects.filter(
+            pk__in=[Destination.parse(m.destination).pk for m in members
+                    if m.destination.startswith("extension:")], enabled=True,
+        ).values_list("pk", "number"))
+    if group is None:
+        return _missing(plan, "The ring group no longer exists.")
+    fallback = Destination.parse(group.fallback) if group.fallback else None
+    legs = []
+    for member in members:
+        target = Destination.parse(member.destination)
+        seconds = member.ring_seconds or group.ring_seconds
+        if target.kind == DestinationKind.EXTENSION and target.pk in numbers:
+            legs.append((f"user/{numbers[target.pk]}@{t.domain}", seconds, numbers[target.pk]))
+        elif target.kind == DestinationKind.EXTERNAL:
+            route = plan_outbound(t, target.ref, platform_caller(t.account), forwarded=True)
+            if isinstance(route.final, Outbound):
+                # The first gateway: a member leg cannot fail over inside a group leg.
+                legs.append((route.final.bridge.split("|")[0], seconds, target.ref))
+    if not legs:
+        plan.then("no_members", f"Ring group {group.number} has no member to ring.")
+        return plan.ending(GoTo(fallback) if fallback else Hangup("NO_ANSWER"))
+    if group.strategy == RingStrategy.RANDOM:
+        random.shuffle(legs)
+        plan.valid_until = at  # a new order for every call: never reused
+    rounds = group.repeat + 1
+    if group.strategy == RingStrategy.SIMULTANEOUS:
+        one_round = ",".join(f"[leg_timeout={group.ring_seconds}]{dial}" for dial, _, _ in legs)
+        dial = "|".join([one_round] * rounds)
+        total = group.ring_seconds * rounds
+        how = f"all at once for {group.ring_seconds} s"
+    else:
+        dial = "|".join(f"[leg_timeout={seconds}]{dial}" for dial, seconds, _ in legs * rounds)
+        total = sum(seconds for _, seconds, _ in legs) * rounds
+        how = "one after another (" + ", ".join(f"{who} {s} s" for _, s, who in legs) + ")"
+    repeat = f", {rounds} times" if rounds > 1 else ""
+    plan.then("ring_group", f"Ring group {group.number} {group.name} rings {how}{repeat}.")
+    return plan.ending(Ring(
+        dial=dial, seconds=total, description=f"ring group {group.number}", fallback=fallback,
+        caller_id_name_prefix=group.caller_id_name_prefix,
+        ringback=moh_stream(t.account, group.moh_group_id),
+    ))
+
+
+def moh_stream(account: Account, moh_group_id: int | None) -> str:
+    """What callers hear from a tenant's music-on-hold group ("" for none: ringback)."""
+    if not moh_group_id:
+        return ""
+    from pbx.media import playable_path
+    from pbx.models import MohGroup
+
+    with schema_context(account.schema_name):
+        group = MohGroup.objects.filter(pk=moh_group_id).first()
+        return (playable_path(group) or "") if group is not None else ""
+
+
+# --- schedules --------------------------------------------------------------------------
+
+
+def _plan_schedule(t: Tenancy, destination: Destination, plan: Plan, at: datetime) -> Plan:
+    from pbx.models import Schedule
+    from pbx.schedules import evaluate
+
+    with schema_context(t.account.schema_name):
+        schedule = Schedule.objects.prefetch_related("events").filter(pk=destination.pk).first()
+        if schedule is None:
+            return _missing(plan, "The schedule no longer exists.")
+        decision = evaluate(schedule, at, default_timezone=t.account.timezone)
+        prompt = _prompt_path(decision.prompt)
+    plan.then("schedule", f"Schedule {schedule.name}: {decision.reason}")
+    plan.valid_until = decision.valid_until
+    if not decision.destination:
+        plan.then("no_route", f"Nothing is set for {decision.action}: the call ends.")
+        return plan.ending(Hangup("NORMAL_CLEARING"))
+    return plan.ending(GoTo(Destination.parse(decision.destination), prompt=prompt))
+
+
+def _prompt_path(prompt) -> str:
+    if prompt is None:
+        return ""
+    try:
+        from pbx.media import playable_path
+    except ImportError:
+        return ""
+    return playable_path(prompt) or ""
+
+
+# --- calling out ------------------------------------------------------------------------
+
+
+def platform_caller(account: Account) -> Caller:
+    """The caller a configured route calls out as (a forward to a mobile, an external
+    ring group member): the account's own number, with what the account may dial."""
+    allowed = {"local", "domestic"} | ({"international"} if account.allow_international else set())
+    return Caller(toll_allow=frozenset(allowed), caller_id_number=account.outbound_caller_id,
+                  caller_id_name=account.name)
+
+
+def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None = None,
+                  forwarded: bool = False) -> Plan:
+    plan = plan or Plan()
+    blocked = _outgoing_block(t, dialed)
+    if blocked:
+        return plan.then("blocked", f"{dialed} is blocked for outgoing calls ({blocked}).").ending(
+            Hangup("CALL_REJECTED"))
+    route = route_outbound(t.account, trunks_of(t.trunk_owner_id), dialed, caller)
+    if route.refused:
+        cause = "UNALLOCATED_NUMBER" if route.dialed is None else route.refused
+        return plan.then("refused", f"{dialed} cannot be called out ({cause}).").ending(Hangup(cause))
+    if forwarded:
+        plan.then("external", f"Calls out to {route.dialed.number}.")
+    return plan.ending(Outbound(route.dialed.number, "|".join(leg.bridge_string() for leg in route.legs),
+                                emergency=route.emergency))
+
+
+def _outgoing_block(t: Tenancy, dialed: str) -> str:
+    """The comment (or pattern) of the block that stops calling ``dialed``, or ""."""
+    from pbx.blocking import blocked
+
+    with schema_context(t.account.schema_name):
+        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.INCOMING))
+    block = (blocked(blocks, _e164(dialed, t.account.country), "outgoing", country=t.account.country)
+             if blocks else None)
+    return (block.comment or block.pattern) if block else ""
+
+
+def _e164(dialed: str, country: str) -> str:
+    try:
+        parsed = phonenumbers.parse(dialed, None if dialed.startswith("+") else country)
+    except phonenumbers.NumberParseException:
+        return dialed
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- inbound from a carrier -------------------------------------------------------------
+
+
+@dataclass
+class InboundPlan:
+    """A call to one of the tenant's numbers, in the order the rules apply: blocked
+    callers, privacy screening, then the number's route (which may be a schedule). The
+    first two depend on the caller, so the dialplan expresses them as conditions on the
+    caller's number rather than deciding here: one cached answer serves every caller."""
+    e164: str
+    blocked_pattern: str  # a PCRE for caller_id_number; "" blocks nobody
+    privacy_screening: bool
+    caller_id_name: str
+    hold_music: str
+    plan: Plan
+
+
+def plan_inbound(t: Tenancy, e164: str, *, route: str, privacy_screening: bool,
+                 caller_id_name: str, moh_group_id: int | None) -> InboundPlan:
+    from pbx.blocking import NOTHING, incoming_pattern
+
+    with schema_context(t.account.schema_name):
+        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.OUTGOING))
+    pattern = incoming_pattern(blocks, country=t.account.country) if blocks else NOTHING
+    plan = Plan()
+    if route:
+        destination = Destination.parse(route)
+        extension = (_extension_by_pk(t, destination.pk)
+                     if destination.kind == DestinationKind.EXTENSION else None)
+        plan.ending(GoTo(destination, dial_as=extension.number if extension else ""))
+    else:
+        plan.then("no_route", f"{e164} is not routed.").ending(Hangup("UNALLOCATED_NUMBER"))
+    return InboundPlan(e164, "" if pattern == NOTHING else pattern, privacy_screening,
+                       caller_id_name, moh_stream(t.account, moh_group_id), plan)
