@@ -31,4 +31,11 @@ APP_VARIABLE = "switchboard_app"
 # Played to a call whose app is unknown, before hanging up with UNALLOCATED_NUMBER.
 UNKNOWN_APP_PROMPT = "ivr/ivr-call_cannot_be_completed_as_dialed.wav"
 # Modules whose @register'ed apps the server runs.
-APP_MODULES = ("callcontrol.apps.demo",)
+APP_MODULES = (
+    "callcontrol.apps.demo",
+    "callcontrol.apps.privacy",
+    "callcontrol.apps.ivr",
+    "callcontrol.apps.directory",
+    "callcontrol.apps.followme",
+    "callcontrol.apps.conference",
+)

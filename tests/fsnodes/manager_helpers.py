@@ -24,7 +24,7 @@ def make_manager(**options) -> NodeManager:
     return NodeManager(**{**FAST, **options})
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> object:
+def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
     """Until ``condition()`` is truthy (the manager's greenlets run meanwhile)."""
     with gevent.Timeout(timeout, AssertionError(f"timed out waiting for {what}")):
         while True:
