@@ -12,8 +12,10 @@ counts it); ``server.pool`` the connection greenlets.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
+import socket
 import time
 
 import gevent
@@ -76,6 +78,10 @@ class CallControlServer:
 
     def _handle(self, sock, address) -> None:
         started = time.monotonic()
+        with contextlib.suppress(OSError):  # not TCP (a unix socket): nothing to turn off
+            # Each command is one small write answered by FreeSWITCH: never hold it back
+            # waiting for the ACK of the previous one (Nagle + delayed ACK).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = OutboundConnection(sock, address)
         key = next(self._ids)
         session: CallSession | None = None

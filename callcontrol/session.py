@@ -36,7 +36,8 @@ from callcontrol.esl.connection import (
     CommandTimeout,
     OutboundConnection,
 )
-from callcontrol.esl.framing import Message
+from callcontrol.esl.framing import EventHeaders, Message
+from callcontrol.esl.variables import ChannelVariables
 
 __all__ = [
     "BridgeResult",
@@ -78,7 +79,12 @@ class Completion:
 
     @classmethod
     def from_event(cls, event: Message) -> Completion:
-        variables = {k[9:]: v for k, v in (event.event or {}).items() if k.startswith("variable_")}
+        headers = event.event or {}
+        if isinstance(headers, EventHeaders):
+            # Most completions are never asked for a variable: decode them on first read.
+            variables: dict[str, str] = ChannelVariables.of_event(headers.raw)
+        else:
+            variables = {k[9:]: v for k, v in headers.items() if k.startswith("variable_")}
         return cls(event.get("Application"), event.get("Application-Response"), variables, event)
 
 

@@ -9,15 +9,25 @@ from callcontrol.esl.connection import (
     CommandTimeout,
     OutboundConnection,
 )
-from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command, fs_url_encode
+from callcontrol.esl.framing import (
+    EventHeaders,
+    Message,
+    Parser,
+    ProtocolError,
+    encode_command,
+    fs_url_encode,
+)
+from callcontrol.esl.variables import ChannelVariables
 
 __all__ = [
     "LIVE_GREENLETS",
     "CallControlError",
     "CallEnded",
     "CallerHungUp",
+    "ChannelVariables",
     "CommandFailed",
     "CommandTimeout",
+    "EventHeaders",
     "Message",
     "OutboundConnection",
     "Parser",

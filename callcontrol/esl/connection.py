@@ -44,7 +44,8 @@ import gevent
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
-from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command
+from callcontrol.esl.framing import EventHeaders, Message, Parser, ProtocolError, encode_command
+from callcontrol.esl.variables import ChannelVariables
 
 log = logging.getLogger("callcontrol.esl")
 
@@ -105,7 +106,8 @@ class OutboundConnection:
         self.address = address
         self.reply_timeout = reply_timeout
         self.channel: dict[str, str] = {}  # the connect reply (channel data)
-        self.variables: dict[str, str] = {}  # channel variables, "variable_" stripped
+        # Channel variables, "variable_" stripped; each event's are folded in when read.
+        self.variables: dict[str, str] = ChannelVariables()
         self.control = ""  # "full" or "single-channel"
         self.lingering = False
         self.ended: CallEnded | None = None  # set once, when the call is over
@@ -144,7 +146,8 @@ class OutboundConnection:
         if "Event-Name" not in reply.headers or not reply.reply_text.startswith("+OK"):
             raise ProtocolError(f"unexpected connect reply {reply.reply_text!r}")
         self.channel = reply.headers
-        self.variables = {k[9:]: v for k, v in reply.headers.items() if k.startswith("variable_")}
+        self.variables = ChannelVariables(
+            {k[9:]: v for k, v in reply.headers.items() if k.startswith("variable_")})
         self.control = reply.headers.get("Control", "")
         events = self.command("myevents", timeout=timeout)
         if not events.reply_text.startswith("+OK"):
@@ -341,9 +344,13 @@ class OutboundConnection:
         self.events_seen += 1
         event = message.event or {}
         name = event.get("Event-Name", "")
-        for key, value in event.items():
-            if key.startswith("variable_"):
-                self.variables[key[9:]] = value
+        variables = self.variables
+        if isinstance(event, EventHeaders) and isinstance(variables, ChannelVariables):
+            variables.fold(event.raw)  # decoded only if something reads the variables
+        else:
+            for key, value in event.items():
+                if key.startswith("variable_"):
+                    variables[key[9:]] = value
         if name == "CHANNEL_EXECUTE_COMPLETE" or name == "CHANNEL_EXECUTE":
             pending = self._pending.get(event.get("Application-UUID", ""))
             if pending is None:

@@ -18,10 +18,20 @@ FreeSWITCH 1.11.3-dev traffic) and ``mod_event_socket.c``:
 Values are decoded *after* the block is cut into lines. Decoding first (as greenswitch's
 ``ESLEvent.parse_data`` does) turns an encoded ``%0A`` inside a value -- SDP, a SIP
 header the caller controls -- into a line break and lets it forge header lines.
+
+Cost: every command a call runs brings two events of ~330 header lines each (the whole
+channel-variable dump), and the call-control server mostly reads five of them. So a block
+is checked and cut into lines whole, in C (:func:`split_header_block`: one
+``bytes.translate`` proves the block has the shape switch_url_encode gives it, a second
+one and a ``split`` cut it), and an event's values stay URL-encoded until read
+(:class:`EventHeaders`). A block of any other shape takes the line-by-line path; both give
+the same headers (``tests/callcontrol/test_framing.py`` checks every captured event and
+blocks of every other shape). Malformed blocks are still found when the message is read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -41,14 +51,70 @@ class ProtocolError(Exception):
         self.resync = resync
 
 
+class EventHeaders(Mapping[str, str]):
+    """The headers of a ``text/event-plain`` event: a read-only mapping whose values are
+    URL-decoded when read (``unquote`` of the value as received, exactly what decoding
+    the whole block at once would give). ``raw`` is the name -> value-as-received dict."""
+
+    __slots__ = ("_decoded", "raw")
+
+    def __init__(self, raw: dict[str, str]) -> None:
+        self.raw = raw
+        self._decoded: dict[str, str] | None = None
+
+    def __getitem__(self, name: str) -> str:
+        return unquote(self.raw[name])
+
+    def get(self, name: str, default=None):
+        value = self.raw.get(name)
+        return default if value is None else unquote(value)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def keys(self) -> KeysView[str]:
+        return self.raw.keys()
+
+    def items(self):
+        return self._all().items()
+
+    def values(self):
+        return self._all().values()
+
+    def _all(self) -> dict[str, str]:
+        # Whole-event reads (items, values, equality) decode every value once.
+        if self._decoded is None:
+            self._decoded = {name: unquote(value) for name, value in self.raw.items()}
+        return self._decoded
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EventHeaders):
+            return self._all() == other._all()
+        if isinstance(other, Mapping):
+            return self._all() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like the dict it was
+
+    def __repr__(self) -> str:
+        return f"EventHeaders({self._all()!r})"
+
+
 @dataclass
 class Message:
-    """One framed message. For ``text/event-plain`` ``event`` holds the decoded event
-    headers and ``event_body`` its inner body (if any)."""
+    """One framed message. For ``text/event-plain`` ``event`` holds the event headers
+    (decoded when read, see :class:`EventHeaders`) and ``event_body`` its inner body (if
+    any)."""
 
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
-    event: dict[str, str] | None = None
+    event: EventHeaders | None = None
     event_body: bytes = b""
 
     @property
@@ -83,7 +149,50 @@ def fs_url_encode(value: str) -> str:
     return "".join(out)
 
 
-def parse_header_lines(block: bytes, *, decode: bool) -> dict[str, str]:
+# Bytes a name or a value may hold in a block of the usual shape: printable ASCII but
+# space and ':', which switch_url_encode encodes in every event value (so do controls and
+# bytes above '~').
+_PLAIN_BYTES = bytes(b for b in range(0x21, 0x7F) if b != 0x3A)
+# In such a block ": " is the only colon and the only space: drop the space and make the
+# colon a line break, and names and values alternate between line breaks.
+_COLON_TO_NEWLINE = bytes.maketrans(b":", b"\n")
+
+
+def _split_plain(block: bytes) -> dict[str, str] | None:
+    """The headers of a block in which every line is ``name: value`` with the ": " its
+    only space and its only colon, and the name not empty; None for any other block.
+
+    For such a block the line-by-line rules below reduce to cutting at ": " and "\n":
+    no ``\r`` to strip, no empty line, a name and a value with no space to strip, and
+    the first ": " of a line is its only one."""
+    # Deleting every name/value byte leaves the separators, which must read
+    # ": \n: \n...: " (so the block also holds no other byte).
+    separators = block.translate(None, _PLAIN_BYTES)
+    if separators != b": \n" * (len(separators) // 3) + b": ":
+        return None
+    return _cut(block.translate(_COLON_TO_NEWLINE, b" ").decode("ascii").split("\n"))
+
+
+def _cut(parts: list[str]) -> dict[str, str] | None:
+    pairs = iter(parts)  # name, value, name, value ...
+    headers = dict(zip(pairs, pairs, strict=True))
+    return None if "" in headers else headers  # "": a line starting with ": "
+
+
+def _split_plain_event(body: bytes) -> dict[str, str] | None:
+    """:func:`_split_plain` for an event body that is one such block and its closing
+    empty line, nothing after (no inner body): the usual event, read without looking
+    for where its block ends. None for any other body."""
+    if body[-2:] != b"\n\n":
+        return None
+    # With "\n\n" at the end and every line holding one ": ", that is the first "\n\n".
+    separators = body.translate(None, _PLAIN_BYTES)
+    if separators != b": \n" * (len(separators) // 3) + b"\n":
+        return None
+    return _cut(body.translate(_COLON_TO_NEWLINE, b" ").decode("ascii").split("\n")[:-2])
+
+
+def _split_lines(block: bytes) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw in block.decode("utf-8", errors="replace").split("\n"):
         line = raw.rstrip("\r")
@@ -94,15 +203,32 @@ def parse_header_lines(block: bytes, *, decode: bool) -> dict[str, str]:
             name, sep, value = line.partition(":")
         if not sep or not name or name != name.strip():
             raise ProtocolError(f"not a header line: {line[:80]!r}", resync=True)
-        headers[name] = unquote(value.strip()) if decode else value.strip()
+        headers[name] = value.strip()
     return headers
 
 
-def parse_event(body: bytes) -> tuple[dict[str, str], bytes]:
-    """The headers and inner body of a ``text/event-plain`` body."""
-    end = body.find(b"\n\n")
-    block, rest = (body, b"") if end < 0 else (body[:end], body[end + 2 :])
-    headers = parse_header_lines(block, decode=True)
+def split_header_block(block: bytes) -> dict[str, str]:
+    """``Name: value`` lines -> {name: value as written (stripped, not URL-decoded)}; a
+    later line with the same name wins. Raises :class:`ProtocolError` (``resync``) for a
+    line that is not a header."""
+    headers = _split_plain(block)
+    return _split_lines(block) if headers is None else headers
+
+
+def parse_header_lines(block: bytes, *, decode: bool) -> dict[str, str]:
+    headers = split_header_block(block)
+    return {name: unquote(value) for name, value in headers.items()} if decode else headers
+
+
+def parse_event(body: bytes) -> tuple[EventHeaders, bytes]:
+    """The headers (decoded when read) and inner body of a ``text/event-plain`` body."""
+    plain = _split_plain_event(body)
+    if plain is not None:
+        headers, rest = EventHeaders(plain), b""
+    else:
+        end = body.find(b"\n\n")
+        block, rest = (body, b"") if end < 0 else (body[:end], body[end + 2 :])
+        headers = EventHeaders(split_header_block(block))
     length_text = headers.get("Content-Length")
     if length_text is not None:
         try:
@@ -145,7 +271,7 @@ class Parser:
             block = bytes(self._buffer[:end])
             del self._buffer[: end + 2]
             try:
-                headers = parse_header_lines(block, decode=False)
+                headers = split_header_block(block)
             except ProtocolError as exc:
                 # No trustworthy Content-Length: the block alone is dropped.
                 raise ProtocolError(f"malformed header block: {exc}", resync=True) from None

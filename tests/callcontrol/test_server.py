@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import gevent
 import gevent.socket as gsocket
@@ -158,3 +159,53 @@ def test_listen_address_parsing():
     assert parse_address(":8084") == ("0.0.0.0", 8084)
     with pytest.raises(ValueError):
         parse_address("localhost")
+
+
+def test_commands_are_not_held_back_by_nagle(harness):
+    seen = {}
+
+    @harness.app("n")
+    def app(session):
+        seen["nodelay"] = session.conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+    finish(harness, harness.call("n"))
+    assert seen["nodelay"]
+
+
+def test_completion_in_another_shape_counts_and_a_broken_one_is_skipped(harness, caplog):
+    """A broken line deep inside a full-size event still gets the event skipped (lines are
+    checked when it is read, only decoding waits); an event with CRLF line ends and padded
+    values (read line by line, not by the fast path) still completes the app."""
+    done = {}
+
+    @harness.app("s")
+    def app(session):
+        session.answer()
+        completion = session.play("ivr/held.wav")
+        done.update(response=completion.response, playback_ms=completion.variables.get("playback_ms"),
+                    note=session.variables.get("cc_note"))
+
+    call = harness.call("s")
+    call.hold.add("playback")
+    execution = call.wait_for_app("playback")
+
+    def completion(response: str) -> list[bytes]:
+        framed = call._event("CHANNEL_EXECUTE_COMPLETE", "playback", overrides={
+            "Application-Data": execution.arg, "Application-Response": response,
+            "Application-UUID": execution.event_uuid, "variable_playback_ms": "123",
+            "variable_cc_note": "a b"})
+        return framed.split(b"\n\n", 1)[1].rstrip(b"\n").split(b"\n")
+
+    def frame(body: bytes) -> bytes:
+        return b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(body) + body
+
+    lines = completion("FORGED")
+    assert len(lines) > 150
+    call.send_raw(frame(b"\n".join([*lines[:80], b"no colon here", *lines[80:]]) + b"\n\n"))
+    lines = completion("FILE PLAYED CRLF")
+    lines = [line.replace(b": ", b":  ", 1) + b" " if line.startswith(b"variable_cc_note") else line
+             for line in lines]
+    call.send_raw(frame(b"\r\n".join(lines) + b"\n\n"))
+    finish(harness, call)
+    assert done == {"response": "FILE PLAYED CRLF", "playback_ms": "123", "note": "a b"}
+    assert "skipped a malformed message" in caplog.text

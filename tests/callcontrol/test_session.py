@@ -271,3 +271,26 @@ def test_unknown_tenant(harness, db):
     call, results = run(harness, "t", lambda s: s.tenant(), domain="nobody.example.net")
     finish(harness, call)
     assert isinstance(results["error"], UnknownTenant)
+
+
+def test_variables_follow_every_event_even_through_a_kept_reference(harness):
+    """Channel variables from events are decoded, and the dict an app keeps is the live
+    one (events are folded in when it is read, as if each had been copied in)."""
+    def playback(call, execution):
+        return "FILE PLAYED", {"cc_from_fs": "x y%z:1", "playback_ms": "7"}
+
+    def app(s):
+        kept = s.variables
+        before = ("cc_from_fs" in kept, "playback_ms" in kept)
+        s.answer()
+        played = s.play("ivr/ivr-welcome.wav")
+        return before, kept is s.variables, kept.get("cc_from_fs"), kept["playback_ms"], played
+
+    call, results = run(harness, "v", app, setup=lambda c: c.behaviours.update(playback=playback))
+    finish(harness, call)
+    before, same, from_fs, playback_ms, played = results["value"]
+    assert before == (False, False) and same
+    assert (from_fs, playback_ms) == ("x y%z:1", "7")
+    assert played.variables["cc_from_fs"] == "x y%z:1"
+    assert played.variables["domain_name"] == "acme.example.net"
+    assert played.variables == {k[9:]: v for k, v in played.event.event.items() if k.startswith("variable_")}
