@@ -51,6 +51,7 @@ class Decision:
     rule: str
     text: str
     final: Final | None = None  # what the dialplan does here, for the last decision of a lookup
+    detail: tuple[str, ...] = ()  # machine-readable particulars (a follow-me step's legs)
 
     def __str__(self) -> str:
         return "  " * self.depth + self.text
@@ -142,6 +143,12 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
         played = " after an announcement" if final.prompt else ""
         out.append(Decision(depth, "goto", f"Goes to {where}{played}.", final))
         _follow(t, plan_destination(t, final.destination, at=at), at, depth, out, hops=hops + 1)
+    elif isinstance(final, App) and final.name == "follow_me" and final.ref.isdigit():
+        out.append(Decision(depth, "app", _sentence(t, final), final))
+        _explain_follow_me(t, int(final.ref), at, depth + 1, out, hops)
+    elif isinstance(final, App) and final.name == "ivr" and final.ref.isdigit():
+        out.append(Decision(depth, "app", _sentence(t, final), final))
+        _explain_ivr(t, int(final.ref), depth + 1, out)
     elif isinstance(final, Ring):
         waiting = " (call waiting off: busy while on a call)" if final.one_call_at_a_time else ""
         out.append(Decision(depth, "ring", f"Rings {final.description} for {final.seconds} s{waiting}.",
@@ -149,6 +156,64 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
         _branches(t, final, at, depth, out, hops)
     else:
         out.append(Decision(depth, _rule_of(final), _sentence(t, final), final))
+
+
+def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[Decision],
+                       hops: int) -> None:
+    """As the follow-me app runs it: the same plan (pbx.followme)."""
+    from pbx.followme import plan_follow_me
+
+    plan = plan_follow_me(t, pk, at=at)
+    if plan is None:
+        out.append(Decision(depth, "missing", "The follow-me no longer exists.",
+                            Hangup("UNALLOCATED_NUMBER")))
+        return
+    if not plan.enabled or not plan.steps:
+        out.append(Decision(depth, "follow_me_off", "Follow-me has nothing to ring."))
+    elif plan.closed:
+        out.append(Decision(depth, "follow_me_closed", "Outside its active hours: the steps are skipped."))
+    else:
+        if plan.record_name:
+            out.append(Decision(depth, "record_name",
+                                "The caller records their name; whoever answers hears it."))
+        for number, step in enumerate(plan.steps, start=1):
+            if number > 1 and plan.offer_voicemail and plan.voicemail:
+                out.append(Decision(depth, "offer_voicemail", "The caller may press 1 to leave a message."))
+            who = ", ".join(_leg_name(leg.endpoint) for leg in step.legs)
+            confirm = (" (outside numbers must press 1 to take the call)"
+                       if step.confirm and any(leg.external for leg in step.legs) else "")
+            out.append(Decision(depth, "follow_me_step",
+                                f"Step {number} rings {who} for {step.ring_seconds} s{confirm}.",
+                                detail=tuple(leg.endpoint for leg in step.legs)))
+    then = plan.fallback or plan.voicemail
+    if not then:
+        out.append(Decision(depth, "if_no_answer", "If nobody answers: the call ends.", Hangup("NO_ANSWER")))
+        return
+    out.append(Decision(depth, "if_no_answer", "If nobody answers:"))
+    _follow(t, Plan().ending(GoTo(Destination.parse(then))), at, depth + 1, out, hops=hops + 1)
+
+
+def _leg_name(endpoint: str) -> str:
+    if endpoint.startswith("user/"):
+        return "extension " + endpoint[len("user/"):].split("@")[0]
+    return endpoint.rsplit("/", 1)[-1]
+
+
+def _explain_ivr(t: Tenancy, pk: int, depth: int, out: list[Decision]) -> None:
+    """The menu's keys and its exit, as the IVR app reads them."""
+    from pbx.models import Ivr
+
+    with schema_context(t.account.schema_name):
+        ivr = Ivr.objects.filter(pk=pk).first()
+        if ivr is None:
+            return
+        for option in ivr.options.all():
+            out.append(Decision(depth, "ivr_key", f"Key {option.key}: {describe(option.destination)}."))
+        if ivr.dial_by_extension:
+            out.append(Decision(depth, "ivr_dial_by_extension", "Callers may dial an extension number."))
+        exit_to = describe(ivr.exit_destination) if ivr.exit_destination else "goodbye, the call ends"
+        out.append(Decision(depth, "ivr_exit",
+                            f"After {ivr.max_attempts} tries without a valid key: {exit_to}."))
 
 
 def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int) -> None:

@@ -55,8 +55,6 @@ Answered or not, a confirmed-then-bridged call ends the app when the conversatio
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 
 from django.utils import timezone
 
@@ -65,18 +63,16 @@ from callcontrol.apps import register
 from callcontrol.apps.common import (
     BEEP,
     channel_rate,
-    moh_path,
     not_in_service,
     ref_pk,
     send_to,
     tenant_or_none,
 )
 from callcontrol.session import CallSession
-from pbx.models.destinations import Destination, DestinationKind
+from pbx.followme import Leg, Plan, Step, plan_follow_me
 
 log = logging.getLogger("callcontrol.apps.followme")
 
-RINGBACK = "%(2000,4000,440,480)"
 BUSY_CAUSES = "USER_BUSY,CALL_REJECTED"
 CONFIRM_KEY = "1"
 CONFIRM_SECONDS = 15
@@ -91,104 +87,13 @@ OFFER_VOICEMAIL = "file_string://voicemail/vm-press.wav!digits/1.wav!voicemail/v
 NOT_AVAILABLE = "ivr/ivr-not_available.wav"
 INVALID_ENTRY = "ivr/ivr-that_was_an_invalid_entry.wav"
 
-_CARRIER_LEG = re.compile(r"^\[([^\]]*)\](.+)$")
-
-
-@dataclass(frozen=True)
-class Leg:
-    endpoint: str  # user/1001@acme.example.net, sofia/gateway/gw3/+1555...
-    variables: dict[str, str]
-    external: bool
-
-
-@dataclass(frozen=True)
-class Step:
-    ring_seconds: int
-    confirm: bool
-    legs: list[Leg]
-
-
-@dataclass
-class Plan:
-    enabled: bool
-    closed: bool
-    record_name: bool
-    offer_voicemail: bool
-    ignore_busy: bool
-    ringback: str
-    fallback: str
-    voicemail: str  # the extension's box as a destination ("" for none)
-    steps: list[Step] = field(default_factory=list)
-
-
-def _schedule_closed(schedule, account) -> bool:
-    try:
-        from pbx.schedules import evaluate
-    except ImportError:
-        log.error("pbx.schedules is missing: follow-me active hours are not applied")
-        return False
-    decision = evaluate(schedule, timezone.now(), default_timezone=account.timezone)
-    return decision.action != "open"
-
-
-def _external_leg(tenancy, number: str) -> Leg | None:
-    from pbx.routing import Outbound, plan_outbound, platform_caller
-
-    route = plan_outbound(tenancy, number, platform_caller(tenancy.account), forwarded=True)
-    if not isinstance(route.final, Outbound):
-        why = route.steps[-1].text if route.steps else "refused"
-        log.info("follow-me target %s left out: %s", number, why)
-        return None
-    first = route.final.bridge.split("|")[0]
-    match = _CARRIER_LEG.match(first)
-    if match is None:
-        return Leg(first, {}, True)
-    variables = dict(item.split("=", 1) for item in match[1].split(",") if "=" in item)
-    return Leg(match[2], variables, True)
-
-
 def load_plan(session: CallSession, pk: int) -> Plan | None:
-    from pbx.models import Extension, FollowMe
     from pbx.routing import Tenancy
 
     rate = channel_rate(session)
     with session.tenant_schema() as tenant:
-        follow_me = (FollowMe.objects.select_related("extension", "active_hours", "moh_group")
-                     .filter(pk=pk).first())
-        if follow_me is None:
-            return None
-        extension = follow_me.extension
-        box = getattr(extension, "voicemail_box", None)
-        voicemail = (str(Destination(DestinationKind.VOICEMAIL, str(box.pk)))
-                     if box is not None and box.enabled and extension.voicemail_enabled else "")
-        schedule = follow_me.active_hours
-        plan = Plan(
-            enabled=follow_me.enabled and extension.enabled,
-            closed=schedule is not None and _schedule_closed(schedule, tenant.account),
-            record_name=follow_me.record_name, offer_voicemail=follow_me.offer_voicemail,
-            ignore_busy=follow_me.ignore_busy,
-            ringback=moh_path(follow_me.moh_group, rate) if follow_me.moh_group_id else RINGBACK,
-            fallback=follow_me.fallback, voicemail=voicemail,
-        )
         tenancy = Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id)
-        steps = list(follow_me.steps.prefetch_related("targets"))
-        targets = [Destination.parse(t.destination) for s in steps for t in s.targets.all()]
-        numbers = dict(Extension.objects.filter(
-            pk__in=[d.pk for d in targets if d.kind == DestinationKind.EXTENSION], enabled=True,
-        ).values_list("pk", "number"))
-        for step in steps:
-            legs = []
-            for item in step.targets.all():
-                target = Destination.parse(item.destination)
-                if target.kind == DestinationKind.EXTENSION and target.pk in numbers:
-                    legs.append(Leg(f"user/{numbers[target.pk]}@{tenant.primary_domain}", {}, False))
-                elif target.kind == DestinationKind.EXTERNAL:
-                    leg = _external_leg(tenancy, target.ref)
-                    if leg is not None:
-                        legs.append(leg)
-            if legs:
-                plan.steps.append(Step(step.ring_seconds, step.confirm, legs))
-    return plan
+        return plan_follow_me(tenancy, pk, at=timezone.now(), rate=rate)
 
 
 def _separator(values: list[str]) -> str:

@@ -13,10 +13,10 @@ from callcontrol.apps.followme import (
     CONFIRM_SECONDS,
     OFFER_VOICEMAIL,
     RECORD_NAME,
-    RINGBACK,
 )
 from carriers.actions import do_create_trunk
 from pbx.actions import do_add_call_block, do_set_follow_me
+from pbx.followme import RINGBACK
 from pbx.media import STOCK_MOH
 from pbx.models import VoicemailBox
 from tenants.actions import do_update_account
@@ -224,3 +224,18 @@ def test_another_tenants_follow_me(pbx, setup, tree):  # noqa: F811
     finish(pbx, call)
     assert executed(call) == [("answer", ""), ("playback", not_in_service_prompt())]
     assert hangups(call) == ["UNALLOCATED_NUMBER"]
+
+
+def test_the_route_explainer_describes_what_the_app_rings(pbx, setup):  # noqa: F811
+    """explain_route reads the same plan (pbx.followme): its steps are the legs the app
+    bridged, in order, and its end is where the app sent the call."""
+    from pbx.explain import explain_route
+
+    follow_me = setup.follow()
+    decisions = explain_route(setup.c1, "1002", "1001")
+    steps = [d.detail for d in decisions if d.rule == "follow_me_step"]
+    call, dialed = run(pbx, setup, follow_me, "NO_ANSWER", "NO_ANSWER")
+    bridged = [tuple(leg.split("]", 1)[1] for leg in legs(dial_string)) for dial_string in dialed]
+    assert steps == bridged
+    assert transfer_of(call) == f"~voicemail:{setup.box.pk}"
+    assert "Voicemail box 1001 takes a message." in [d.text for d in decisions]
