@@ -12,11 +12,13 @@ class FsnodesConfig(AppConfig):
             on_gateways_changed,
             on_moh_streams_changed,
             on_sip_credentials_changed,
+            on_voicemail_boxes_deleted,
         )
-        from pbx.signals import moh_streams_changed, sip_credentials_changed
+        from pbx.signals import moh_streams_changed, sip_credentials_changed, voicemail_boxes_deleted
 
         sip_credentials_changed.connect(
             on_sip_credentials_changed, dispatch_uid="fsnodes.flush_sip_credentials"
         )
         gateways_changed.connect(on_gateways_changed, dispatch_uid="fsnodes.rescan_gateways")
         moh_streams_changed.connect(on_moh_streams_changed, dispatch_uid="fsnodes.moh_streams")
+        voicemail_boxes_deleted.connect(on_voicemail_boxes_deleted, dispatch_uid="fsnodes.vm_delete")

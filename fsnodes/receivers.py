@@ -41,6 +41,13 @@ def on_gateways_changed(sender, *, stale=(), **kwargs) -> None:
                   f"sofia profile {profile} rescan"])
 
 
+def on_voicemail_boxes_deleted(sender, *, domain="", boxes=(), **kwargs) -> None:
+    """mod_voicemail keeps a deleted box's messages until told: ``vm_delete <box>@<domain>``
+    without a message uuid deletes every message of that box only. Safe to repeat."""
+    enqueue_many([f"vm_delete {box}@{domain}" for box in boxes
+                  if box and domain and not any(ch.isspace() for ch in box + domain)])
+
+
 def on_moh_streams_changed(sender, *, start=(), reload=(), stop=(), **kwargs) -> None:
     """mod_local_stream reads local_stream.conf only when a stream starts or reloads (a
     reload while callers listen re-reads the settings, e.g. shuffle). Each command is

@@ -28,3 +28,8 @@ platform_config_changed = Signal()
 # after platform_config_changed, whose receiver makes local_stream.conf current first.
 # Sent with: account, start, reload, stop (lists of stream names).
 moh_streams_changed = Signal()
+
+# Voicemail boxes were deleted: FreeSWITCH keeps their messages (mod_voicemail's own
+# storage) until told. Sent inside the action's transaction.
+# Sent with: account, domain (the voicemail domain: the primary SIP domain), boxes (list[str]).
+voicemail_boxes_deleted = Signal()

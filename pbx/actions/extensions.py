@@ -12,6 +12,7 @@ from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.numbering import refuse_taken
 from pbx.secrets import encrypt_secret, generate_secret
+from pbx.signals import voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -92,9 +93,12 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
             refuse_if_used(box, account=account, ignore=goes_with(extension))
         usernames = list(extension.devices.values_list("username", flat=True))
         number = extension.number
-        extension.delete()
+        extension.delete()  # its box goes with it (one-to-one, cascade)
     record(actor, account, "extension.delete", number=number)
     changed(account, usernames)
+    if box is not None:
+        voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
+                                     domain=account.primary_domain_name, boxes=[box.number])
 
 
 @transaction.atomic

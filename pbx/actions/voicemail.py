@@ -16,6 +16,7 @@ from pbx.destinations import refuse_if_used
 from pbx.models import Device, Extension, MediaStatus, Prompt, VoicemailBox
 from pbx.models.voicemail import weak_pin_reason
 from pbx.secrets import generate_pin
+from pbx.signals import voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -174,6 +175,8 @@ def do_delete_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
         box.delete()
     record(actor, account, "voicemail.delete", number=number)
     changed(account)
+    voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
+                                 domain=account.primary_domain_name, boxes=[number])
 
 
 def apply_extension_voicemail(extension: Extension, pin: str | None, *, renamed: bool = False) -> None:

@@ -93,3 +93,43 @@ def test_a_trunk_change_drops_the_old_gateway_and_rescans(tree, make_node, fake_
         f"sofia profile external killgw gw{gateway.pk}",
         "sofia profile external rescan",
     ]
+
+
+def test_deleted_voicemail_boxes_lose_their_messages_on_freeswitch(
+        tree, make_node, fake_fs, eager_celery, django_capture_on_commit_callbacks):
+    """A standalone box deleted, and an extension deleted with its box: mod_voicemail is
+    told to drop their messages (only theirs: no message uuid, box@domain)."""
+    from pbx.actions import (
+        do_create_extension,
+        do_create_voicemail_box,
+        do_delete_extension,
+        do_delete_voicemail_box,
+    )
+
+    extension = do_create_extension(tree.c1, number="1001", name="Alice")
+    box, _ = do_create_voicemail_box(tree.c1, number="1099", name="General")
+    make_node(fake_fs)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_voicemail_box(tree.c1, box)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_extension(tree.c1, extension)
+    deletes = [c for c in fake_fs.api_commands if c.startswith("vm_delete")]
+    assert deletes == ["vm_delete 1099@c1.example.net", "vm_delete 1001@c1.example.net"]
+
+
+def test_a_refused_box_delete_tells_freeswitch_nothing(tree, make_node, fake_fs):
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from pbx.actions import do_create_extension, do_delete_voicemail_box
+    from pbx.models import VoicemailBox
+
+    extension = do_create_extension(tree.c1, number="1001", name="Alice")
+    make_node(fake_fs)
+    from django_tenants.utils import schema_context
+
+    with schema_context(tree.c1.schema_name):
+        box = VoicemailBox.objects.get(extension=extension)
+    with pytest.raises(ValidationError), transaction.atomic():
+        do_delete_voicemail_box(tree.c1, box)  # its extension still sends calls there
+    assert not NodeCommand.objects.filter(command__startswith="vm_delete").exists()
