@@ -21,6 +21,7 @@ from pbx.routing import (
     GoTo,
     Hangup,
     Outbound,
+    Pickup,
     Ring,
     Voicemail,
 )
@@ -75,6 +76,8 @@ def actions_for(final: Final, context: str) -> Actions:
         if final.emergency:
             actions.append(("set", "emergency_call=true"))
         return [*actions, ("bridge", final.bridge)]
+    if isinstance(final, Pickup):
+        return [("pickup", final.key)]
     assert isinstance(final, Hangup)
     return [("hangup", final.cause or "NORMAL_CLEARING")]
 

@@ -29,6 +29,7 @@ from pbx.routing import (
     Hangup,
     Outbound,
     Outcome,
+    Pickup,
     Plan,
     Ring,
     Tenancy,
@@ -245,7 +246,7 @@ _IF = {Outcome.BUSY: "busy", Outcome.NO_ANSWER: "nobody answers",
 
 def _rule_of(final: Final) -> str:
     return {Voicemail: "voicemail", CheckVoicemail: "check_voicemail", App: "app",
-            Outbound: "outbound", Hangup: "hangup"}[type(final)]
+            Outbound: "outbound", Hangup: "hangup", Pickup: "pickup"}[type(final)]
 
 
 def _sentence(t: Tenancy, final: Final) -> str:
@@ -260,6 +261,8 @@ def _sentence(t: Tenancy, final: Final) -> str:
         return f"Calls {kind} to {final.number} ({final.bridge.count('|') + 1} gateway(s) in order)."
     if isinstance(final, Hangup):
         return f"The call ends ({final.cause})."
+    if isinstance(final, Pickup):
+        return "The caller answers the ringing call."
     assert isinstance(final, App)
     kind = {"ivr": "ivr", "conference": "conference", "follow_me": None, "directory": "directory",
             "conference_hub": "conference_hub"}.get(final.name)

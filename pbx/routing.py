@@ -149,7 +149,20 @@ class Hangup:
     cause: str
 
 
-Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup
+@dataclass(frozen=True)
+class Pickup:
+    """Answer a call ringing the group whose ringing registered ``key``."""
+    key: str
+
+
+Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup | Pickup
+
+
+def pickup_key(t: Tenancy, group_pk: int) -> str:
+    """FreeSWITCH's pickup group of a ring group: the calls ringing it also ring
+    ``pickup/<key>``, which the ``pickup <key>`` application answers. Named after the
+    tenant's schema, so no other tenant's code can reach it."""
+    return f"{t.account.schema_name}_ring_group_{group_pk}"
 
 
 @dataclass
@@ -186,6 +199,12 @@ def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_userna
         return plan_destination(t, destination, at=at)
     if dialed in (CHECK_OWN_VOICEMAIL, CHECK_ANY_VOICEMAIL):
         return _check_voicemail(t, dialed, caller_username)
+    if dialed.startswith("*") and caller is not None:
+        with schema_context(account.schema_name):
+            group = RingGroup.objects.filter(pickup_code=dialed).values_list("pk", "number").first()
+        if group is not None:
+            plan = Plan().then("pickup", f"Picks up a call ringing ring group {group[1]}.")
+            return plan.ending(Pickup(pickup_key(t, group[0])))
     if dialed.isdigit() and 3 <= len(dialed) <= 6:
         extension = _extension_by_number(t, dialed)
         if extension is not None:
@@ -427,13 +446,19 @@ def _plan_ring_group(t: Tenancy, destination: Destination, plan: Plan, at: datet
         random.shuffle(legs)
         plan.valid_until = at  # a new order for every call: never reused
     rounds = group.repeat + 1
+    # While the group rings, its pickup endpoint rings too: the pickup code answers it.
+    pickup = [f"pickup/{pickup_key(t, group.pk)}"] if group.pickup_code else []
+
+    def timed(endpoints: list[str], seconds: int) -> str:
+        return ",".join(f"[leg_timeout={seconds}]{endpoint}" for endpoint in endpoints)
+
     if group.strategy == RingStrategy.SIMULTANEOUS:
-        one_round = ",".join(f"[leg_timeout={group.ring_seconds}]{dial}" for dial, _, _ in legs)
+        one_round = timed([dial for dial, _, _ in legs] + pickup, group.ring_seconds)
         dial = "|".join([one_round] * rounds)
         total = group.ring_seconds * rounds
         how = f"all at once for {group.ring_seconds} s"
     else:
-        dial = "|".join(f"[leg_timeout={seconds}]{dial}" for dial, seconds, _ in legs * rounds)
+        dial = "|".join(timed([dial, *pickup], seconds) for dial, seconds, _ in legs * rounds)
         total = sum(seconds for _, seconds, _ in legs) * rounds
         how = "one after another (" + ", ".join(f"{who} {s} s" for _, s, who in legs) + ")"
     repeat = f", {rounds} times" if rounds > 1 else ""

@@ -188,6 +188,20 @@ class TestRingGroup:
         self.make(acme_beta.c1, "simultaneous", caller_id_name_prefix="Sales")
         assert ("set", "effective_caller_id_name=Sales ${caller_id_name}") in dial("2000")
 
+    def test_the_pickup_code_answers_a_call_ringing_the_group(self, acme_beta):
+        """FreeSWITCH's pickup endpoint rings beside the members for as long as they do;
+        the group's code (``pickup <key>``) takes the call. The key names the tenant, so
+        another tenant's code cannot reach it."""
+        acme = acme_beta.c1
+        group = self.make(acme, "in_order", pickup_code="*82000")
+        key = f"{acme.schema_name}_ring_group_{group.pk}"
+        assert dict(dial("2000"))["bridge"] == (
+            f"[leg_timeout=10]user/1003@{DOMAIN},[leg_timeout=10]pickup/{key}|"
+            f"[leg_timeout=20]user/1004@{DOMAIN},[leg_timeout=20]pickup/{key}")
+        assert dial("*82000") == [("pickup", key)]
+        found = replay(dial_body("*82000", domain="beta.example.net"))
+        assert key.encode() not in found.content
+
     def test_no_fallback_hangs_up_unanswered(self, acme_beta):
         self.make(acme_beta.c1, "simultaneous")
         assert dial("2000")[-1] == ("hangup", "NO_ANSWER")
