@@ -19,6 +19,11 @@ rewritten per tenant (bench/xml_curl_load.py). Each server runs with production 
 nginx serves the largest document (sip_auth) as a static file to the same wrk script and
 the same constant-rate client: the baseline. A full run appends its table to
 docs/benchmarks.md ("xml_curl endpoint"); ``--quick`` only prints it.
+
+``--cold-compare directory mix``: cold fetches only, directory lookups from the tenant's
+schema (bench/xml_curl_schema_settings.py, the code before the public directory index)
+and from the index, alternating, ``--repeat`` times each, for the directory lookups of a
+registration storm (7 shapes) and/or the 5-shape mix; printed, not written to the docs.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -243,6 +250,113 @@ def measure_server(server: Server, bodies: load.Bodies, spec: Spec, args, workdi
     return row
 
 
+def start_cold(server: Server, port: int, env: dict[str, str], log: Path, warmup: list[bytes]) -> Process:
+    """A fresh server, its processes warmed on other keys, then the document cache emptied."""
+    process = Process(server.command(port), port, env, log)
+    load.run(port, warmup, concurrency=4)
+    flush_cache()
+    return process
+
+
+COMPARE_SETTINGS = {"tenant schema": "bench.xml_curl_schema_settings",
+                    "public index": "switchboard.settings"}
+COMPARE_SHAPES = {"directory": list(load.DIRECTORY_SHAPES), "mix": list(load.SHAPES)}
+
+
+def check_compare(bodies: load.Bodies, tenant: int, slot: int) -> str:
+    """Every directory shape answered (in process) with the same bytes from the index as
+    from the tenant's schema; the queries each takes."""
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1",
+                    HTTP_AUTHORIZATION=bodies.authorization)
+    notes = []
+    for shape, (_, expected) in load.DIRECTORY_SHAPES.items():
+        fetch = bodies.fetch(shape, tenant, slot)
+        answers, counts = {}, {}
+        for variant, from_index in (("schema", False), ("index", True)):
+            flush_cache()
+            with override_settings(FSCONF_DIRECTORY_INDEX=from_index), \
+                    CaptureQueriesContext(connection) as captured:
+                response = client.post("/freeswitch/", fetch.body,
+                                       content_type="application/x-www-form-urlencoded")
+            if response.status_code != 200 or expected not in response.content:
+                raise SystemExit(f"{shape} ({variant}): unexpected answer {response.status_code}\n"
+                                 f"{response.content.decode()[:2000]}")
+            answers[variant] = response.content
+            counts[variant] = sum(not q["sql"].startswith("SET search_path") for q in captured)
+        if answers["schema"] != answers["index"]:
+            raise SystemExit(f"{shape}: the index answers differently from the tenant schema")
+        notes.append(f"{shape}: {counts['schema']} / {counts['index']}")
+    return "; ".join(notes)
+
+
+def inprocess_cold(bodies: load.Bodies, spec: Spec, slot: int) -> list[str]:
+    """Markdown rows: each directory lookup variant in this process, on one new database
+    connection, one cold fetch per tenant in turn (the directory shapes in turn), timed one
+    by one: the server's own cost per cold fetch, without HTTP, queueing or other clients."""
+    from django.db import connections
+    from django.test import Client, override_settings
+
+    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1",
+                    HTTP_AUTHORIZATION=bodies.authorization)
+    rows = []
+    for variant, from_index in (("tenant schema", False), ("public index", True)):
+        fetches = bodies.key_set(range(spec.tenants), slot, every_shape=False,
+                                 shapes=list(load.DIRECTORY_SHAPES))
+        slot += 1
+        connections.close_all()
+        flush_cache()
+        times = []
+        with override_settings(FSCONF_DIRECTORY_INDEX=from_index):
+            for fetch in fetches:
+                start = time.perf_counter()
+                response = client.post("/freeswitch/", fetch.body,
+                                       content_type="application/x-www-form-urlencoded")
+                times.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200 and b"not found" not in response.content
+        ordered = sorted(times)
+        rows.append(f"| {variant} | {len(times):,} | {statistics.median(ordered):.2f} | "
+                    f"{ordered[round(0.99 * (len(ordered) - 1))]:.2f} | {sum(times) / len(times):.2f} |")
+    connections.close_all()
+    return rows
+
+
+def cold_compare(args, spec: Spec, bodies: load.Bodies, workdir: Path) -> list[str]:
+    """Markdown rows: server, shapes, variant, run, cold max, cold p50 / p99 at the rate."""
+    warmup = [f.request("127.0.0.1", bodies.authorization)
+              for f in bodies.key_set(range(min(spec.tenants, 10)), 2, shapes=list(load.ALL_SHAPES))]
+    rows, slot = [], 5
+    for server in args.servers:
+        for group in args.cold_compare:
+            for run in range(1, args.repeat + 1):
+                for variant, settings_module in COMPARE_SETTINGS.items():
+                    env = {**SERVER_ENV, "DJANGO_SETTINGS_MODULE": settings_module}
+                    log = workdir / f"{SERVERS[server].name}-compare.log"
+                    results = []
+                    for _ in ("rate", "max"):
+                        keys = bodies.key_set(range(spec.tenants), slot, every_shape=False,
+                                              shapes=COMPARE_SHAPES[group])
+                        slot = 5 if slot >= 19 else slot + 1
+                        random.Random(slot).shuffle(keys)
+                        requests = [f.request("127.0.0.1", bodies.authorization) for f in keys]
+                        port = free_port()
+                        process = start_cold(SERVERS[server], port, env, log, warmup)
+                        try:
+                            results.append(load.run(port, requests, rate=args.rate) if not results
+                                           else load.run(port, requests, concurrency=args.connections))
+                        finally:
+                            process.stop()
+                    rate, most = results
+                    bad = _bad(rate) + _bad(most)
+                    rows.append(f"| {server} | {group} | {variant} | {run} | {most.throughput:,.0f} | "
+                                f"{_pct(rate)} | {rate.percentile(100):.1f} | {bad} |")
+                    print(rows[-1], flush=True)
+    return rows
+
+
 def measure_nginx(document: bytes, args, script: Path, warm: list[bytes]) -> Row:
     process = start_nginx(document)
     try:
@@ -320,6 +434,9 @@ def main() -> None:
                         help="a second fixed rate, warm: the latency when not near capacity")
     parser.add_argument("--seconds", type=int, help="wrk and fixed-rate durations (10; quick 3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk and closed-loop clients")
+    parser.add_argument("--cold-compare", nargs="+", choices=sorted(COMPARE_SHAPES),
+                        help="cold only: directory lookups from the tenant schema vs the index")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each --cold-compare variant")
     args = parser.parse_args()
     args.seconds = args.seconds or (3 if args.quick else 10)
     spec = Spec(tenants=20 if args.quick else 1000, extensions=100)
@@ -336,6 +453,33 @@ def main() -> None:
     if args.build_only:
         return
     bodies = load.Bodies(spec.extensions, spec.dids)
+    if args.cold_compare:
+        if args.servers == sorted(SERVERS):
+            args.servers = ["granian-wsgi"]
+        print(f"queries per cold fetch, schema / index: {check_compare(bodies, spec.tenants - 1, 4)}",
+              flush=True)
+        from django.db import connections
+
+        connections.close_all()
+        inprocess = ["| directory lookups from | cold fetches | p50 ms | p99 ms | mean ms |",
+                     "|---|---|---|---|---|"]
+        for run in range(args.repeat):
+            inprocess += inprocess_cold(bodies, spec, 5 + 2 * run)
+        print("In process, one new connection, one cold directory fetch per tenant in turn:\n")
+        print("\n".join(inprocess), flush=True)
+        workdir = Path(tempfile.mkdtemp(prefix="bench-xml-curl-"))
+        keys = "one per tenant, the shapes in turn"
+        print(f"\nCold: server restarted, warmed on other keys, Redis flushed; {spec.tenants:,} keys "
+              f"never fetched before ({keys}) at {args.rate}/s, then another {spec.tenants:,} "
+              f"closed loop ({args.connections} clients).\n")
+        header = ["| server | shapes | directory lookups from | run | cold max fetches/s | "
+                  f"cold p50 / p99 ms at {args.rate}/s | max ms | failed |",
+                  "|---|---|---|---|---|---|---|---|"]
+        print("\n".join(header), flush=True)
+        rows = cold_compare(args, spec, bodies, workdir)
+        print("\n" + "\n".join(inprocess) + "\n\n" + "\n".join(header + rows))
+        print(f"server logs: {workdir}")
+        return
     queries, document = check_shapes(bodies, tenant=spec.tenants - 1, slot=4)
     from django.db import connections
 

@@ -34,6 +34,18 @@ SHAPES: dict[str, tuple[str, bytes]] = {
     "dialplan outbound": ("dialplan-acme-1001-to-1002", b"<document"),
     "inbound DID": ("dialplan-public-did-14165550100-external-profile", b'application="transfer"'),
 }
+# The other directory lookups of a registration storm (bench.xml_curl --cold-compare):
+# each asks for one user, which the rewrite makes a fresh one per slot.
+DIRECTORY_SHAPES: dict[str, tuple[str, bytes]] = {
+    "sip_auth REGISTER": SHAPES["sip_auth REGISTER"],
+    "sip_auth INVITE": ("directory-sip_auth-invite-acme-1001", b'name="a1-hash"'),
+    "user_call": SHAPES["user_call"],
+    "message-count": ("directory-message-count-after-register-acme-1001", b'name="vm-password"'),
+    "voicemail-lookup": ("directory-voicemail-lookup-acme-1001", b'name="vm-password"'),
+    "reverse-auth-lookup": ("directory-reverse-auth-lookup-acme-1002", b'name="a1-hash"'),
+    "group pointer": ("directory-group_call-2-pointer-1001", b"sofia_contact"),
+}
+ALL_SHAPES = {**SHAPES, **DIRECTORY_SHAPES}
 NUMBER = re.compile(r"(?<!\d)(1001|1002)(?!\d)")
 
 
@@ -90,7 +102,7 @@ class Bodies:
         self.lane = extensions // 5  # five lanes of extensions: one per role below
         self.dids = dids
         self.templates = {}
-        for shape, (name, _) in SHAPES.items():
+        for shape, (name, _) in ALL_SHAPES.items():
             headers, body = capture(name)
             pairs = decode(body)
             assert encode(pairs) == body, f"re-encoding {name} does not give the captured bytes"
@@ -102,7 +114,9 @@ class Bodies:
         return str(FIRST_EXTENSION + lane * self.lane + slot)
 
     def fetch(self, shape: str, tenant: int, slot: int) -> Fetch:
+        directory = {"1001": self.ext(0, slot), "1002": self.ext(0, slot)}
         numbers = {
+            **{name: directory for name in DIRECTORY_SHAPES},
             "sip_auth REGISTER": {"1001": self.ext(0, slot)},
             "user_call": {"1002": self.ext(1, slot)},
             "dialplan local": {"1001": self.ext(2, slot), "1002": self.ext(3, slot)},
@@ -119,10 +133,11 @@ class Bodies:
         pairs = [(name, rewrite(value)) for name, value in self.templates[shape]]
         return Fetch(shape, dict(pairs)["section"], encode(pairs))
 
-    def key_set(self, tenants: range, slot: int, every_shape: bool = True) -> list[Fetch]:
-        """One fetch per shape per tenant, or (``every_shape=False``) one per tenant with
-        the shapes in turn."""
-        shapes = list(SHAPES)
+    def key_set(self, tenants: range, slot: int, every_shape: bool = True,
+                shapes: list[str] | None = None) -> list[Fetch]:
+        """One fetch per shape (``shapes``, default the mix of SHAPES) per tenant, or
+        (``every_shape=False``) one per tenant with the shapes in turn."""
+        shapes = shapes or list(SHAPES)
         if every_shape:
             return [self.fetch(shape, tenant, slot) for tenant in tenants for shape in shapes]
         return [self.fetch(shapes[tenant % len(shapes)], tenant, slot) for tenant in tenants]

@@ -1,10 +1,12 @@
 """Cache invalidation: every write that changes what FreeSWITCH fetches announces it (PBX
-and carrier signals, the accounts' change hook) and lands here."""
+and carrier signals, the accounts' change hook) and lands here. PBX writes also rebuild
+the account's rows of the public directory index, in their own transaction."""
 
 from __future__ import annotations
 
 from django.dispatch import receiver
 
+from fsconf import directory_index
 from fsconf.cache import invalidate_platform, invalidate_tenant
 from pbx.signals import platform_config_changed, tenant_config_changed
 from tenants import actions as account_actions
@@ -12,6 +14,8 @@ from tenants import actions as account_actions
 
 @receiver(tenant_config_changed)
 def _tenant_changed(sender, account, **kwargs) -> None:
+    # Inside the write's transaction (pbx.signals): the index changes when it commits.
+    directory_index.rebuild(account)
     invalidate_tenant(account.schema_name)
 
 

@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from lxml import etree
 
 from pbx.actions import do_add_device, do_create_extension, do_update_extension
-from pbx.models import Extension
+from pbx.models import Extension, VoicemailBox
 from pbx.secrets import a1_hash
 from tenants.actions import do_suspend_account
 from tests.fsconf.replay import Captured, replay, request, response
@@ -144,12 +144,15 @@ def test_extension_with_several_devices_rings_them_all(acme_beta):
 def test_disabled_device_stops_ringing_even_when_named_like_the_extension(acme_beta):
     from django_tenants.utils import schema_context
 
+    from pbx.actions import do_update_device
     from pbx.models import Device
 
     with schema_context(acme_beta.c1.schema_name):
-        Device.objects.filter(username="1001").update(enabled=False)
+        device = Device.objects.get(username="1001")
+    do_update_device(acme_beta.c1, device, enabled=False)
     _, params, _ = user_of(replay(request("directory-user_call-acme-1001-from-did")).content)
-    assert "a1-hash" not in params
+    # Never a user without credentials: sofia would let anyone register as it.
+    assert params["a1-hash"] != a1_hash("1001", "acme.example.net", "acme-1001-secret")
     assert params["dial-string"] == "error/user_not_registered"
 
 
@@ -166,8 +169,10 @@ def test_realm_is_hashed_as_the_phone_sent_it(acme_beta):
 
 def test_every_voicemail_box_gets_a_pin(acme_beta):
     extension = do_create_extension(acme_beta.c1, number="1005", name="No PIN given")
-    assert extension.voicemail_pin.isdigit() and len(extension.voicemail_pin) == 6
-    assert extension.voicemail_pin != "1005"
+    with schema_context(acme_beta.c1.schema_name):
+        pin = VoicemailBox.objects.get(extension=extension).pin
+    assert pin.isdigit() and len(pin) == 6
+    assert pin != "1005"
 
 
 def test_control_characters_in_names_are_refused_at_input(acme_beta):
@@ -185,8 +190,8 @@ def test_international_permission_never_exceeds_the_account(acme_beta):
                         call_permission=CallPermission.INTERNATIONAL)
     from django_tenants.utils import schema_context
 
-    from fsconf.sections.directory import toll_allow
     from pbx.models import Extension
+    from pbx.permissions import toll_allow
 
     with schema_context(acme_beta.c1.schema_name):
         extension = Extension.objects.get(number="1007")
@@ -236,3 +241,136 @@ def test_network_list_answers_the_domain_without_users(acme_beta):
     gamma = Captured(with_other.name, "POST", "/", with_other.headers,
                      with_other.body.replace(b"acme.example.net", b"gamma.example.net"))
     assert etree.fromstring(replay(gamma).content).find(".//result").get("status") == "not found"
+
+
+# --- voicemail (issue 5): mod_voicemail looks boxes up as directory users -------------------
+
+
+def lookup(name: str, user: str, domain: bytes = b"acme.example.net") -> tuple[etree._Element, dict, dict]:
+    captured = request(name)
+    body = captured.body.replace(b"user=1001", b"user=" + user.encode())
+    body = body.replace(b"acme.example.net", domain)
+    return user_of(replay(Captured(captured.name, "POST", "/", captured.headers, body)).content)
+
+
+VOICEMAIL_LOOKUPS = ["directory-voicemail-lookup-acme-1001", "directory-message-count-vm_boxcount-acme-1001",
+                     "directory-message-count-after-register-acme-1001"]
+
+
+@pytest.mark.parametrize("name", VOICEMAIL_LOOKUPS)
+def test_extension_box_settings_are_served(acme_beta, name):
+    from pbx.actions import do_update_voicemail_box
+
+    with schema_context(acme_beta.c1.schema_name):
+        box = VoicemailBox.objects.get(number="1001")
+    do_update_voicemail_box(acme_beta.c1, box, email="ann@example.com",
+                            sms_email="4165550100@sms.example.com", delete_after_email=True,
+                            skip_instructions=True)
+    _, params, variables = lookup(name, "1001")
+    assert params["vm-password"] == "10010" and params["vm-enabled"] == "true"
+    assert (params["vm-mailto"], params["vm-email-all-messages"], params["vm-attach-file"]) == (
+        "ann@example.com", "true", "true")
+    assert params["vm-keep-local-after-email"] == "false"
+    assert (params["vm-notify-mailto"], params["vm-notify-email-all-messages"]) == (
+        "4165550100@sms.example.com", "true")
+    assert params["vm-skip-instructions"] == "true"
+    assert variables["user_context"] == "acme.example.net"
+
+
+def test_a_plain_box_keeps_messages_and_mails_nothing(acme_beta):
+    _, params, _ = lookup("directory-voicemail-lookup-acme-1001", "1001")
+    assert params["vm-enabled"] == "true"
+    for absent in ("vm-mailto", "vm-notify-mailto", "vm-keep-local-after-email", "vm-skip-instructions"):
+        assert absent not in params
+
+
+def test_voicemail_off_disables_the_box_but_keeps_it(acme_beta):
+    with schema_context(acme_beta.c1.schema_name):
+        extension = Extension.objects.get(number="1001")
+    do_update_extension(acme_beta.c1, extension, voicemail_enabled=False)
+    _, params, _ = lookup("directory-voicemail-lookup-acme-1001", "1001")
+    assert params["vm-enabled"] == "false"
+    with schema_context(acme_beta.c1.schema_name):
+        assert VoicemailBox.objects.filter(number="1001").exists()
+
+
+@pytest.mark.parametrize("name", VOICEMAIL_LOOKUPS)
+def test_standalone_box_is_a_voicemail_only_user(acme_beta, name):
+    from pbx.actions import do_create_voicemail_box
+
+    do_create_voicemail_box(acme_beta.c1, number="8000", name="Sales", pin="2580", email="sales@example.com")
+    root, params, variables = lookup(name, "8000")
+    assert root.find(".//user").get("id") == "8000"
+    assert params["vm-password"] == "2580" and params["vm-mailto"] == "sales@example.com"
+    assert params["dial-string"] == "error/user_not_registered"
+    assert set(variables) == {"timezone"}  # no context, no caller ID: nobody calls as it
+
+
+def test_a_box_only_user_cannot_be_registered_as(acme_beta):
+    """sofia accepts any password for a user with neither password nor a1-hash
+    (sofia_reg.c), so the box user carries a hash no client can match."""
+    from pbx.actions import do_create_voicemail_box
+
+    do_create_voicemail_box(acme_beta.c1, number="8000", name="Sales", pin="2580")
+    _, params, _ = lookup("directory-sip_auth-register-acme-1001-a1hash-ok", "8000")
+    assert len(params["a1-hash"]) == 32 and "password" not in params
+    for guess in ("", "2580", "8000", "acme-1001-secret"):
+        assert params["a1-hash"] != a1_hash("8000", "acme.example.net", guess)
+
+
+def test_disabled_standalone_box_is_served_disabled(acme_beta):
+    from pbx.actions import do_create_voicemail_box, do_update_voicemail_box
+
+    box, _ = do_create_voicemail_box(acme_beta.c1, number="8000", name="Sales")
+    do_update_voicemail_box(acme_beta.c1, box, enabled=False)
+    _, params, _ = lookup("directory-voicemail-lookup-acme-1001", "8000")
+    assert params["vm-enabled"] == "false"
+
+
+def test_beta_box_is_not_acme_box(acme_beta):
+    from pbx.actions import do_create_voicemail_box
+
+    do_create_voicemail_box(acme_beta.c2, number="8000", name="Beta sales", pin="97531")
+    captured = request("directory-voicemail-lookup-acme-1001")
+    body = captured.body.replace(b"user=1001", b"user=8000")
+    result = replay(Captured(captured.name, "POST", "/", captured.headers, body))
+    assert b'status="not found"' in result.content and b"97531" not in result.content
+    _, params, _ = lookup("directory-voicemail-lookup-acme-1001", "8000", b"beta.example.net")
+    assert params["vm-password"] == "97531"
+    # Same extension number in both: each tenant's own PIN.
+    _, beta_params, _ = lookup("directory-voicemail-lookup-acme-1001", "1001", b"beta.example.net")
+    assert beta_params["vm-password"] == "10010"
+    with schema_context(acme_beta.c2.schema_name):
+        from pbx.actions import do_set_voicemail_pin
+
+        do_set_voicemail_pin(acme_beta.c2, VoicemailBox.objects.get(number="1001"), pin="86420")
+    _, acme_params, _ = lookup("directory-voicemail-lookup-acme-1001", "1001")
+    assert acme_params["vm-password"] == "10010"
+
+
+@pytest.mark.parametrize("user", ["1001", "1002", "8000"])
+def test_voicemail_lookups_never_carry_a_sip_secret(acme_beta, user):
+    from pbx.actions import do_create_voicemail_box
+
+    do_create_voicemail_box(acme_beta.c1, number="8000", name="Sales", pin="2580")
+    for name in VOICEMAIL_LOOKUPS:
+        captured = request(name)
+        body = captured.body.replace(b"user=1001", b"user=" + user.encode())
+        content = replay(Captured(captured.name, "POST", "/", captured.headers, body)).content
+        assert b"-secret" not in content and b'name="password"' not in content
+
+
+def test_standalone_box_lookup_within_the_query_budget(acme_beta):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from pbx.actions import do_create_voicemail_box
+
+    do_create_voicemail_box(acme_beta.c1, number="8000", name="Sales", pin="2580")
+    captured = request("directory-message-count-after-register-acme-1001")
+    body = captured.body.replace(b"user=1001", b"user=8000")
+    with CaptureQueriesContext(connection) as queries:
+        result = replay(Captured(captured.name, "POST", "/", captured.headers, body))
+    assert b'id="8000"' in result.content
+    sql = [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
+    assert len(sql) <= 3, "\n\n".join(sql)

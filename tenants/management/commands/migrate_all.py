@@ -15,6 +15,9 @@ class Command(BaseCommand):
         if not template_is_current():
             refresh_template(verbosity=verbosity)
         call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
+        # Tenant migrations may change PBX rows without the actions layer: the public
+        # directory index is rebuilt from what they left.
+        call_command("rebuild_directory_index", verbosity=verbosity)
         made = refill_spares()
         if verbosity:
             self.stdout.write(f"{made} spare tenant schema(s) made.")

@@ -1,0 +1,111 @@
+"""The public directory index (fsconf.models.DirectoryEntry): built from a tenant's PBX
+tables, read by the directory section without entering the tenant's schema.
+
+An account's rows are rebuilt whole, in SQL on the server, inside the transaction of every
+PBX write (fsconf.receivers): they appear, change and disappear exactly when the write
+commits, and a rolled-back write leaves them as they were. Simple and always right; what
+it costs per write is in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, schema_exists
+
+from fsconf.models import DirectoryEntry
+from tenants.models import Account
+
+TABLE = DirectoryEntry._meta.db_table
+# pg_advisory_xact_lock's first key: this index's own lock space.
+_LOCK_SPACE = 0x46534458  # "FSDX"
+
+# Every directory user of the schema with what its document needs, ranked as the
+# tenant-schema lookup ranks them (fsconf.sections.directory._SCHEMA_USER_SQL): enabled
+# devices of enabled extensions (0), enabled extensions by number (1), standalone
+# voicemail boxes (2); an extension's box comes with its device and number rows.
+_ENTRIES_SQL = """
+    WITH siblings AS (
+      SELECT s.extension_id, array_agg(s.username ORDER BY s.username) AS usernames
+      FROM {schema}.pbx_device s WHERE s.enabled GROUP BY s.extension_id
+    ), names AS (
+      SELECT dv.username AS user_id, 0 AS kind, dv.secret_encrypted AS device_secret,
+             e.id AS extension_id, xb.id AS box_id
+      FROM {schema}.pbx_device dv JOIN {schema}.pbx_extension e ON e.id = dv.extension_id
+      LEFT JOIN {schema}.pbx_voicemailbox xb ON xb.extension_id = e.id
+      WHERE dv.enabled AND e.enabled
+      UNION ALL
+      SELECT e.number, 1, NULL, e.id, xb.id
+      FROM {schema}.pbx_extension e LEFT JOIN {schema}.pbx_voicemailbox xb ON xb.extension_id = e.id
+      WHERE e.enabled
+      UNION ALL
+      SELECT b.number, 2, NULL, NULL, b.id FROM {schema}.pbx_voicemailbox b WHERE b.extension_id IS NULL
+    )
+    INSERT INTO {table} (
+      account_id, user_id, kind, device_secret, extension_id, number, name,
+      outbound_caller_id_name, outbound_caller_id_number, language, timezone, ring_seconds,
+      voicemail_enabled, call_permission, call_groups, emergency_callback_number, siblings,
+      vm_number, vm_pin, vm_email, vm_sms_email, vm_delete_after_email, vm_skip_instructions,
+      vm_enabled)
+    SELECT %s, n.user_id, n.kind, n.device_secret, e.id, e.number, e.name,
+           e.outbound_caller_id_name, e.outbound_caller_id_number, e.language, e.timezone,
+           e.ring_seconds, e.voicemail_enabled, e.call_permission, e.call_groups,
+           e.emergency_callback_number, COALESCE(sib.usernames, '{{}}'),
+           b.number, b.pin, b.email, b.sms_email, b.delete_after_email, b.skip_instructions,
+           b.enabled
+    FROM names n
+    LEFT JOIN {schema}.pbx_extension e ON e.id = n.extension_id
+    LEFT JOIN siblings sib ON sib.extension_id = e.id
+    LEFT JOIN {schema}.pbx_voicemailbox b ON b.id = n.box_id
+"""
+_LOOKUP_SQL = f"SELECT * FROM {TABLE} WHERE account_id = %s AND user_id = %s ORDER BY kind LIMIT 1"
+_GROUP_SQL = (f"SELECT user_id FROM {TABLE} WHERE account_id = %s AND kind = {DirectoryEntry.Kind.EXTENSION} "
+              "AND call_groups @> ARRAY[%s] ORDER BY user_id")
+
+
+def rebuild(account: Account) -> None:
+    """Make ``account``'s rows equal to its PBX tables as this transaction sees them."""
+    if account.schema_name == get_public_schema_name():
+        return  # the master: no PBX tables, no SIP users
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # Two writers of one account take turns: the second deletes and reads only after
+        # the first committed, so it sees the first's rows and data (READ COMMITTED).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, account.pk & 0x7FFFFFFF])
+        cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s", [account.pk])
+        cursor.execute(_ENTRIES_SQL.format(schema=connection.ops.quote_name(account.schema_name),
+                                           table=TABLE), [account.pk])
+
+
+def rebuild_all(accounts: Iterable[Account] | None = None, *,
+                log: Callable[[str], object] | None = None) -> int:
+    """Rebuild every account's rows (or ``accounts``'), one transaction each, so FreeSWITCH
+    keeps being answered meanwhile. Deleted accounts too: a restore serves them again.
+    Returns how many accounts were indexed."""
+    if accounts is None:
+        accounts = Account.objects.exclude(schema_name=get_public_schema_name()).order_by("pk")
+    done, start = 0, time.perf_counter()
+    for account in accounts:
+        if not schema_exists(account.schema_name):
+            continue
+        with transaction.atomic():
+            rebuild(account)
+        done += 1
+        if log and done % 100 == 0:
+            log(f"  {done} accounts indexed ({time.perf_counter() - start:.0f} s)")
+    return done
+
+
+def lookup(account_id: int, user_id: str) -> DirectoryEntry | None:
+    """The entry FreeSWITCH gets for ``user_id`` in the account: one indexed query in the
+    public schema."""
+    rows = list(DirectoryEntry.objects.raw(_LOOKUP_SQL, [account_id, user_id]))
+    return rows[0] if rows else None
+
+
+def group_numbers(account_id: int, group: str) -> list[str]:
+    """The numbers of the account's enabled extensions in call group ``group``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GROUP_SQL, [account_id, group])
+        return [row[0] for row in cursor.fetchall()]
