@@ -61,6 +61,12 @@ def check_extension_routing(account: Account, extension: Extension, changed: Ite
     if number and not PhoneNumber.objects.filter(account=account, e164=number).exists():
         errors["emergency_callback_number"] = [
             f"{number} is not a number of {account.name}: choose one of the account's numbers."]
+    caller_id = extension.outbound_caller_id_number
+    if (caller_id and "outbound_caller_id_number" in changed
+            and not PhoneNumber.objects.filter(account=account, e164=caller_id).exists()):
+        # Presenting a number the tenant does not hold is caller-ID spoofing.
+        errors["outbound_caller_id_number"] = [
+            f"{caller_id} is not a number of {account.name}: choose one of the account's numbers."]
     if errors:
         raise ValidationError(errors)
     refuse_loop(itself, extension_routes(extension, FollowMe.objects.filter(extension=extension).first()))

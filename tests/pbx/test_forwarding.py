@@ -118,6 +118,19 @@ def test_the_emergency_callback_number_is_one_of_the_accounts_numbers(tree):
         "+14165550100", "1 Main St, Toronto ON")
 
 
+def test_the_outbound_caller_id_is_one_of_the_accounts_numbers(tree):
+    """From the attacker's side: tenant C1 cannot present C2's number."""
+    alice = extension(tree.c1, "1001")
+    PhoneNumber.objects.create(e164="+14165550100", account=tree.c1)
+    PhoneNumber.objects.create(e164="+16045550199", account=tree.c2)
+    with refused("outbound_caller_id_number"):
+        do_update_extension(tree.c1, alice, outbound_caller_id_number="+16045550199")
+    with refused("outbound_caller_id_number"):
+        extension(tree.c1, "1003", outbound_caller_id_number="+16045550199")
+    do_update_extension(tree.c1, alice, outbound_caller_id_number="+14165550100")
+    assert reload(tree.c1, alice).outbound_caller_id_number == "+14165550100"
+
+
 def test_forwards_can_be_set_when_the_extension_is_created(tree):
     bob = extension(tree.c1, "1002")
     alice = extension(tree.c1, "1001", forward_unregistered=True, forward_unregistered_to=ref(bob))
