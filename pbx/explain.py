@@ -61,7 +61,7 @@ class Decision:
 def tenancy_of(account: Account) -> Tenancy:
     """As xml_curl resolves it: the primary domain, and the nearest account (itself or
     above) with trunks of its own."""
-    chain = [account, *reversed(list(account.get_ancestors()))]
+    chain = [account, *reversed(list(Account.objects.get_ancestors(account)))]
     owner = next((a for a in chain if a.trunk_source == Account.TrunkSource.LOCAL
                   or a.kind == Account.Kind.MASTER), None)
     return Tenancy(account, account.primary_domain_name, owner.pk if owner else None)
