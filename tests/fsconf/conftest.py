@@ -31,3 +31,16 @@ def acme_beta(tree):
     return tree
 
 
+
+
+def acme_main_number(tree, extension: str):
+    """+14165550100, as in the capture: imported by the master, handed to reseller R1,
+    then by R1 to acme (C1), routed by acme to ``extension``."""
+    from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+    from tests.conftest import route_to
+
+    (number,) = do_import_numbers(tree.user("master_admin"), ["+14165550100"])
+    do_assign_number(tree.user("master_admin"), number, tree.r1)
+    do_assign_number(tree.user("r1_admin"), number, tree.c1)
+    number.refresh_from_db()
+    return do_route_number(tree.c1, number, route=route_to(tree.c1, "extension", extension))

@@ -20,9 +20,9 @@ from pbx.actions import (
 )
 from pbx.explain import Decision, explain_route
 from pbx.models import Extension
-from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
 from pbx.routing import GoTo, Outcome, Ring
 from tests.conftest import route_to
+from tests.fsconf.conftest import acme_main_number
 from tests.fsconf.replay import replay, request
 from tests.fsconf.test_dialplan import actions
 from tests.fsconf.test_routing import DOMAIN, walk
@@ -71,11 +71,7 @@ def office(acme_beta):
     do_update_extension(acme, ext_1002, forward_busy=True,
                         forward_busy_to=route_to(acme, "ring_group", "2000"))
     do_update_extension(acme, ext_1001, do_not_disturb=True)
-    (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
-    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
-    do_assign_number(acme_beta.user("r1_admin"), number, acme)
-    number.refresh_from_db()
-    do_route_number(acme, number, route=route_to(acme, "extension", "1002"))
+    acme_main_number(acme_beta, "1002")
     return acme_beta
 
 

@@ -8,8 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
-from tests.conftest import route_to
+from tests.fsconf.conftest import acme_main_number
 from tests.fsconf.replay import replay, request
 
 SHAPES = [
@@ -25,11 +24,7 @@ SHAPES = [
 
 @pytest.fixture
 def routed(acme_beta):
-    (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
-    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
-    do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
-    number.refresh_from_db()
-    do_route_number(acme_beta.c1, number, route=route_to(acme_beta.c1, "extension", "1001"))
+    acme_main_number(acme_beta, "1001")
     return acme_beta
 
 

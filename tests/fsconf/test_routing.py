@@ -265,13 +265,9 @@ class TestCapturedRequests:
 
 @pytest.fixture
 def did(acme_beta):
-    from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+    from tests.fsconf.conftest import acme_main_number
 
-    (number,) = do_import_numbers(acme_beta.user("master_admin"), ["+14165550100"])
-    do_assign_number(acme_beta.user("master_admin"), number, acme_beta.r1)
-    do_assign_number(acme_beta.user("r1_admin"), number, acme_beta.c1)
-    number.refresh_from_db()
-    return do_route_number(acme_beta.c1, number, route=route_to(acme_beta.c1, "extension", "1002"))
+    return acme_main_number(acme_beta, "1002")
 
 
 def public_document():
