@@ -5,7 +5,7 @@ list), and which automatic routes would loop. All functions run in the tenant's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -120,16 +120,22 @@ def _holder_label(obj: models.Model) -> str:
     return str(obj)
 
 
-def references(target: models.Model, *, account=None) -> list[str]:
+def _nothing(holder: models.Model) -> bool:
+    return False
+
+
+def references(target: models.Model, *, account=None,
+               ignore: Callable[[models.Model], bool] = _nothing) -> list[str]:
     """Everything whose route names ``target`` (this schema), and, given the account,
     its phone numbers routed there. Deleting ``target`` is refused while this is not
-    empty."""
+    empty. Holders ``ignore`` accepts (those going away with ``target``: an extension's
+    own forwards, an IVR's "repeat the menu" key) do not count."""
     kind = next(kind for kind, label in OBJECT_KINDS.items() if label == target._meta.label)
     value = f"{kind}:{target.pk}"
     found = [str(Reference(holder, name))
              for model, name in destination_fields()
              for holder in model.objects.filter(**{name: value})
-             if holder != target]
+             if holder != target and not ignore(holder)]
     if account is not None:
         from tenants.models import PhoneNumber
 
@@ -138,8 +144,9 @@ def references(target: models.Model, *, account=None) -> list[str]:
     return found
 
 
-def refuse_if_used(target: models.Model, *, account=None) -> None:
-    used_by = references(target, account=account)
+def refuse_if_used(target: models.Model, *, account=None,
+                   ignore: Callable[[models.Model], bool] = _nothing) -> None:
+    used_by = references(target, account=account, ignore=ignore)
     if used_by:
         raise ValidationError(f"{label_of(target)} is still used by: {'; '.join(used_by)}. "
                               "Change those routes first.", code="in_use")
@@ -209,12 +216,3 @@ def find_loop(start: Destination, *, pending: dict[Destination, list[Destination
         return None
 
     return visit(start)
-
-
-def refuse_loop(start: Destination, routes: list[str]) -> None:
-    """Refuse saving ``start`` with these automatic routes when they close a loop."""
-    pending = {start: [Destination.parse(value) for value in routes if value]}
-    cycle = find_loop(start, pending=pending)
-    if cycle:
-        names = " → ".join(describe(str(node)) for node in cycle)
-        raise ValidationError(f"This would send calls round in a loop: {names}.", code="loop")

@@ -5,24 +5,17 @@ by primary key in that schema, so an id taken from another tenant finds nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from pbx.destinations import (
-    Reference,
-    describe,
-    destination_fields,
-    find_loop,
-    label_of,
-    validate_target,
-)
+from pbx.destinations import describe, find_loop, refuse_if_used, validate_target
 from pbx.models import Destination, DestinationKind, MediaStatus, Prompt
-from pbx.models.destinations import OBJECT_KINDS
-from tenants.models import PhoneNumber
 
 K = DestinationKind
+__all__ = ["RINGABLE_KINDS", "ROUTE_KINDS", "prompt", "refuse_if_used", "refuse_loop", "row", "target"]
+
 # Where a call may go on by itself (a forward, a fallback, an exit).
 ROUTE_KINDS = (K.EXTENSION, K.VOICEMAIL, K.RING_GROUP, K.IVR, K.SCHEDULE, K.CONFERENCE,
                K.EXTERNAL, K.DIRECTORY, K.HANGUP)
@@ -75,21 +68,3 @@ def refuse_loop(start: Destination, routes: Mapping[str, str]) -> None:
     field = next(name for name, value in routes.items() if value == str(cycle[1]))
     names = " → ".join(describe(str(node)) for node in cycle)
     raise ValidationError({field: [f"This would send calls round in a loop: {names}."]})
-
-
-def refuse_if_used(target_obj: models.Model, *, account, ignore: Callable[[models.Model], bool]
-                   = lambda holder: False) -> None:
-    """Like ``pbx.destinations.refuse_if_used``, but routes held by ``ignore``d objects
-    (those going away with ``target_obj``, e.g. an IVR's own keys) do not count."""
-    kind = next(kind for kind, label in OBJECT_KINDS.items() if label == target_obj._meta.label)
-    value = f"{kind}:{target_obj.pk}"
-    used_by = [str(Reference(holder, name))
-               for model, name in destination_fields()
-               for holder in model.objects.filter(**{name: value})
-               if holder != target_obj and not ignore(holder)]
-    used_by += [f"Phone number {e164}" for e164 in
-                PhoneNumber.objects.filter(account=account, route=value).values_list("e164", flat=True)]
-    if used_by:
-        raise ValidationError(f"{label_of(target_obj)} is still used by: {'; '.join(used_by)}. "
-                              "Change those routes first.", code="in_use")
-
