@@ -22,6 +22,7 @@ from pbx.models import Destination, DestinationKind, Device, Extension
 from pbx.permissions import caller_of
 from pbx.routing import (
     MAX_HOPS,
+    SCREENING_PASSES,
     App,
     CheckVoicemail,
     Final,
@@ -42,8 +43,7 @@ from pbx.routing import (
 from tenants.models import Account, PhoneNumber
 from tenants.validators import normalize_e164
 
-# As the dialplan's privacy-screening condition (fsconf.sections.dialplan.SCREENED_OUT).
-PASSES_SCREENING = re.compile(r"^\+?\d{10,15}$")
+PASSES_SCREENING = re.compile(f"^{SCREENING_PASSES}$")
 
 
 @dataclass(frozen=True)

@@ -504,13 +504,9 @@ def _plan_schedule(t: Tenancy, destination: Destination, plan: Plan, at: datetim
 
 
 def _prompt_path(prompt) -> str:
-    if prompt is None:
-        return ""
-    try:
-        from pbx.media import playable_path
-    except ImportError:
-        return ""
-    return playable_path(prompt) or ""
+    from pbx.media import playable_path
+
+    return (playable_path(prompt) or "") if prompt is not None else ""
 
 
 # --- calling out ------------------------------------------------------------------------
@@ -561,6 +557,10 @@ def _e164(dialed: str, country: str) -> str:
 
 
 # --- inbound from a carrier -------------------------------------------------------------
+
+# Privacy screening lets through a caller ID of ten or more digits; the dialplan screens
+# the others (as the condition SCREENED_OUT) and the explainer says the same (PASSES).
+SCREENING_PASSES = r"\+?\d{10,15}"
 
 
 @dataclass

@@ -15,13 +15,13 @@ from fsconf.destinations import actions_for, callcontrol_socket, caller_from, fs
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant, tenant_for_domain, tenant_for_number
-from pbx.routing import GoTo, InboundPlan, Tenancy, plan_dialed, plan_inbound
+from pbx.routing import SCREENING_PASSES, GoTo, InboundPlan, Tenancy, plan_dialed, plan_inbound
 from tenants.models import Account
 from tenants.validators import normalize_e164
 
 PUBLIC_CONTEXT = "public"
-# A caller ID of ten or more digits passes privacy screening.
-SCREENED_OUT = r"^(?!\+?\d{10,15}$)"
+# Callers privacy screening stops (pbx.routing.SCREENING_PASSES lets the others through).
+SCREENED_OUT = f"^(?!{SCREENING_PASSES}$)"
 
 
 CALLER_VARIABLES = ("variable_user_name", "variable_toll_allow", "variable_outbound_caller_id_number",
