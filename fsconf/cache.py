@@ -30,6 +30,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError, transaction
 
+from fsconf.cache_local import LocalCache
+
 log = logging.getLogger(__name__)
 
 CACHE_ALIAS = "fsconf"
@@ -79,22 +81,43 @@ class _RedisStore:
     LOOKUP = """
     local found = redis.call('MGET', KEYS[1], KEYS[2])
     local tenant = false
+    local ttl = -2
     if found[2] then
       local schema = string.match(found[2], '^[^\\31]*\\31([^\\31]+)\\31')
       if schema then tenant = redis.call('GET', ARGV[1] .. schema) end
+      ttl = redis.call('PTTL', KEYS[2])
     end
-    return {found[1], found[2], tenant}
+    return {found[1], found[2], tenant, ttl}
     """
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, local_documents: int) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = f"{prefix}:fs:"
         self.script = self.client.register_script(self.LOOKUP)
+        self.platform_key = (self.prefix + PLATFORM_KEY).encode()
+        self.local = LocalCache(url, self.prefix + "gen:", local_documents) if local_documents else None
+        self.round_trips = 0  # lookups that went to Redis (tests read it)
+
+    def _tenant_key_of(self, entry: bytes) -> bytes | None:
+        schema = _schema_of(entry)
+        return (self.prefix + _tenant_key(schema)).encode() if schema else None
 
     def lookup(self, key: str) -> tuple[bytes | None, bytes | None, bytes | None]:
-        platform, entry, tenant = self.script(
+        sequence = -1
+        if self.local is not None:
+            sequence, found = self.local.lookup(self.platform_key, key, self._tenant_key_of)
+            if found is not None and _valid(*found):
+                return found
+        self.round_trips += 1
+        platform, entry, tenant, ttl = self.script(
             keys=[self.prefix + PLATFORM_KEY, self.prefix + key], args=[self.prefix + _tenant_key("")]
         )
+        if self.local is not None:
+            tenant_key = self._tenant_key_of(entry) if entry else None
+            self.local.remember_generations(sequence, {self.platform_key: platform,
+                                                       **({tenant_key: tenant} if tenant_key else {})})
+            if entry is not None and ttl != -2:
+                self.local.remember_document(key, entry, DOCUMENT_SECONDS if ttl == -1 else ttl / 1000)
         return platform, entry, tenant
 
     def get_many(self, keys: list[str]) -> list[bytes | None]:
@@ -105,18 +128,29 @@ class _RedisStore:
 
     def set(self, key: str, value: bytes, seconds: int | None) -> None:
         self.client.set(self.prefix + key, value, ex=seconds)
+        if self.local is not None and key.startswith("doc:"):
+            self.local.remember_document(key, value, seconds or DOCUMENT_SECONDS)
 
 
 @cache
-def _store_for(backend: str, location: str, prefix: str) -> _DjangoStore | _RedisStore:
+def _store_for(backend: str, location: str, prefix: str, local_documents: int) -> _DjangoStore | _RedisStore:
     if backend.endswith("RedisCache"):
-        return _RedisStore(location, prefix)
+        return _RedisStore(location, prefix, local_documents)
     return _DjangoStore(CACHE_ALIAS)
 
 
 def store() -> _DjangoStore | _RedisStore:
     config = settings.CACHES[CACHE_ALIAS]
-    return _store_for(config["BACKEND"], str(config.get("LOCATION", "")), config.get("KEY_PREFIX", ""))
+    return _store_for(config["BACKEND"], str(config.get("LOCATION", "")), config.get("KEY_PREFIX", ""),
+                      settings.FSCONF_LOCAL_DOCUMENTS)
+
+
+def _valid(platform: bytes | None, entry: bytes | None, tenant_generation: bytes | None) -> bool:
+    """Whether ``entry`` was built under the current generations."""
+    if platform is None or entry is None:
+        return False
+    built_platform, schema, built_tenant, _ = _unpack(entry)
+    return built_platform == platform and (schema is None or built_tenant == tenant_generation)
 
 
 @dataclass
@@ -195,9 +229,9 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
         platform, entry, tenant_generation = cache_store.lookup(key)
         platform = platform or _generation(PLATFORM_KEY)
         if entry is not None:
+            if _valid(platform, entry, tenant_generation):
+                return Answer(_unpack(entry)[3])
             entry = _unpack(entry)
-            if entry[0] == platform and (entry[1] is None or tenant_generation == entry[2]):
-                return Answer(entry[3])
     except Exception:
         # The cache is an optimisation: without it, answer from the database.
         log.exception("xml_curl cache unavailable")

@@ -136,6 +136,10 @@ else:
         },
     }
 
+# With Redis, each process also keeps up to this many documents in memory, kept honest by
+# Redis's invalidation messages (fsconf/cache_local.py); 0 turns it off. About 2 KB each.
+FSCONF_LOCAL_DOCUMENTS = int(os.environ.get("SWITCHBOARD_FSCONF_LOCAL_DOCUMENTS", "20000"))
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = EMBEDDED_DATA_DIR / "celery" / "queue"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from carriers.actions import do_create_trunk
 from pbx.actions import do_add_device, do_create_extension
-from tenants.actions import do_set_domains
+from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from tenants.actions import do_set_domains, do_update_account
+from tests.conftest import route_to
 from tests.fsconf.replay import CAPTURE_CREDENTIALS
 
 
@@ -44,3 +47,20 @@ def acme_main_number(tree, extension: str):
     do_assign_number(tree.user("r1_admin"), number, tree.c1)
     number.refresh_from_db()
     return do_route_number(tree.c1, number, route=route_to(tree.c1, "extension", extension))
+
+
+@pytest.fixture
+def platform(acme_beta, committed):
+    """Acme and Beta with a main number routed to Acme's 1001, an outbound caller ID and a
+    platform trunk: every request shape of the cache tests has something to answer."""
+    tree = acme_beta
+    master = tree.user("master_admin")
+    with committed():
+        (number,) = do_import_numbers(master, ["+14165550100"])
+        do_assign_number(master, number, tree.r1)
+        do_assign_number(tree.user("r1_admin"), number, tree.c1)
+        number.refresh_from_db()
+        do_route_number(tree.c1, number, route=route_to(tree.c1, "extension", "1001"))
+        do_update_account(tree.user("r1_admin"), tree.c1, outbound_caller_id="+14165550100")
+        do_create_trunk(master, tree.master, name="A", gateways=[{"server": "a.example.com"}])
+    return tree

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from carriers.actions import do_create_trunk, do_update_trunk
+from carriers.actions import do_update_trunk
 from fsconf.request import parse_fetch_body
 from fsconf.sections import SECTIONS
 from pbx.actions import (
@@ -25,7 +25,7 @@ from pbx.actions import (
     do_update_extension,
 )
 from pbx.models import Device, Extension
-from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from pbx.numbers import do_route_number
 from tenants.actions import (
     do_reactivate_account,
     do_set_domains,
@@ -70,21 +70,6 @@ def fresh(captured: Captured) -> bytes:
     """What the section renders from the database right now, bypassing the cache."""
     fetch = parse_fetch_body(captured.body)
     return SECTIONS[fetch.section].answer(fetch)
-
-
-@pytest.fixture
-def platform(acme_beta, committed):
-    tree = acme_beta
-    master = tree.user("master_admin")
-    with committed():
-        (number,) = do_import_numbers(master, ["+14165550100"])
-        do_assign_number(master, number, tree.r1)
-        do_assign_number(tree.user("r1_admin"), number, tree.c1)
-        number.refresh_from_db()
-        do_route_number(tree.c1, number, route=route_to(tree.c1, "extension", "1001"))
-        do_update_account(tree.user("r1_admin"), tree.c1, outbound_caller_id="+14165550100")
-        do_create_trunk(master, tree.master, name="A", gateways=[{"server": "a.example.com"}])
-    return tree
 
 
 def all_requests(tree) -> dict[str, Captured]:
