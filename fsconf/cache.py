@@ -94,6 +94,7 @@ class _RedisStore:
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = f"{prefix}:fs:"
         self.script = self.client.register_script(self.LOOKUP)
+        self.get_or_set = self.client.register_script(self.GET_OR_SET)
         self.platform_key = (self.prefix + PLATFORM_KEY).encode()
         self.local = LocalCache(url, self.prefix + "gen:", local_documents) if local_documents else None
         self.round_trips = 0  # lookups that went to Redis (tests read it)
@@ -120,11 +121,31 @@ class _RedisStore:
                 self.local.remember_document(key, entry, DOCUMENT_SECONDS if ttl == -1 else ttl / 1000)
         return platform, entry, tenant
 
+    # A missing generation (a new tenant, a flushed cache) is created and read in one trip.
+    GET_OR_SET = """
+    local found = redis.call('GET', KEYS[1])
+    if found then return found end
+    redis.call('SET', KEYS[1], ARGV[1])
+    return ARGV[1]
+    """
+
     def get_many(self, keys: list[str]) -> list[bytes | None]:
         return self.client.mget([self.prefix + key for key in keys])
 
     def add(self, key: str, value: bytes) -> None:
         self.client.set(self.prefix + key, value, nx=True)
+
+    def generation(self, key: str) -> bytes:
+        full = (self.prefix + key).encode()
+        sequence = -1
+        if self.local is not None:
+            sequence, value = self.local.generation(full)
+            if value is not None:
+                return value
+        value = self.get_or_set(keys=[full], args=[uuid.uuid4().hex.encode()])
+        if self.local is not None:
+            self.local.remember_generations(sequence, {full: value})
+        return value
 
     def set(self, key: str, value: bytes, seconds: int | None) -> None:
         self.client.set(self.prefix + key, value, ex=seconds)
@@ -173,6 +194,8 @@ def _document_key(parts: tuple[str, ...]) -> str:
 
 def _generation(key: str) -> bytes:
     cache_store = store()
+    if isinstance(cache_store, _RedisStore):
+        return cache_store.generation(key)
     (value,) = cache_store.get_many([key])
     if value is None:
         cache_store.add(key, uuid.uuid4().hex.encode())

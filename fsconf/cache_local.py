@@ -232,6 +232,14 @@ class LocalCache:
                 return self.sequence, None
             return self.sequence, (platform, document.entry, tenant)
 
+    def generation(self, key: bytes) -> tuple[int, bytes | None]:
+        """(sequence, the generation at ``key`` if memory holds it)."""
+        with self.lock:
+            self._drain()
+            if self._sock is None:
+                return -1, None
+            return self.sequence, self.generations.get(key)
+
     def remember_generations(self, sequence: int, values: dict[bytes, bytes | None]) -> None:
         """Keep generations read from Redis, unless an invalidation may have overtaken
         the read (the sequence moved since ``sequence`` was taken before it)."""

@@ -127,3 +127,18 @@ def test_an_unreachable_redis_leaves_tracking_down_and_retries_later():
     assert (sequence, found) == (-1, None)
     assert not local.up and local._retry_at > time.monotonic()
     assert cache_local.RETRY_SECONDS >= 0.5
+
+
+@needs_redis
+def test_a_known_tenant_generation_is_read_from_memory_until_bumped(platform, local_store, committed):
+    from fsconf.cache import _generation, invalidate_tenant
+
+    key = _tenant_key(platform.c1.schema_name)
+    first = _generation(key)
+    assert local_store.local.generations.get((local_store.prefix + key).encode()) == first
+    other = redis.Redis.from_url(settings.REDIS_URL)
+    other.set(local_store.prefix + key, b"bumped-elsewhere")
+    assert _generation(key) == b"bumped-elsewhere"
+    with committed():
+        invalidate_tenant(platform.c1.schema_name)
+    assert _generation(key) not in (first, b"bumped-elsewhere")
