@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from carriers.models import Trunk
 from carriers.numbering import CallClass, DialedNumber, classify
+from switchboard import prepared
 from tenants.models import Account
 
 # Hangup causes FreeSWITCH knows, for the cases a caller should be told apart.
@@ -87,7 +88,7 @@ def trunks_of(owner_id: int | None) -> list[TrunkView]:
             gateways=tuple(GatewayView(f"gw{g['pk']}", g["prefix"], g["progress_timeout"])
                            for g in row.gateway_rows),
         )
-        for row in Trunk.objects.raw(_TRUNKS_SQL, [owner_id])
+        for row in prepared.instances(Trunk, _TRUNKS_SQL, [owner_id])
     ]
 
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from fsconf.models import DirectoryEntry
+from switchboard import prepared
 from tenants.models import Account
 
 TABLE = DirectoryEntry._meta.db_table
@@ -100,12 +101,10 @@ def rebuild_all(accounts: Iterable[Account] | None = None, *,
 def lookup(account_id: int, user_id: str) -> DirectoryEntry | None:
     """The entry FreeSWITCH gets for ``user_id`` in the account: one indexed query in the
     public schema."""
-    rows = list(DirectoryEntry.objects.raw(_LOOKUP_SQL, [account_id, user_id]))
+    rows = prepared.instances(DirectoryEntry, _LOOKUP_SQL, [account_id, user_id])
     return rows[0] if rows else None
 
 
 def group_numbers(account_id: int, group: str) -> list[str]:
     """The numbers of the account's enabled extensions in call group ``group``."""
-    with connection.cursor() as cursor:
-        cursor.execute(_GROUP_SQL, [account_id, group])
-        return [row[0] for row in cursor.fetchall()]
+    return [row[0] for row in prepared.rows(_GROUP_SQL, [account_id, group])]

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Length, Substr
 
 from fsconf.cache import note_tenant
+from switchboard import prepared
 from tenants.models import Account, Domain, PhoneNumber
 from tenants.validators import normalize_domain
 
@@ -88,13 +89,13 @@ def _from_row(account: Account | None) -> Tenant | None:
 def tenant_for_domain(domain: str) -> Tenant | None:
     """The account owning ``domain``; None for unknown domains, deleted accounts and the
     master, whose domains are the admin's hostnames."""
-    rows = list(Account.objects.raw(_BY_DOMAIN, [normalize_domain(domain)]))
+    rows = prepared.instances(Account, _BY_DOMAIN, [normalize_domain(domain)])
     return _from_row(rows[0] if rows else None)
 
 
 def tenant_for_number(e164: str) -> tuple[PhoneNumber, Tenant] | None:
     """The number and the account it is assigned to (None for unknown or pooled ones)."""
-    rows = list(Account.objects.raw(_BY_NUMBER, [e164]))
+    rows = prepared.instances(Account, _BY_NUMBER, [e164])
     tenant = _from_row(rows[0] if rows else None)
     if tenant is None:
         return None
