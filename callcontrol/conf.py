@@ -38,4 +38,5 @@ APP_MODULES = (
     "callcontrol.apps.directory",
     "callcontrol.apps.followme",
     "callcontrol.apps.conference",
+    "callcontrol.apps.queue_agent",
 )

@@ -22,6 +22,7 @@ from pbx.routing import (
     Hangup,
     Outbound,
     Pickup,
+    Queue,
     Ring,
     Voicemail,
 )
@@ -78,6 +79,8 @@ def actions_for(final: Final, context: str) -> Actions:
         return [*actions, ("bridge", final.bridge)]
     if isinstance(final, Pickup):
         return [("pickup", final.key)]
+    if isinstance(final, Queue):
+        return _queue(final, context)
     assert isinstance(final, Hangup)
     return [("hangup", final.cause or "NORMAL_CLEARING")]
 
@@ -99,6 +102,33 @@ def _ring(ring: Ring, context: str) -> Actions:
         actions.append(transfer(f"{AFTER_PREFIX}${{originate_disposition}}:{ring.after}", context))
     elif ring.fallback is not None:
         actions.append(transfer(ring.fallback.transfer_number, context))
+    else:
+        actions.append(("hangup", "NO_ANSWER"))
+    return actions
+
+
+def _queue(queue: Queue, context: str) -> Actions:
+    """mod_callcenter's ``callcenter`` application, with its channel variables
+    (mod_callcenter.c): ``cc_moh_override`` what the caller hears while waiting,
+    ``cc_outbound_cid_name_prefix`` put before the caller's name on the agents' phones,
+    ``cc_exit_keys`` the keys that leave the queue. The application returns when the
+    caller's wait ends without an agent; the next action sends the call on. A caller
+    an agent answered is bridged away from here and hangs up with the bridge."""
+    actions: Actions = [("answer", ""), ("set", "hangup_after_bridge=true")]
+    if queue.hold_music:
+        # hold_music too: what the caller hears when the agent later puts them on hold.
+        actions += [("set", f"cc_moh_override={queue.hold_music}"), ("set", f"hold_music={queue.hold_music}")]
+    prefix = fs_text(queue.caller_id_name_prefix)
+    if prefix:
+        # mod_callcenter writes the prefix straight before the name: the space is ours.
+        actions.append(("set", f"cc_outbound_cid_name_prefix={prefix} "))
+    if queue.exit_key:
+        actions.append(("set", f"cc_exit_keys={queue.exit_key}"))
+    if queue.greeting:
+        actions.append(("playback", queue.greeting))
+    actions.append(("callcenter", queue.name))
+    if queue.fallback is not None:
+        actions.append(transfer(queue.fallback.transfer_number, context))
     else:
         actions.append(("hangup", "NO_ANSWER"))
     return actions

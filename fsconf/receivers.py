@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from fsconf import directory_index
 from fsconf.cache import invalidate_platform, invalidate_tenant
-from pbx.signals import platform_config_changed, tenant_config_changed
+from pbx.signals import callcenter_changed, platform_config_changed, tenant_config_changed
 from tenants import actions as account_actions
 
 
@@ -22,6 +22,15 @@ def _tenant_changed(sender, account, **kwargs) -> None:
 @receiver(platform_config_changed)
 def _platform_changed(sender, **kwargs) -> None:
     invalidate_platform()
+
+
+@receiver(callcenter_changed)
+def _callcenter_changed(sender, **kwargs) -> None:
+    # callcenter.conf's own generation (fsconf.sections.conf_callcenter); connected before
+    # fsnodes' receiver, so the bump comes before any command reaches a node.
+    from fsconf.sections.conf_callcenter import CACHE_SCOPE
+
+    invalidate_tenant(CACHE_SCOPE)
 
 
 def _account_changed(account) -> None:

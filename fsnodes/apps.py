@@ -9,12 +9,18 @@ class FsnodesConfig(AppConfig):
     def ready(self) -> None:
         from carriers.signals import gateways_changed
         from fsnodes.receivers import (
+            on_callcenter_changed,
             on_gateways_changed,
             on_moh_streams_changed,
             on_sip_credentials_changed,
             on_voicemail_boxes_deleted,
         )
-        from pbx.signals import moh_streams_changed, sip_credentials_changed, voicemail_boxes_deleted
+        from pbx.signals import (
+            callcenter_changed,
+            moh_streams_changed,
+            sip_credentials_changed,
+            voicemail_boxes_deleted,
+        )
 
         sip_credentials_changed.connect(
             on_sip_credentials_changed, dispatch_uid="fsnodes.flush_sip_credentials"
@@ -22,3 +28,4 @@ class FsnodesConfig(AppConfig):
         gateways_changed.connect(on_gateways_changed, dispatch_uid="fsnodes.rescan_gateways")
         moh_streams_changed.connect(on_moh_streams_changed, dispatch_uid="fsnodes.moh_streams")
         voicemail_boxes_deleted.connect(on_voicemail_boxes_deleted, dispatch_uid="fsnodes.vm_delete")
+        callcenter_changed.connect(on_callcenter_changed, dispatch_uid="fsnodes.callcenter")

@@ -56,3 +56,11 @@ def on_moh_streams_changed(sender, *, start=(), reload=(), stop=(), **kwargs) ->
     enqueue_many([*(f"start_local_stream {name}" for name in start),
                   *(f"reload_local_stream {name}" for name in reload),
                   *(f"stop_local_stream {name}" for name in stop)])
+
+
+def on_callcenter_changed(sender, *, commands=(), **kwargs) -> None:
+    """mod_callcenter keeps queues, agents and tiers in its own database: each change is
+    a ``callcenter_config`` command (pbx.queues). A node that does not have the queue
+    or agent answers -ERR, which is not retried: its next load of callcenter.conf brings
+    it in step. Queued inside the action's transaction, like the rest."""
+    enqueue_many([f"callcenter_config {command}" for command in commands])

@@ -7,34 +7,43 @@ from __future__ import annotations
 from django_tenants.utils import schema_context
 
 from pbx.actions import (
+    Agent,
     do_add_call_block,
     do_add_schedule_event,
     do_create_conference_room,
     do_create_ivr,
+    do_create_queue,
     do_create_ring_group,
     do_create_schedule,
     do_create_voicemail_box,
     do_set_follow_me,
     do_set_ivr_options,
+    do_set_queue_agents,
     do_set_ring_group_members,
     do_update_extension,
 )
-from pbx.models import Destination, Extension, Ivr
+from pbx.models import CallQueue, Destination, Extension, Ivr, VoicemailBox
 from tenants.models import Account
 
 MAIN_MENU = "Main menu"
+SALES_QUEUE = "Sales queue"
+QUEUE_KEY = "4"
+
+
+def _to(obj, kind: str) -> str:
+    return str(Destination(kind, str(obj.pk)))
 
 
 def showcase(account: Account) -> str | None:
     """Create the demo's PBX features in ``account`` (extensions 1001-1005 must exist);
     returns the route for its main number, or None when they were there already."""
     with schema_context(account.schema_name):
-        if Ivr.objects.filter(name=MAIN_MENU).exists():
-            return None
+        built = Ivr.objects.filter(name=MAIN_MENU).exists()
         ext = {e.number: e for e in Extension.objects.filter(number__startswith="100")}
-
-    def to(obj, kind: str) -> str:
-        return str(Destination(kind, str(obj.pk)))
+    if built:
+        sales_queue(account)  # demo data made before call queues existed
+        return None
+    to = _to
 
     general, _ = do_create_voicemail_box(account, number="1099", name="General mailbox", pin="583920")
     sales = do_create_ring_group(account, number="2000", name="Sales", strategy="in_order",
@@ -67,4 +76,24 @@ def showcase(account: Account) -> str | None:
     do_update_extension(account, ext["1002"], forward_busy=True, forward_busy_to=to(sales, "ring_group"))
     do_add_call_block(account, pattern="+1900*", comment="Premium-rate numbers")
     do_add_call_block(account, anonymous=True, comment="Callers who hide their number")
+    sales_queue(account)
     return to(hours, "schedule")
+
+
+def sales_queue(account: Account) -> None:
+    """The Sales queue (number 5000, key 4 of the main menu): Alice and Bob always take
+    its calls, Carla after logging in with *62; callers wait at most three minutes, then
+    leave a message in the general mailbox. Idempotent."""
+    with schema_context(account.schema_name):
+        if CallQueue.objects.filter(name=SALES_QUEUE).exists():
+            return
+        menu = Ivr.objects.get(name=MAIN_MENU)
+        options = dict(menu.options.values_list("key", "destination"))
+        ext = {e.number: e for e in Extension.objects.filter(number__in=["1001", "1002", "1003"])}
+        general = VoicemailBox.objects.get(number="1099")
+    queue = do_create_queue(account, number="5000", name=SALES_QUEUE, strategy="longest-idle-agent",
+                            max_wait_seconds=180, max_wait_no_agent_seconds=60, exit_key="0",
+                            caller_id_name_prefix="Queue", fallback=_to(general, "voicemail"))
+    do_set_queue_agents(account, queue, [Agent(ext["1001"]), Agent(ext["1002"]),
+                                         Agent(ext["1003"], level=2, login_required=True)])
+    do_set_ivr_options(account, menu, {**options, QUEUE_KEY: _to(queue, "queue")})

@@ -169,7 +169,8 @@ def automatic_routes(node: Destination) -> list[Destination]:
         follow_me = getattr(obj, "follow_me", None) if _has_follow_me(obj) else None
         if follow_me is not None and follow_me.enabled:
             values.append(follow_me.fallback)
-    elif kind == DestinationKind.RING_GROUP:
+    elif kind in (DestinationKind.RING_GROUP, DestinationKind.QUEUE):
+        # A queue sends its callers there by itself when their wait is over.
         values = [obj.fallback]
     elif kind == DestinationKind.IVR:
         values = [obj.exit_destination]

@@ -32,6 +32,7 @@ from pbx.routing import (
     Outcome,
     Pickup,
     Plan,
+    Queue,
     Ring,
     Tenancy,
     Voicemail,
@@ -150,6 +151,15 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
     elif isinstance(final, App) and final.name == "ivr" and final.ref.isdigit():
         out.append(Decision(depth, "app", _sentence(t, final), final))
         _explain_ivr(t, int(final.ref), depth + 1, out)
+    elif isinstance(final, Queue):
+        out.append(Decision(depth, "queue", f"The caller waits in {final.description} for an agent.", final))
+        _explain_queue(t, final.pk, depth + 1, out)
+        if final.fallback is None:
+            out.append(Decision(depth + 1, "if_no_answer",
+                                "If the wait ends without an agent: the call ends.", Hangup("NO_ANSWER")))
+        else:
+            out.append(Decision(depth + 1, "if_no_answer", "If the wait ends without an agent:"))
+            _follow(t, Plan().ending(GoTo(final.fallback)), at, depth + 2, out, hops=hops + 1)
     elif isinstance(final, Ring):
         waiting = " (call waiting off: busy while on a call)" if final.one_call_at_a_time else ""
         out.append(Decision(depth, "ring", f"Rings {final.description} for {final.seconds} s{waiting}.",
@@ -217,6 +227,41 @@ def _explain_ivr(t: Tenancy, pk: int, depth: int, out: list[Decision]) -> None:
                             f"After {ivr.max_attempts} tries without a valid key: {exit_to}."))
 
 
+def _explain_queue(t: Tenancy, pk: int, depth: int, out: list[Decision]) -> None:
+    """Who answers a queue's callers and how long they wait, as callcenter.conf says."""
+    from pbx.models import CallQueue, QueueStrategy
+
+    with schema_context(t.account.schema_name):
+        queue = CallQueue.objects.filter(pk=pk).first()
+        if queue is None:
+            return
+        members = list(queue.agents.select_related("extension"))
+    out.append(Decision(depth, "queue_strategy",
+                        f"Strategy: {QueueStrategy(queue.strategy).label.lower()} ({queue.strategy})."))
+    for member in members:
+        extension = member.extension
+        if member.login_required:
+            how = "logs in with *62, " + ("logged in" if member.logged_in else "logged out")
+        else:
+            how = "always in"
+        paused = ", paused (*95)" if member.paused else ""
+        out.append(Decision(depth, "queue_agent",
+                            f"Agent: extension {extension.number} {extension.name}, level {member.level} "
+                            f"({how}{paused}); rings {queue.agent_ring_seconds} s.",
+                            detail=(extension.number, member.status)))
+    if not members:
+        out.append(Decision(depth, "queue_no_agents", "The queue has no agents."))
+
+    def limit(seconds: int) -> str:
+        return f"{seconds} s" if seconds else "no limit"
+
+    out.append(Decision(depth, "queue_wait",
+                        f"Callers wait at most: {limit(queue.max_wait_seconds)}; while no agent is "
+                        f"logged in: {limit(queue.max_wait_no_agent_seconds)}."))
+    if queue.exit_key:
+        out.append(Decision(depth, "queue_exit_key", f"Pressing {queue.exit_key} leaves the queue."))
+
+
 def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int) -> None:
     if ring.after is not None and ring.after.kind == DestinationKind.EXTENSION:
         with schema_context(t.account.schema_name):
@@ -240,6 +285,7 @@ def _extension_for_branches(t: Tenancy, destination: Destination) -> Extension:
     return extension
 
 
+_AGENT_ACTIONS = {"login": "log in", "logout": "log out", "pause": "pause", "unpause": "resume"}
 _IF = {Outcome.BUSY: "busy", Outcome.NO_ANSWER: "nobody answers",
        Outcome.UNREGISTERED: "no phone is registered"}
 
@@ -268,6 +314,9 @@ def _sentence(t: Tenancy, final: Final) -> str:
             "conference_hub": "conference_hub"}.get(final.name)
     if final.name == "follow_me":
         return "Follow-me rings its steps in turn (call-control app)."
+    if final.name == "queue_agent":
+        action = final.ref.partition(":")[0]
+        return f"The caller's queue agents {_AGENT_ACTIONS.get(action, action)} (call-control app)."
     if kind and final.ref:
         with schema_context(t.account.schema_name):
             return f"{describe(f'{kind}:{final.ref}')} answers (call-control app)."

@@ -1,8 +1,8 @@
-"""The tenant's numbering plan: extensions, ring groups, conference rooms and IVRs are
-dialed the same way, so one number reaches one of them. Voicemail boxes are not in the
-plan: callers reach them by a route or by logging in (*98), never by dialing the box
-number. A ring group's pickup code (*8 + digits) also holds its digits, because *8 +
-an extension number is directed pickup of that extension.
+"""The tenant's numbering plan: extensions, ring groups, conference rooms, IVRs and call
+queues are dialed the same way, so one number reaches one of them. Voicemail boxes are
+not in the plan: callers reach them by a route or by logging in (*98), never by dialing
+the box number. A ring group's pickup code (*8 + digits) also holds its digits, because
+*8 + an extension number is directed pickup of that extension.
 
 Functions run in the caller's ``schema_context``."""
 
@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 
 from pbx.destinations import label_of
-from pbx.models import ConferenceRoom, Extension, Ivr, RingGroup
+from pbx.models import CallQueue, ConferenceRoom, Extension, Ivr, RingGroup
 
 PICKUP_PREFIX = "*8"
-PLAN_MODELS: tuple[type[models.Model], ...] = (Extension, RingGroup, ConferenceRoom, Ivr)
+PLAN_MODELS: tuple[type[models.Model], ...] = (Extension, RingGroup, ConferenceRoom, Ivr, CallQueue)
 
 
 def _owners(number: str) -> Iterator[tuple[models.Model, str]]:

@@ -29,6 +29,7 @@ from carriers.routing import Caller, route_outbound, trunks_of
 from pbx.models import (
     BlockDirection,
     CallBlock,
+    CallQueue,
     ConferenceRoom,
     Destination,
     DestinationKind,
@@ -42,6 +43,8 @@ from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
+# Call-queue agent codes (seed 001): *62 login, *062 logout, *95 pause, *095 unpause.
+AGENT_CODES = {"*62": "login", "*062": "logout", "*95": "pause", "*095": "unpause"}
 AFTER_PREFIX = "~after:"
 # A forward or fallback chain longer than this is treated as a loop (loops are refused
 # when saved; this only protects against data written around the actions).
@@ -155,7 +158,22 @@ class Pickup:
     key: str
 
 
-Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup | Pickup
+@dataclass(frozen=True)
+class Queue:
+    """Wait in mod_callcenter's queue ``name`` (pbx.queues) until an agent answers; a
+    caller whose wait ends (the queue's limits, no agent, the exit key) goes on to
+    ``fallback``, or the call ends."""
+    pk: int
+    name: str
+    description: str
+    fallback: Destination | None = None
+    hold_music: str = ""
+    greeting: str = ""  # played once on entering
+    caller_id_name_prefix: str = ""
+    exit_key: str = ""
+
+
+Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup | Pickup | Queue
 
 
 def pickup_key(t: Tenancy, group_pk: int) -> str:
@@ -199,6 +217,8 @@ def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_userna
         return plan_destination(t, destination, at=at)
     if dialed in (CHECK_OWN_VOICEMAIL, CHECK_ANY_VOICEMAIL):
         return _check_voicemail(t, dialed, caller_username)
+    if dialed in AGENT_CODES and caller is not None:
+        return _agent_code(t, AGENT_CODES[dialed], caller_username)
     if dialed.startswith("*") and caller is not None:
         with schema_context(account.schema_name):
             group = RingGroup.objects.filter(pickup_code=dialed).values_list("pk", "number").first()
@@ -237,6 +257,8 @@ def plan_destination(t: Tenancy, destination: Destination, *, at: datetime,
         return _plan_ring_group(t, destination, plan, at)
     if kind == DestinationKind.SCHEDULE:
         return _plan_schedule(t, destination, plan, at)
+    if kind == DestinationKind.QUEUE:
+        return _plan_queue(t, destination, plan)
     if kind == DestinationKind.EXTERNAL:
         return plan_outbound(t, destination.ref, platform_caller(t.account), plan=plan,
                              forwarded=True)
@@ -389,16 +411,22 @@ def _extension_by_pk(t: Tenancy, pk: int | None) -> Extension | None:
     return _extension_query(t, "e.id = %s", pk) if pk is not None else None
 
 
+# Every kind reached by an internal number; the numbering plan gives each number to one.
+_NUMBERED = ((DestinationKind.RING_GROUP, RingGroup), (DestinationKind.CONFERENCE, ConferenceRoom),
+             (DestinationKind.IVR, Ivr), (DestinationKind.QUEUE, CallQueue))
+
+
 def _numbered(t: Tenancy, number: str) -> Destination | None:
-    """A ring group, conference room or IVR reached by its internal number."""
-    with schema_context(t.account.schema_name):
-        for kind, model in ((DestinationKind.RING_GROUP, RingGroup),
-                            (DestinationKind.CONFERENCE, ConferenceRoom),
-                            (DestinationKind.IVR, Ivr)):
-            pk = model.objects.filter(number=number).values_list("pk", flat=True).first()
-            if pk is not None:
-                return Destination(kind, str(pk))
-    return None
+    """A ring group, conference room, IVR or call queue reached by its internal number,
+    in one schema-qualified query."""
+    schema = connection.ops.quote_name(t.account.schema_name)
+    sql = " UNION ALL ".join(
+        f"SELECT '{kind.value}', id FROM {schema}.{connection.ops.quote_name(model._meta.db_table)} "
+        "WHERE number = %s" for kind, model in _NUMBERED)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " LIMIT 1", [number] * len(_NUMBERED))
+        row = cursor.fetchone()
+    return Destination(row[0], str(row[1])) if row else None
 
 
 def _check_voicemail(t: Tenancy, dialed: str, caller_username: str) -> Plan:
@@ -482,6 +510,48 @@ def moh_stream(account: Account, moh_group_id: int | None) -> str:
         return (playable_path(group) or "") if group is not None else ""
 
 
+# --- call queues ------------------------------------------------------------------------
+
+
+def _plan_queue(t: Tenancy, destination: Destination, plan: Plan) -> Plan:
+    from django.db.models import Exists, OuterRef
+
+    from pbx.media import STOCK_MOH, stream_name
+    from pbx.models import MediaStatus, MohTrack
+    from pbx.queues import queue_name
+
+    with schema_context(t.account.schema_name):
+        ready = MohTrack.objects.filter(group_id=OuterRef("moh_group_id"), status=MediaStatus.READY)
+        queue = (CallQueue.objects.select_related("greeting").annotate(moh_ready=Exists(ready))
+                 .filter(pk=destination.pk).first())
+        if queue is None:
+            return _missing(plan, "The call queue no longer exists.")
+        greeting = _prompt_path(queue.greeting)
+    # media.playable_path's rule for a group, read in the same query: its stream once a
+    # track is ready, until then the stock music.
+    hold_music = (f"local_stream://{stream_name(t.account.schema_name, queue.moh_group_id)}"
+                  if queue.moh_group_id and queue.moh_ready else STOCK_MOH)
+    plan.then("queue", f"Call queue {queue.number} {queue.name}: the caller waits for an agent.")
+    return plan.ending(Queue(
+        pk=queue.pk, name=queue_name(queue.pk, t.domain), description=f"call queue {queue.number}",
+        fallback=Destination.parse(queue.fallback) if queue.fallback else None, hold_music=hold_music,
+        greeting=greeting, caller_id_name_prefix=queue.caller_id_name_prefix, exit_key=queue.exit_key,
+    ))
+
+
+def _agent_code(t: Tenancy, action: str, caller_username: str) -> Plan:
+    """An agent feature code: the call-control app sets the calling extension's agents
+    (pbx.actions.queues.do_set_agent_status) and says so."""
+    with schema_context(t.account.schema_name):
+        extension = (Extension.objects.filter(devices__username=caller_username)
+                     .values_list("pk", "number").first()) if caller_username else None
+    if extension is None:
+        return Plan().then("not_agent", "The calling device has no extension.").ending(
+            Hangup("UNALLOCATED_NUMBER"))
+    plan = Plan().then("agent_code", f"Extension {extension[1]}: queue agent {action}.")
+    return plan.ending(App("queue_agent", f"{action}:{extension[0]}"))
+
+
 # --- schedules --------------------------------------------------------------------------
 
 
@@ -541,11 +611,19 @@ def _outgoing_block(t: Tenancy, dialed: str) -> str:
     """The comment (or pattern) of the block that stops calling ``dialed``, or ""."""
     from pbx.blocking import blocked
 
-    with schema_context(t.account.schema_name):
-        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.INCOMING))
+    blocks = _blocks(t, not_direction=BlockDirection.INCOMING)
     block = (blocked(blocks, _e164(dialed, t.account.country), "outgoing", country=t.account.country)
              if blocks else None)
     return (block.comment or block.pattern) if block else ""
+
+
+def _blocks(t: Tenancy, *, not_direction: str) -> list[CallBlock]:
+    """The tenant's blocks but those of ``not_direction``, schema-qualified like the
+    extension lookup: no search_path switch on the hot path."""
+    schema = connection.ops.quote_name(t.account.schema_name)
+    table = connection.ops.quote_name(CallBlock._meta.db_table)
+    return list(CallBlock.objects.raw(
+        f"SELECT * FROM {schema}.{table} WHERE direction <> %s ORDER BY pattern", [not_direction]))
 
 
 def _e164(dialed: str, country: str) -> str:
@@ -581,8 +659,7 @@ def plan_inbound(t: Tenancy, e164: str, *, route: str, privacy_screening: bool,
                  caller_id_name: str, moh_group_id: int | None) -> InboundPlan:
     from pbx.blocking import NOTHING, incoming_pattern
 
-    with schema_context(t.account.schema_name):
-        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.OUTGOING))
+    blocks = _blocks(t, not_direction=BlockDirection.OUTGOING)
     pattern = incoming_pattern(blocks, country=t.account.country) if blocks else NOTHING
     plan = Plan()
     if route:

@@ -33,3 +33,10 @@ moh_streams_changed = Signal()
 # storage) until told. Sent inside the action's transaction.
 # Sent with: account, domain (the voicemail domain: the primary SIP domain), boxes (list[str]).
 voicemail_boxes_deleted = Signal()
+
+# Call queues or their agents changed (pbx.actions.queues): callcenter.conf must be built
+# again and the running mod_callcenter told. Sent inside the action's transaction, after
+# the change; receivers: fsconf (the document, first: it is connected first) and fsnodes
+# (the commands, delivered after commit).
+# Sent with: account, commands (list[str]: callcenter_config arguments, in order; pbx.queues).
+callcenter_changed = Signal()

@@ -1,7 +1,8 @@
 """section=configuration. ``sofia.conf`` is answered from the SIP profile files shipped
 in deploy/freeswitch (the same ones FreeSWITCH's static fallback includes) with every
-trunk gateway added to the trunk profile; everything else is not found, so FreeSWITCH
-uses its static file, until the feature it configures exists here.
+trunk gateway added to the trunk profile; the modules of BUILDERS from the model;
+everything else is not found, so FreeSWITCH uses its static file, until the feature it
+configures exists here.
 
 mod_xml_curl parses our answer with ``switch_xml_parse_file``, which runs the
 pre-processor, so ``$${...}`` variables in the profiles are expanded from vars.xml as
@@ -22,6 +23,7 @@ from lxml import etree
 from carriers.models import Gateway
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.request import FetchRequest
+from fsconf.sections.conf_callcenter import callcenter_conf
 from fsconf.sections.conf_conference import conference_conf
 from fsconf.sections.conf_local_stream import local_stream_conf
 from fsconf.sections.conf_voicemail import voicemail_conf
@@ -31,7 +33,8 @@ from tenants.models import Account
 
 
 def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
-    return ("configuration", fetch.key_value, fetch.get("profile"))
+    # CC-Queue: mod_callcenter loading one queue (fsconf.sections.conf_callcenter).
+    return ("configuration", fetch.key_value, fetch.get("profile"), fetch.get("CC-Queue"))
 
 
 def answer(fetch: FetchRequest) -> bytes:
@@ -127,4 +130,5 @@ BUILDERS: dict[str, Callable[[FetchRequest], bytes]] = {
     "voicemail.conf": voicemail_conf,
     "local_stream.conf": local_stream_conf,
     "conference.conf": conference_conf,
+    "callcenter.conf": callcenter_conf,
 }

@@ -41,6 +41,14 @@ from pbx.actions.media import (
     do_update_moh_group,
     do_upload_prompt,
 )
+from pbx.actions.queues import (
+    Agent,
+    do_create_queue,
+    do_delete_queue,
+    do_set_agent_status,
+    do_set_queue_agents,
+    do_update_queue,
+)
 from pbx.actions.ringgroups import (
     do_create_ring_group,
     do_delete_ring_group,
@@ -64,6 +72,7 @@ from pbx.actions.voicemail import (
 )
 
 __all__ = [
+    "Agent",
     "do_add_call_block",
     "do_add_device",
     "do_add_moh_track",
@@ -72,6 +81,7 @@ __all__ = [
     "do_create_extension",
     "do_create_ivr",
     "do_create_moh_group",
+    "do_create_queue",
     "do_create_ring_group",
     "do_create_schedule",
     "do_create_voicemail_box",
@@ -80,6 +90,7 @@ __all__ = [
     "do_delete_ivr",
     "do_delete_moh_group",
     "do_delete_prompt",
+    "do_delete_queue",
     "do_delete_ring_group",
     "do_delete_schedule",
     "do_delete_schedule_event",
@@ -90,8 +101,10 @@ __all__ = [
     "do_rename_prompt",
     "do_reorder_moh_tracks",
     "do_reorder_schedule_events",
+    "do_set_agent_status",
     "do_set_follow_me",
     "do_set_ivr_options",
+    "do_set_queue_agents",
     "do_set_ring_group_members",
     "do_set_voicemail_pin",
     "do_update_call_block",
@@ -100,6 +113,7 @@ __all__ = [
     "do_update_extension",
     "do_update_ivr",
     "do_update_moh_group",
+    "do_update_queue",
     "do_update_ring_group",
     "do_update_schedule",
     "do_update_schedule_event",

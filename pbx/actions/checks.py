@@ -18,7 +18,7 @@ __all__ = ["RINGABLE_KINDS", "ROUTE_KINDS", "prompt", "refuse_if_used", "refuse_
 
 # Where a call may go on by itself (a forward, a fallback, an exit).
 ROUTE_KINDS = (K.EXTENSION, K.VOICEMAIL, K.RING_GROUP, K.IVR, K.SCHEDULE, K.CONFERENCE,
-               K.EXTERNAL, K.DIRECTORY, K.HANGUP)
+               K.QUEUE, K.EXTERNAL, K.DIRECTORY, K.HANGUP)
 # Somewhere a person is rung (ring group members, follow-me targets).
 RINGABLE_KINDS = (K.EXTENSION, K.EXTERNAL)
 

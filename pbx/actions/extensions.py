@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 from pbx.actions.checks import refuse_if_used
 from pbx.actions.common import changed, only
 from pbx.actions.forwarding import ROUTING_FIELDS, check_extension_routing, goes_with, renumber_box
+from pbx.actions.queues import extension_changed, forget_extension
 from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.numbering import refuse_taken
@@ -73,6 +74,8 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
         extension.save()
         if extension.number != old_number:
             renumber_box(extension)
+        if extension.number != old_number or "enabled" in fields:
+            extension_changed(account, extension)  # its queue agents' contacts and statuses
         apply_extension_voicemail(extension, voicemail_pin, renamed=renamed)
         usernames = list(extension.devices.values_list("username", flat=True))
     record(actor, account, "extension.update", number=extension.number,
@@ -93,6 +96,7 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
             refuse_if_used(box, account=account, ignore=goes_with(extension))
         usernames = list(extension.devices.values_list("username", flat=True))
         number = extension.number
+        forget_extension(account, extension)  # it leaves its call queues (cascade)
         extension.delete()  # its box goes with it (one-to-one, cascade)
     record(actor, account, "extension.delete", number=number)
     changed(account, usernames)

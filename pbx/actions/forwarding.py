@@ -22,7 +22,7 @@ from tenants.models import Account, PhoneNumber
 
 K = DestinationKind
 FORWARD_KINDS = (K.EXTENSION, K.VOICEMAIL, K.RING_GROUP, K.IVR, K.EXTERNAL, K.CONFERENCE,
-                 K.SCHEDULE, K.HANGUP)
+                 K.SCHEDULE, K.QUEUE, K.HANGUP)
 FORWARD_FIELDS = tuple(f for name in Extension.FORWARDS for f in (f"forward_{name}", f"forward_{name}_to"))
 ROUTING_FIELDS = (*FORWARD_FIELDS, "do_not_disturb", "emergency_address", "emergency_callback_number")
 _WHEN = {"all": "all calls", "busy": "calls while busy", "no_answer": "unanswered calls",

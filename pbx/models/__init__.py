@@ -5,14 +5,15 @@ from pbx.models.extensions import Device, Extension
 from pbx.models.followme import FollowMe, FollowMeStep, FollowMeTarget
 from pbx.models.ivr import Ivr, IvrOption
 from pbx.models.media import MediaStatus, MohGroup, MohTrack, Prompt
+from pbx.models.queues import AgentStatus, CallQueue, QueueAgent, QueueStrategy
 from pbx.models.ringgroups import RingGroup, RingGroupMember, RingStrategy
 from pbx.models.schedules import EventRepeat, Schedule, ScheduleAction, ScheduleEvent
 from pbx.models.voicemail import VoicemailBox
 
 __all__ = [
-    "BlockDirection", "CallBlock", "ConferenceRoom", "Destination", "DestinationField",
-    "DestinationKind", "Device", "EventRepeat", "Extension", "FollowMe", "FollowMeStep",
-    "FollowMeTarget", "Ivr", "IvrOption", "MediaStatus", "MohGroup", "MohTrack", "Prompt",
-    "RingGroup", "RingGroupMember", "RingStrategy", "Schedule", "ScheduleAction",
-    "ScheduleEvent", "VoicemailBox",
+    "AgentStatus", "BlockDirection", "CallBlock", "CallQueue", "ConferenceRoom", "Destination",
+    "DestinationField", "DestinationKind", "Device", "EventRepeat", "Extension", "FollowMe",
+    "FollowMeStep", "FollowMeTarget", "Ivr", "IvrOption", "MediaStatus", "MohGroup", "MohTrack",
+    "Prompt", "QueueAgent", "QueueStrategy", "RingGroup", "RingGroupMember", "RingStrategy",
+    "Schedule", "ScheduleAction", "ScheduleEvent", "VoicemailBox",
 ]

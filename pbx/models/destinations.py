@@ -24,6 +24,7 @@ class DestinationKind(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     CONFERENCE = "conference", "Conference room"
     CONFERENCE_HUB = "conference_hub", "Conference hub (asks for the room)"
+    QUEUE = "queue", "Call queue"
     EXTERNAL = "external", "External number"
     DIRECTORY = "directory", "Company directory"
     CHECK_VOICEMAIL = "check_voicemail", "Check voicemail"
@@ -38,6 +39,7 @@ OBJECT_KINDS = {
     DestinationKind.IVR: "pbx.Ivr",
     DestinationKind.SCHEDULE: "pbx.Schedule",
     DestinationKind.CONFERENCE: "pbx.ConferenceRoom",
+    DestinationKind.QUEUE: "pbx.CallQueue",
 }
 # Kinds that need no ref.
 BARE_KINDS = {DestinationKind.CONFERENCE_HUB, DestinationKind.DIRECTORY,

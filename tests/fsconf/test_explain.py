@@ -20,7 +20,7 @@ from pbx.actions import (
 )
 from pbx.explain import Decision, explain_route
 from pbx.models import Extension
-from pbx.routing import GoTo, Outcome, Ring
+from pbx.routing import GoTo, Outcome, Queue, Ring
 from tests.conftest import route_to
 from tests.fsconf.conftest import acme_main_number
 from tests.fsconf.replay import replay, request
@@ -43,12 +43,13 @@ def explained_hops(decisions: list[Decision], outcome: Outcome) -> list[list[tup
             if not (skip_goto and isinstance(decision.final, GoTo)):
                 hops.append(actions_for(decision.final, DOMAIN))
             skip_goto = False
-            if isinstance(decision.final, Ring):
-                rule = f"if_{outcome.value}" if decision.final.after else "if_no_answer"
+            if isinstance(decision.final, Ring | Queue):
+                after = getattr(decision.final, "after", None)
+                rule = f"if_{outcome.value}" if after else "if_no_answer"
                 i = next(k for k in range(i + 1, len(decisions))
                          if decisions[k].depth == depth + 1 and decisions[k].rule == rule)
-                # A group's fallback transfer is part of its ringing answer.
-                skip_goto = decision.final.after is None
+                # A group's (or queue's) fallback transfer is part of its own answer.
+                skip_goto = after is None
                 depth += 2
         i += 1
     return hops

@@ -97,5 +97,5 @@ def test_longest_message_is_bounded_as_mod_voicemail_bounds_it(db, settings, sec
 
 
 def test_other_module_configurations_are_still_not_found(db):
-    root = fetch("callcenter.conf")
+    root = fetch("httapi.conf")
     assert root.find(".//result").get("status") == "not found"

@@ -55,7 +55,7 @@ def test_a_forward_switched_off_keeps_its_destination(tree):
 
 @pytest.mark.parametrize(("value", "message"), [
     ("directory", "Choose one of: extension, voicemail box, ring group, auto attendant (ivr), "
-                  "external number, conference room, schedule, hang up."),
+                  "external number, conference room, schedule, call queue, hang up."),
     ("extension:999", "That extension no longer exists."),
     ("external:4165550100", "Write the external number in E.164 form (+…)."),
     ("nonsense", "Choose where calls go."),

@@ -81,18 +81,22 @@ def test_migrate_all_is_repeatable(tree):
 
 def test_demo_shows_every_pbx_feature(db):
     """The run command's demo: a main number with a schedule and an IVR, a ring group, a
-    follow-me, a conference room and blocked numbers, explained end to end."""
+    call queue, a follow-me, a conference room and blocked numbers, explained end to end."""
     from django_tenants.utils import schema_context
 
     from pbx.explain import explain_route
-    from pbx.models import CallBlock, ConferenceRoom, FollowMe, Ivr, RingGroup, Schedule
+    from pbx.models import CallBlock, CallQueue, ConferenceRoom, FollowMe, Ivr, RingGroup, Schedule
     from tenants.models import Account
 
     call_command("seed_demo")
     acme = Account.objects.get(name="Acme Corp")
     with schema_context(acme.schema_name):
         assert Schedule.objects.get().events.count() == 3
-        assert Ivr.objects.get().options.count() == 6
+        assert Ivr.objects.get().options.count() == 7
+        queue = CallQueue.objects.get(number="5000")
+        assert Ivr.objects.get().options.get(key="4").destination == f"queue:{queue.pk}"
+        assert [(a.extension.number, a.login_required) for a in queue.agents.select_related("extension")] == [
+            ("1001", False), ("1002", False), ("1003", True)]
         assert RingGroup.objects.get().members.count() == 2
         assert FollowMe.objects.get().steps.count() == 2
         assert ConferenceRoom.objects.filter(number="3000").exists()

@@ -1,0 +1,228 @@
+"""Call queues, their agents, and the agent feature codes (*62 login, *062 logout, *95
+pause, *095 unpause). Every write here also tells mod_callcenter: callcenter.conf is
+built again and every node gets ``callcenter_config`` commands after commit
+(pbx.queues, pbx.signals.callcenter_changed), so FreeSWITCH never needs a reload.
+
+An agent's login and pause are kept here too, not only in mod_callcenter's memory: a
+node that restarts or reloads the queue gets them back from callcenter.conf.
+
+Deleting an extension takes it out of its queues instead of being refused
+(:func:`forget_extension`): a queue's agents are its staff list, not a route — the queue
+still answers, waits and falls back with the agents left — and refusing would turn
+removing a departed employee into editing every queue they were in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from pbx import queues as cc
+from pbx.actions.checks import prompt, refuse_if_used, refuse_loop, row, target
+from pbx.actions.common import changed, only
+from pbx.models import CallQueue, Destination, DestinationKind, Extension, MohGroup, QueueAgent
+from pbx.numbering import refuse_taken
+from pbx.signals import callcenter_changed
+from tenants.actions import record
+from tenants.models import Account, User
+
+QUEUE_FIELDS = (
+    "name", "strategy", "moh_group", "greeting", "announcement", "announcement_seconds",
+    "max_wait_seconds", "max_wait_no_agent_seconds", "fallback", "exit_key", "tier_rules_apply",
+    "tier_rule_wait_seconds", "tier_rule_wait_multiply_level", "tier_rule_no_agent_no_wait",
+    "discard_abandoned_after", "abandoned_resume_allowed", "record_calls", "caller_id_name_prefix",
+    "time_base_score", "agent_ring_seconds", "agent_no_answer_delay", "agent_busy_delay",
+    "agent_reject_delay", "agent_wrap_up_seconds", "agent_max_no_answer",
+)
+PROMPT_FIELDS = ("greeting", "announcement")
+MAX_AGENTS = 200
+AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
+
+
+@dataclass(frozen=True)
+class Agent:
+    """One member of a queue: an extension of the tenant (the row, or its primary key)."""
+    extension: Extension | int | str
+    level: int = 1
+    position: int | None = None  # None: its place in the list
+    login_required: bool = False
+
+
+def _itself(queue: CallQueue) -> Destination | None:
+    return Destination(DestinationKind.QUEUE, str(queue.pk)) if queue.pk else None
+
+
+def _apply(queue: CallQueue, fields: dict) -> None:
+    for name, value in fields.items():
+        if name == "moh_group":
+            value = row(MohGroup, value, name)
+        elif name in PROMPT_FIELDS:
+            value = prompt(value, name)
+        setattr(queue, name, value)
+
+
+def _check(account: Account, queue: CallQueue, *, new_number: bool) -> None:
+    if new_number:
+        refuse_taken(queue.number, exclude=queue if queue.pk else None, account=account)
+    queue.full_clean()
+    target("fallback", queue.fallback, not_to=_itself(queue), what="A queue")
+    if queue.pk is not None:
+        refuse_loop(_itself(queue), {"fallback": queue.fallback})
+
+
+def _tell(account: Account, commands: list[str]) -> None:
+    callcenter_changed.send(sender=CallQueue, account=account, commands=commands)
+
+
+def _name(account: Account, queue_pk: int) -> str:
+    return cc.queue_name(queue_pk, account.primary_domain_name)
+
+
+@transaction.atomic
+def do_create_queue(account: Account, *, number: str, name: str, actor: User | None = None,
+                    **fields) -> CallQueue:
+    only(fields, QUEUE_FIELDS)
+    with schema_context(account.schema_name):
+        queue = CallQueue(number=number, name=name)
+        _apply(queue, fields)
+        _check(account, queue, new_number=True)
+        queue.save()
+    record(actor, account, "queue.create", number=number, name=name)
+    changed(account)
+    _tell(account, [cc.reload_queue(_name(account, queue.pk))])
+    return queue
+
+
+@transaction.atomic
+def do_update_queue(account: Account, queue: CallQueue, *, actor: User | None = None,
+                    **fields) -> CallQueue:
+    only(fields, (*QUEUE_FIELDS, "number"))
+    with schema_context(account.schema_name):
+        queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
+        old_number = queue.number
+        _apply(queue, fields)
+        _check(account, queue, new_number=queue.number != old_number)
+        queue.save()
+    record(actor, account, "queue.update", number=queue.number, fields=sorted(fields))
+    changed(account)
+    _tell(account, [cc.reload_queue(_name(account, queue.pk))])
+    return queue
+
+
+@transaction.atomic
+def do_delete_queue(account: Account, queue: CallQueue, *, actor: User | None = None) -> None:
+    with schema_context(account.schema_name):
+        queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
+        refuse_if_used(queue, account=account)
+        members = list(queue.agents.values_list("extension_id", flat=True))
+        number, name, pk = queue.number, queue.name, queue.pk
+        queue.delete()
+    record(actor, account, "queue.delete", number=number, name=name)
+    changed(account)
+    domain, queue_name = account.primary_domain_name, _name(account, pk)
+    _tell(account, [*(command for extension_pk in members
+                      for command in cc.remove_agent(queue_name, cc.agent_name(pk, extension_pk, domain))),
+                    cc.unload_queue(queue_name)])
+
+
+@transaction.atomic
+def do_set_queue_agents(account: Account, queue: CallQueue, agents: Iterable[Agent], *,
+                        actor: User | None = None) -> list[QueueAgent]:
+    """Make ``agents`` the queue's agents. An extension already in the queue keeps its
+    login and pause; one left out leaves the queue."""
+    agents = list(agents)
+    with schema_context(account.schema_name):
+        queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
+        current = {member.extension_id: member for member in queue.agents.all()}
+        errors: list[str] = []
+        if len(agents) > MAX_AGENTS:
+            errors.append(f"A queue has at most {MAX_AGENTS} agents.")
+        wanted: dict[int, QueueAgent] = {}
+        for place, agent in enumerate(agents, start=1):
+            try:
+                extension = row(Extension, agent.extension, "agents")
+                if extension is None:
+                    raise ValidationError({"agents": ["Choose an extension."]})
+                if extension.pk in wanted:
+                    raise ValidationError({"agents": [f"Extension {extension.number} is already an agent "
+                                                      "of this queue."]})
+                member = current.get(extension.pk) or QueueAgent(queue=queue, extension=extension)
+                member.level = agent.level
+                member.position = place if agent.position is None else agent.position
+                member.login_required = bool(agent.login_required)
+                member.full_clean(validate_unique=False)
+            except ValidationError as exc:
+                errors += [f"Agent {place}: {message}" for message in exc.messages]
+                continue
+            wanted[extension.pk] = member
+        if errors:
+            raise ValidationError({"agents": errors})
+        gone = [pk for pk in current if pk not in wanted]
+        QueueAgent.objects.filter(queue=queue, extension_id__in=gone).delete()
+        for member in wanted.values():
+            member.save()
+        numbers = dict(Extension.objects.filter(pk__in=wanted).values_list("pk", "number"))
+    record(actor, account, "queue.agents", number=queue.number,
+           agents=[numbers[pk] for pk in wanted])
+    changed(account)
+    domain, queue_name = account.primary_domain_name, _name(account, queue.pk)
+    _tell(account, [*(command for pk in gone
+                      for command in cc.remove_agent(queue_name, cc.agent_name(queue.pk, pk, domain))),
+                    cc.reload_queue(queue_name)])
+    return list(wanted.values())
+
+
+@transaction.atomic
+def do_set_agent_status(account: Account, extension: Extension, action: str) -> list[QueueAgent]:
+    """What an agent feature code dialed by ``extension`` does: ``login`` / ``logout``
+    its memberships that require a login; ``pause`` / ``unpause`` all of them. Returns
+    the memberships it applied to (none: the extension is no such agent)."""
+    if action not in AGENT_ACTIONS:
+        raise ValueError(f"unknown agent action {action!r}")
+    with schema_context(account.schema_name):
+        members = QueueAgent.objects.select_for_update(of=("self",)).filter(extension_id=extension.pk)
+        if action in ("login", "logout"):
+            members = members.filter(login_required=True)
+        members = list(members.select_related("queue", "extension"))
+        for member in members:
+            if action in ("login", "logout"):
+                member.logged_in = action == "login"
+                member.paused = False  # a new login starts ready for calls
+            else:
+                member.paused = action == "pause"
+        QueueAgent.objects.bulk_update(members, ["logged_in", "paused"])
+    if not members:
+        return []
+    record(None, account, f"queue_agent.{action}", extension=members[0].extension.number,
+           queues=[member.queue.number for member in members])
+    domain = account.primary_domain_name
+    # Every status is sent, changed here or not: mod_callcenter itself puts an agent who
+    # missed too many calls on break, which only an explicit status undoes.
+    _tell(account, [cc.set_status(cc.agent_name(member.queue_id, member.extension_id, domain), member.status)
+                    for member in members])
+    return members
+
+
+def forget_extension(account: Account, extension: Extension) -> None:
+    """``extension`` is being deleted (the caller's transaction): its memberships go
+    with it (cascade); mod_callcenter loses the agents too. Run in the tenant's schema."""
+    members = list(QueueAgent.objects.filter(extension=extension).values_list("queue_id", flat=True))
+    if not members:
+        return
+    domain = account.primary_domain_name
+    _tell(account, [command for queue_pk in members
+                    for command in cc.remove_agent(_name(account, queue_pk),
+                                                   cc.agent_name(queue_pk, extension.pk, domain))])
+
+
+def extension_changed(account: Account, extension: Extension) -> None:
+    """``extension`` was renumbered, enabled or disabled: its agents' contacts and
+    statuses changed. Run in the tenant's schema, inside the caller's transaction."""
+    queue_pks = list(QueueAgent.objects.filter(extension=extension).values_list("queue_id", flat=True))
+    if queue_pks:
+        _tell(account, [cc.reload_queue(_name(account, pk)) for pk in queue_pks])
+
