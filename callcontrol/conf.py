@@ -39,4 +39,5 @@ APP_MODULES = (
     "callcontrol.apps.followme",
     "callcontrol.apps.conference",
     "callcontrol.apps.queue_agent",
+    "callcontrol.apps.forwarding",
 )

@@ -151,6 +151,9 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
     elif isinstance(final, App) and final.name == "ivr" and final.ref.isdigit():
         out.append(Decision(depth, "app", _sentence(t, final), final))
         _explain_ivr(t, int(final.ref), depth + 1, out)
+    elif isinstance(final, App) and final.name == "forwarding":
+        out.append(Decision(depth, "app", _sentence(t, final), final))
+        _explain_feature_code(t, final.ref, depth + 1, out)
     elif isinstance(final, Queue):
         out.append(Decision(depth, "queue", f"The caller waits in {final.description} for an agent.", final))
         _explain_queue(t, final.pk, depth + 1, out)
@@ -262,6 +265,50 @@ def _explain_queue(t: Tenancy, pk: int, depth: int, out: list[Decision]) -> None
         out.append(Decision(depth, "queue_exit_key", f"Pressing {queue.exit_key} leaves the queue."))
 
 
+_WHEN = {"all": "all calls", "busy": "calls while busy", "no_answer": "unanswered calls"}
+
+
+def _explain_feature_code(t: Tenancy, ref: str, depth: int, out: list[Decision]) -> None:
+    """What a forwarding or DND code will change, checked as the app's action checks
+    it (pbx.actions.featurecodes.check_feature_code), or why it will be refused."""
+    from pbx.actions.featurecodes import FORWARDS, check_feature_code, describe_target
+
+    action, _, rest = ref.partition(":")
+    pk, _, number = rest.partition(":")
+    with schema_context(t.account.schema_name):
+        extension = Extension.objects.filter(pk=pk).first() if pk.isdigit() else None
+    if extension is None:
+        out.append(Decision(depth, "missing", "The extension no longer exists: nothing changes."))
+        return
+    who = f"Extension {extension.number}"
+    if action in FORWARDS and not number:
+        out.append(Decision(depth, "feature_asks",
+                            f"The caller is asked for the number to forward {_WHEN[action]} to (ended by #); "
+                            "a number that is refused changes nothing."))
+        return
+    try:
+        fields = check_feature_code(t.account, extension, action, number)
+    except ValidationError as exc:
+        out.append(Decision(depth, "feature_refused", f"Refused, nothing changes: {' '.join(exc.messages)}"))
+        return
+    if action in FORWARDS:
+        target = describe_target(t.account, fields[f"forward_{action}_to"])
+        text = f"{who} now forwards {_WHEN[action]} to {target}."
+    elif action == "dnd_on":
+        text = (f"{who} goes on do not disturb: its callers go to the busy forward if it is on, "
+                "else to voicemail.")
+    elif action == "dnd_off":
+        text = f"{who} leaves do not disturb."
+    else:
+        name = action.removesuffix("_off")
+        kept = getattr(extension, f"forward_{name}_to")
+        was = "" if getattr(extension, f"forward_{name}") else " (it was off)"
+        keeps = f"; {describe_target(t.account, kept)} is kept for later" if kept else ""
+        text = f"{who} stops forwarding {_WHEN[name]}{was}{keeps}."
+    out.append(Decision(depth, "feature_change", text + " The caller hears a confirmation.",
+                        detail=tuple(f"{k}={v}" for k, v in fields.items())))
+
+
 def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int) -> None:
     if ring.after is not None and ring.after.kind == DestinationKind.EXTENSION:
         with schema_context(t.account.schema_name):
@@ -317,6 +364,8 @@ def _sentence(t: Tenancy, final: Final) -> str:
     if final.name == "queue_agent":
         action = final.ref.partition(":")[0]
         return f"The caller's queue agents {_AGENT_ACTIONS.get(action, action)} (call-control app)."
+    if final.name == "forwarding":
+        return "The call-control app makes the change and confirms it, or plays an error if it is refused."
     if kind and final.ref:
         with schema_context(t.account.schema_name):
             return f"{describe(f'{kind}:{final.ref}')} answers (call-control app)."

@@ -39,12 +39,21 @@ from pbx.models import (
     RingStrategy,
     VoicemailBox,
 )
+from pbx.numbering import PICKUP_PREFIX
 from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
 # Call-queue agent codes (seed 001): *62 login, *062 logout, *95 pause, *095 unpause.
 AGENT_CODES = {"*62": "login", "*062": "logout", "*95": "pause", "*095": "unpause"}
+# Forwarding and do-not-disturb codes (seed 001), by the action the "forwarding" app runs
+# (pbx.actions.featurecodes): *71 / *72 / *73 + a number turn that forward on to the
+# number (alone: the app asks for it), *071 / *072 / *073 turn it off, *74 / *074 DND.
+FORWARD_ON_CODES = {"*71": "all", "*72": "busy", "*73": "no_answer"}
+SWITCH_CODES = {"*071": "all_off", "*072": "busy_off", "*073": "no_answer_off",
+                "*74": "dnd_on", "*074": "dnd_off"}
+# The longest number a forward code takes: an international number with its prefix.
+MAX_FORWARD_DIGITS = 20
 AFTER_PREFIX = "~after:"
 # A forward or fallback chain longer than this is treated as a loop (loops are refused
 # when saved; this only protects against data written around the actions).
@@ -59,6 +68,12 @@ class Outcome(StrEnum):
 
 # FreeSWITCH's originate_disposition (captured: USER_NOT_REGISTERED) → which forward.
 DISPOSITIONS = {
+    # An extension rings beside its directed-pickup leg, which has no leg_timeout. When
+    # the phones' leg cannot even be created (no phone registered), that pickup leg is all
+    # that is left: the bridge ends at once and reports the pickup leg's cause
+    # (switch_ivr_originate.c: check_channel_status, then the first leg with a channel).
+    # Busy and unanswered phones keep their own causes (the phones' leg comes first).
+    "NO_PICKUP": Outcome.UNREGISTERED,
     "USER_BUSY": Outcome.BUSY,
     "CALL_REJECTED": Outcome.BUSY,  # the user pressed "decline" on the phone
     "NO_ANSWER": Outcome.NO_ANSWER,
@@ -183,6 +198,12 @@ def pickup_key(t: Tenancy, group_pk: int) -> str:
     return f"{t.account.schema_name}_ring_group_{group_pk}"
 
 
+def extension_pickup_key(t: Tenancy, extension_pk: int) -> str:
+    """The pickup group of one extension (directed pickup, *8 + its number), named like
+    a ring group's: the tenant's schema, then the primary key."""
+    return f"{t.account.schema_name}_extension_{extension_pk}"
+
+
 @dataclass
 class Plan:
     steps: list[Step] = field(default_factory=list)
@@ -219,12 +240,18 @@ def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_userna
         return _check_voicemail(t, dialed, caller_username)
     if dialed in AGENT_CODES and caller is not None:
         return _agent_code(t, AGENT_CODES[dialed], caller_username)
+    code = forwarding_code(dialed) if caller is not None else None
+    if code is not None:
+        return _forwarding_code(t, *code, caller_username)
     if dialed.startswith("*") and caller is not None:
         with schema_context(account.schema_name):
             group = RingGroup.objects.filter(pickup_code=dialed).values_list("pk", "number").first()
         if group is not None:
             plan = Plan().then("pickup", f"Picks up a call ringing ring group {group[1]}.")
             return plan.ending(Pickup(pickup_key(t, group[0])))
+        picked = _directed_pickup(t, dialed)
+        if picked is not None:
+            return picked
     if dialed.isdigit() and 3 <= len(dialed) <= 6:
         extension = _extension_by_number(t, dialed)
         if extension is not None:
@@ -361,8 +388,13 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
         return plan.ending(App("follow_me", str(follow_me)))
     itself = Destination(DestinationKind.EXTENSION, str(extension.pk))
     busy = f"{AFTER_PREFIX}USER_BUSY:{itself}"
+    # The pickup leg rings beside the phones for as long as they ring, so *8 + the
+    # number answers the call. It has no leg_timeout: FreeSWITCH then ends the bridge as
+    # soon as the phones' leg has failed (busy, not registered) instead of waiting for
+    # it, and the phones' leg, first, keeps giving the disposition (see DISPOSITIONS).
+    pickup = f"pickup/{extension_pickup_key(t, extension.pk)}"
     return plan.ending(Ring(
-        dial=f"user/{extension.number}@{t.domain}", seconds=extension.ring_seconds,
+        dial=f"user/{extension.number}@{t.domain},{pickup}", seconds=extension.ring_seconds,
         description=f"extension {extension.number}'s phones", after=itself,
         one_call_at_a_time=("" if extension.call_waiting
                             else f"hash {t.account.schema_name} extension_{extension.pk} 1 {busy}"),
@@ -542,14 +574,79 @@ def _plan_queue(t: Tenancy, destination: Destination, plan: Plan) -> Plan:
 def _agent_code(t: Tenancy, action: str, caller_username: str) -> Plan:
     """An agent feature code: the call-control app sets the calling extension's agents
     (pbx.actions.queues.do_set_agent_status) and says so."""
-    with schema_context(t.account.schema_name):
-        extension = (Extension.objects.filter(devices__username=caller_username)
-                     .values_list("pk", "number").first()) if caller_username else None
+    extension = _calling_extension(t, caller_username)
     if extension is None:
         return Plan().then("not_agent", "The calling device has no extension.").ending(
             Hangup("UNALLOCATED_NUMBER"))
     plan = Plan().then("agent_code", f"Extension {extension[1]}: queue agent {action}.")
     return plan.ending(App("queue_agent", f"{action}:{extension[0]}"))
+
+
+def _calling_extension(t: Tenancy, caller_username: str) -> tuple[int, str] | None:
+    """(pk, number) of the extension whose device placed the call, as the directory
+    authenticated it: the only extension a feature code may change."""
+    if not caller_username:
+        return None
+    with schema_context(t.account.schema_name):
+        return (Extension.objects.filter(devices__username=caller_username)
+                .values_list("pk", "number").first())
+
+
+# --- forwarding, do not disturb and directed pickup codes -------------------------------
+
+
+def forwarding_code(dialed: str) -> tuple[str, str] | None:
+    """(action, number) when ``dialed`` is a forwarding or DND code: ``*71803`` is
+    ("all", "803"), ``*71`` ("all", ""), ``*074`` ("dnd_off", ""). A "#" the phone sent
+    to end the number is not part of it."""
+    code = dialed[:-1] if dialed.endswith("#") else dialed
+    if code in SWITCH_CODES:
+        return SWITCH_CODES[code], ""
+    prefix, number = code[:3], code[3:]
+    if prefix in FORWARD_ON_CODES and (number == "" or (number.isdigit() and number.isascii()
+                                                         and len(number) <= MAX_FORWARD_DIGITS)):
+        return FORWARD_ON_CODES[prefix], number
+    return None
+
+
+FORWARD_LABELS = {"all": "forward all calls", "busy": "forward when busy",
+                  "no_answer": "forward when not answered"}
+SWITCH_LABELS = {"all_off": "all-calls forward off", "busy_off": "busy forward off",
+                 "no_answer_off": "no-answer forward off", "dnd_on": "do not disturb on",
+                 "dnd_off": "do not disturb off"}
+
+
+def _forwarding_code(t: Tenancy, action: str, number: str, caller_username: str) -> Plan:
+    """The "forwarding" call-control app changes the calling extension through the
+    actions (pbx.actions.featurecodes) and says so; ``switchboard_ref`` carries
+    ``<action>:<extension pk>[:<number as dialed>]``. The number is read into a
+    destination when the change is made, not here: this lookup stays one query."""
+    extension = _calling_extension(t, caller_username)
+    if extension is None:
+        return Plan().then("no_extension", "The calling device has no extension.").ending(
+            Hangup("UNALLOCATED_NUMBER"))
+    if action in FORWARD_LABELS:
+        to = f" to {number}" if number else "; the caller is asked for the number"
+        text = f"Extension {extension[1]}: {FORWARD_LABELS[action]}{to}."
+    else:
+        text = f"Extension {extension[1]}: {SWITCH_LABELS[action]}."
+    ref = f"{action}:{extension[0]}" + (f":{number}" if number else "")
+    return Plan().then("forwarding_code", text).ending(App("forwarding", ref))
+
+
+def _directed_pickup(t: Tenancy, dialed: str) -> Plan | None:
+    """*8 + an extension number of this tenant: answer a call ringing that extension
+    (its ``pickup/<key>`` leg, :func:`_plan_extension`). pbx.numbering keeps ring
+    groups' pickup codes (looked up first) off the plan's numbers, so both never match."""
+    number = dialed[len(PICKUP_PREFIX):]
+    if not dialed.startswith(PICKUP_PREFIX) or not (number.isdigit() and 3 <= len(number) <= 6):
+        return None
+    with schema_context(t.account.schema_name):
+        pk = Extension.objects.filter(number=number).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    plan = Plan().then("pickup", f"Picks up a call ringing extension {number}.")
+    return plan.ending(Pickup(extension_pickup_key(t, pk)))
 
 
 # --- schedules --------------------------------------------------------------------------

@@ -21,6 +21,9 @@ from pbx.actions.extensions import (
     do_update_device,
     do_update_extension,
 )
+from pbx.actions.featurecodes import (
+    do_feature_code,
+)
 from pbx.actions.followme import (
     do_set_follow_me,
 )
@@ -95,6 +98,7 @@ __all__ = [
     "do_delete_schedule",
     "do_delete_schedule_event",
     "do_delete_voicemail_box",
+    "do_feature_code",
     "do_remove_call_block",
     "do_remove_device",
     "do_remove_moh_track",

@@ -10,7 +10,7 @@ from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
 from tenants.actions import do_suspend_account
 from tests.conftest import route_to
 from tests.fsconf.replay import Captured, replay, request, response
-from tests.fsconf.test_dialplan import actions, call
+from tests.fsconf.test_dialplan import actions, call, rings
 
 DID = "dialplan-public-did-14165550100-external-profile"
 
@@ -51,10 +51,10 @@ def test_plus_form_of_the_did(did):
     assert actions(inbound("%2B14165550100")) == captured_actions()
 
 
-def test_the_transferred_call_rings_the_extension(did):
+def test_the_transferred_call_rings_the_extension(did, acme_beta):
     root = etree.fromstring(replay(request("dialplan-acme-1001-after-did-transfer")).content)
     assert root.find(".//context").get("name") == "acme.example.net"
-    assert ("bridge", "user/1001@acme.example.net") in actions(root)
+    assert rings(acme_beta.c1, "1001") in actions(root)
 
 
 def test_other_routes_go_on_in_the_tenant_context(did, acme_beta):

@@ -19,7 +19,7 @@ from pbx.actions import (
 from pbx.models import Destination, Extension
 from tests.conftest import route_to
 from tests.fsconf.replay import replay, replay_document, response
-from tests.fsconf.test_dialplan import actions
+from tests.fsconf.test_dialplan import actions, rings
 from tests.fsconf.test_outbound import dial_body
 
 DOMAIN = "acme.example.net"
@@ -65,7 +65,7 @@ class TestExtensionCall:
 
     def test_unanswered_call_goes_to_voicemail(self, acme_beta):
         hops = walk("1002", "NO_ANSWER")
-        assert ("bridge", f"user/1002@{DOMAIN}") in hops[0]
+        assert rings(acme_beta.c1, "1002") in hops[0]
         assert ("set", "call_timeout=25") in hops[0]
         assert last(hops) == VOICEMAIL_1002
 
@@ -124,7 +124,7 @@ class TestExtensionCall:
         found = dial("1002")
         busy = f"~after:USER_BUSY:extension:{extension.pk}"
         assert found[-3:-1] == [("limit", f"hash {acme.schema_name} extension_{extension.pk} 1 {busy}"),
-                                ("bridge", f"user/1002@{DOMAIN}")]
+                                rings(acme, "1002")]
         assert dial(busy) == VOICEMAIL_1002
 
     def test_disabled_extension_is_unallocated(self, acme_beta):
@@ -385,7 +385,7 @@ class TestSchedule:
         hops = self.route(acme_beta, did, schedule)
         assert hops[0][-1] == ("transfer", f"~schedule:{schedule.pk} XML {DOMAIN}")
         assert hops[1] == [("transfer", f"~{route_to(acme, 'extension', '1002')} XML {DOMAIN}")]
-        assert ("bridge", f"user/1002@{DOMAIN}") in hops[2]
+        assert rings(acme, "1002") in hops[2]
 
     def test_closed_by_default_goes_to_the_closed_destination(self, did, acme_beta):
         hops = self.route(acme_beta, did, self.make(acme_beta.c1))
