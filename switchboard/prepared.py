@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 from django.db import connection
@@ -46,6 +47,20 @@ def rows(sql: str, params: Sequence[object]) -> list[tuple]:
         return prepared.fetchall()
 
 
+@lru_cache(maxsize=64)
+def _layout(model: type[Model], names: tuple[str, ...]) -> tuple[list, list, list, list]:
+    """Where each of the model's fields sits among the columns ``names``, once per shape."""
+    fields = model._meta.concrete_fields
+    columns = {field.column for field in fields}
+    position = {name: index for index, name in enumerate(names)}
+    field_at = [position.get(field.column) for field in fields]
+    attnames = [field.attname for field in fields if position.get(field.column) is not None]
+    extras = [(index, name) for index, name in enumerate(names) if name not in columns]
+    converters = [(index, field) for index, field in zip(field_at, fields, strict=True)
+                  if index is not None and hasattr(field, "from_db_value")]
+    return field_at, attnames, extras, converters
+
+
 def instances(model: type[ModelT], sql: str, params: Sequence[object]) -> list[ModelT]:
     """``model.objects.raw(sql, params)``, prepared: columns named after the model's
     fields fill them (through the fields' own database converters), the others become
@@ -54,14 +69,7 @@ def instances(model: type[ModelT], sql: str, params: Sequence[object]) -> list[M
         prepared.execute(sql, params)
         names = [column.name for column in prepared.description]
         found = prepared.fetchall()
-    fields = model._meta.concrete_fields
-    position = {name: index for index, name in enumerate(names)}
-    field_at = [position.get(field.column) for field in fields]
-    extras = [(index, name) for index, name in enumerate(names)
-              if name not in {field.column for field in fields}]
-    converters = [(index, field) for index, field in zip(field_at, fields, strict=True)
-                  if index is not None and hasattr(field, "from_db_value")]
-    attnames = [field.attname for field in fields if position.get(field.column) is not None]
+    field_at, attnames, extras, converters = _layout(model, tuple(names))
     result = []
     for row in found:
         values = list(row)
