@@ -104,6 +104,17 @@ def run(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def parallel_args(pytest_args: list[str]) -> list[str]:
+    """One pytest-xdist worker per core unless the arguments choose (``-n 0`` or
+    ``-p no:xdist`` to debug in one process): most of a test's time is PostgreSQL working
+    for it, so a second worker keeps a second core busy. Each worker has its own test
+    database (pytest-django adds ``_gw0``, ``_gw1``, ...) on the same server."""
+    for arg in pytest_args:
+        if arg in ("-n", "--numprocesses") or arg.startswith(("-n", "--numprocesses=")) or "no:xdist" in arg:
+            return []
+    return ["--numprocesses", "auto"]
+
+
 def test(pytest_args: list[str]) -> int:
     database_url()
     lint = subprocess.run([PYTHON, "-m", "ruff", "check", "."], cwd=ROOT)
@@ -112,7 +123,9 @@ def test(pytest_args: list[str]) -> int:
         return lint.returncode
     # Importing this package sets DJANGO_SETTINGS_MODULE (the Celery app does), and the
     # environment would beat pyproject's test settings: name them explicitly.
-    result = subprocess.run([PYTHON, "-m", "pytest", "--ds=tests.settings", *pytest_args], cwd=ROOT)
+    result = subprocess.run(
+        [PYTHON, "-m", "pytest", "--ds=tests.settings", *parallel_args(pytest_args), *pytest_args], cwd=ROOT
+    )
     if result.returncode == PYTEST_NO_TESTS_COLLECTED:
         # A suite that collects nothing is broken, not green.
         print("pytest collected no tests: treating that as a failure.", flush=True)

@@ -10,6 +10,7 @@ from fsconf.cache import reset_platform_generation
 from tenants.actions import do_bootstrap_master, do_create_account, do_create_staff_user
 from tenants.models import Account, Role, User
 from tenants.provisioning import refresh_template
+from tests import spare_pool
 
 PASSWORD = "a-long-test-password"
 
@@ -18,6 +19,28 @@ PASSWORD = "a-long-test-password"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         refresh_template()
+        spare_pool.fill()
+
+
+# The fixtures (and marker) through which pytest-django opens a test's database.
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def _pristine_spare_pool(request, django_db_blocker):
+    """Every database test finds the spare pool as fresh copies of the template
+    (tests/spare_pool.py)."""
+    if not (_DATABASE_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
+        return
+    request.getfixturevalue("django_db_setup")
+    with django_db_blocker.unblock():
+        spare_pool.restore_sequences()
+
+
+@pytest.fixture
+def no_spares(db):
+    """An empty spare pool for this test: an account gets a fresh copy of the template."""
+    spare_pool.empty()
 
 
 @pytest.fixture(autouse=True)

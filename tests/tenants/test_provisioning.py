@@ -10,6 +10,10 @@ from tenants import provisioning
 from tenants.models import Account
 from tests.conftest import make_account
 
+# About the copy itself: every account here gets a fresh copy, not one of the suite's
+# ready-made spares (tests/spare_pool.py).
+pytestmark = pytest.mark.usefixtures("no_spares")
+
 CATALOG = {
     "tables": """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY 1""",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 
 from tenants import provisioning
 from tests.conftest import make_account
+
+# Each test builds the pool it is about, from empty (not the suite's, tests/spare_pool.py).
+pytestmark = pytest.mark.usefixtures("no_spares")
 
 
 def schemas(prefix: str) -> list[str]:
