@@ -1,8 +1,8 @@
 """The WSGI fast path for FreeSWITCH's requests: straight from the server to the endpoint
 logic, without building a Django request, running middleware or resolving URLs (each a
 measurable share of a cached answer's cost; docs/benchmarks.md). Database connections are
-opened and recycled as Django's own handler does (close_old_connections), once per
-request."""
+opened and recycled as Django's own handler does (close_old_connections around the
+request)."""
 
 from __future__ import annotations
 
@@ -37,19 +37,22 @@ def _body(environ: dict) -> bytes:
 
 
 def freeswitch_app(environ: dict, start_response: Callable, section: str | None) -> Iterable[bytes]:
-    # Once per request, before it: a connection this request leaves broken or too old is
-    # closed by the next request's check, before anything uses it (Django's handler
-    # checks after the request too, which a cached answer, touching no database, pays
-    # for nothing).
     close_old_connections()
-    reply = handle(
-        remote_addr=environ.get("REMOTE_ADDR", ""),
-        forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
-        authorization=environ.get("HTTP_AUTHORIZATION", ""),
-        method=environ.get("REQUEST_METHOD", ""),
-        body=_body(environ),
-        section=section,
-    )
+    try:
+        reply = handle(
+            remote_addr=environ.get("REMOTE_ADDR", ""),
+            forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
+            authorization=environ.get("HTTP_AUTHORIZATION", ""),
+            method=environ.get("REQUEST_METHOD", ""),
+            body=_body(environ),
+            section=section,
+        )
+    finally:
+        # After the request too, as Django's handler does: under gevent every request is
+        # a greenlet with connections of its own, and with a pool (CONN_MAX_AGE=0) this
+        # is what gives the connection back; skipping it exhausted the pool in the
+        # benchmark (docs/benchmarks.md).
+        close_old_connections()
     headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
                *reply.headers.items()]
     start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
