@@ -90,3 +90,23 @@ def moh_path(group, rate: int = 8000) -> str:
     from pbx.media import playable_path
 
     return playable_path(group, rate) or ""
+
+
+def calling_extension(session: CallSession, actions, what: str):
+    """(tenant, extension, action, rest) from a feature code's ``switchboard_ref``,
+    ``<action>:<extension pk>[:<rest>]``, the extension looked up in the call's own
+    tenant only; None (the caller told so) for anything else."""
+    from pbx.models import Extension
+
+    action, _, rest = session.variables.get("switchboard_ref", "").partition(":")
+    pk, _, rest = rest.partition(":")
+    tenant = tenant_or_none(session)
+    if action not in actions or not pk.isdigit() or len(pk) > 12 or tenant is None:
+        not_in_service(session, f"not {what}")
+        return None
+    with session.tenant_schema():
+        extension = Extension.objects.filter(pk=int(pk)).first()
+    if extension is None:
+        not_in_service(session, f"extension {pk} does not exist")
+        return None
+    return tenant, extension, action, rest

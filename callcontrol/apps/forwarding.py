@@ -21,7 +21,7 @@ import logging
 from django.core.exceptions import ValidationError
 
 from callcontrol.apps import register
-from callcontrol.apps.common import INVALID_ENTRY, not_in_service, tenant_or_none
+from callcontrol.apps.common import INVALID_ENTRY, calling_extension
 from callcontrol.session import CallSession
 
 log = logging.getLogger("callcontrol.apps.forwarding")
@@ -43,19 +43,11 @@ TRIES = 3
 @register("forwarding")
 def forwarding(session: CallSession) -> None:
     from pbx.actions.featurecodes import FORWARDS, do_feature_code
-    from pbx.models import Extension
 
-    action, _, rest = session.variables.get("switchboard_ref", "").partition(":")
-    pk, _, number = rest.partition(":")
-    tenant = tenant_or_none(session)
-    if action not in CONFIRMATION or not pk.isdigit() or len(pk) > 12 or tenant is None:
-        not_in_service(session, "not a forwarding code")
+    found = calling_extension(session, CONFIRMATION, "a forwarding code")
+    if found is None:
         return
-    with session.tenant_schema():
-        extension = Extension.objects.filter(pk=int(pk)).first()
-    if extension is None:
-        not_in_service(session, f"extension {pk} does not exist")
-        return
+    tenant, extension, action, number = found
     session.answer()
     if action in FORWARDS and not number:
         number = session.collect(1, MAX_DIGITS, timeout=DIGIT_TIMEOUT, terminators="#", prompt=ENTER_NUMBER,

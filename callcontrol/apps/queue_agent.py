@@ -11,7 +11,7 @@ is the same wherever the next queue call is handled and survives a reload.
 from __future__ import annotations
 
 from callcontrol.apps import register
-from callcontrol.apps.common import not_in_service, tenant_or_none
+from callcontrol.apps.common import calling_extension, not_in_service
 from callcontrol.session import CallSession
 
 LOGGED_IN = "ivr/ivr-you_are_now_logged_in.wav"
@@ -25,18 +25,11 @@ CONFIRMATION = {"login": LOGGED_IN, "logout": LOGGED_OUT, "pause": PAUSED, "unpa
 @register("queue_agent")
 def queue_agent(session: CallSession) -> None:
     from pbx.actions.queues import do_set_agent_status
-    from pbx.models import Extension
 
-    action, _, pk = session.variables.get("switchboard_ref", "").partition(":")
-    tenant = tenant_or_none(session)
-    if action not in CONFIRMATION or not pk.isdigit() or len(pk) > 12 or tenant is None:
-        not_in_service(session, "not an agent code")
+    found = calling_extension(session, CONFIRMATION, "an agent code")
+    if found is None:
         return
-    with session.tenant_schema():
-        extension = Extension.objects.filter(pk=int(pk)).first()
-    if extension is None:
-        not_in_service(session, f"extension {pk} does not exist")
-        return
+    tenant, extension, action, _ = found
     if not do_set_agent_status(tenant.account, extension, action):
         not_in_service(session, f"extension {extension.number} is no agent to {action}")
         return
