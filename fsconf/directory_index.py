@@ -9,13 +9,15 @@ it costs per write is in docs/benchmarks.md.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
-from fsconf.models import DirectoryEntry
+from fsconf.models import DirectoryEntry, TenantFacts
+from pbx.models import Extension
 from switchboard import prepared
 from tenants.models import Account
 
@@ -49,18 +51,37 @@ _ENTRIES_SQL = """
       outbound_caller_id_name, outbound_caller_id_number, language, timezone, ring_seconds,
       voicemail_enabled, call_permission, call_groups, emergency_callback_number, siblings,
       vm_number, vm_pin, vm_email, vm_sms_email, vm_delete_after_email, vm_skip_instructions,
-      vm_enabled)
+      vm_enabled, route_facts)
     SELECT %s, n.user_id, n.kind, n.device_secret, e.id, e.number, e.name,
            e.outbound_caller_id_name, e.outbound_caller_id_number, e.language, e.timezone,
            e.ring_seconds, e.voicemail_enabled, e.call_permission, e.call_groups,
            e.emergency_callback_number, COALESCE(sib.usernames, '{{}}'),
            b.number, b.pin, b.email, b.sms_email, b.delete_after_email, b.skip_instructions,
-           b.enabled
+           b.enabled,
+           CASE WHEN n.kind = 1 THEN to_jsonb(e) || jsonb_build_object(
+             'voicemail_box_number', rb.number, 'voicemail_announcement_only', rb.announcement_only,
+             'voicemail_greeting_unavailable_id', rb.greeting_unavailable_id,
+             'voicemail_greeting_busy_id', rb.greeting_busy_id,
+             'active_follow_me', (SELECT f.id FROM {schema}.pbx_followme f
+                                  WHERE f.extension_id = e.id AND f.enabled
+                                    AND EXISTS (SELECT 1 FROM {schema}.pbx_followmestep s
+                                                WHERE s.follow_me_id = f.id)))
+           END
     FROM names n
     LEFT JOIN {schema}.pbx_extension e ON e.id = n.extension_id
     LEFT JOIN siblings sib ON sib.extension_id = e.id
     LEFT JOIN {schema}.pbx_voicemailbox b ON b.id = n.box_id
+    LEFT JOIN {schema}.pbx_voicemailbox rb ON rb.extension_id = e.id AND rb.enabled AND n.kind = 1
 """
+# The tenant's call blocks, as pbx.routing reads them (by pattern).
+_FACTS_SQL = """
+    INSERT INTO {facts} (account_id, call_blocks)
+    SELECT %s, COALESCE(jsonb_agg(jsonb_build_object(
+             'id', c.id, 'pattern', c.pattern, 'anonymous', c.anonymous, 'direction', c.direction,
+             'comment', c.comment) ORDER BY c.pattern, c.id), '[]')
+    FROM {schema}.pbx_callblock c
+"""
+_FACTS_TABLE = TenantFacts._meta.db_table
 _LOOKUP_SQL = f"SELECT * FROM {TABLE} WHERE account_id = %s AND user_id = %s ORDER BY kind LIMIT 1"
 _GROUP_SQL = (f"SELECT user_id FROM {TABLE} WHERE account_id = %s AND kind = {DirectoryEntry.Kind.EXTENSION} "
               "AND call_groups @> ARRAY[%s] ORDER BY user_id")
@@ -75,8 +96,10 @@ def rebuild(account: Account) -> None:
         # the first committed, so it sees the first's rows and data (READ COMMITTED).
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, account.pk & 0x7FFFFFFF])
         cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s", [account.pk])
-        cursor.execute(_ENTRIES_SQL.format(schema=connection.ops.quote_name(account.schema_name),
-                                           table=TABLE), [account.pk])
+        cursor.execute(f"DELETE FROM {_FACTS_TABLE} WHERE account_id = %s", [account.pk])
+        schema = connection.ops.quote_name(account.schema_name)
+        cursor.execute(_ENTRIES_SQL.format(schema=schema, table=TABLE), [account.pk])
+        cursor.execute(_FACTS_SQL.format(schema=schema, facts=_FACTS_TABLE), [account.pk])
 
 
 def rebuild_all(accounts: Iterable[Account] | None = None, *,
@@ -108,3 +131,33 @@ def lookup(account_id: int, user_id: str) -> DirectoryEntry | None:
 def group_numbers(account_id: int, group: str) -> list[str]:
     """The numbers of the account's enabled extensions in call group ``group``."""
     return [row[0] for row in prepared.rows(_GROUP_SQL, [account_id, group])]
+
+
+_FACTS_BY_NUMBER = (f"SELECT route_facts FROM {TABLE} WHERE account_id = %s AND user_id = %s "
+                    f"AND kind = {DirectoryEntry.Kind.EXTENSION}")
+_FACTS_BY_PK = (f"SELECT route_facts FROM {TABLE} WHERE account_id = %s AND extension_id = %s "
+                f"AND kind = {DirectoryEntry.Kind.EXTENSION}")
+# Besides the extension's columns, what pbx.routing._EXTENSION_SQL adds.
+_EXTRAS = ("voicemail_box_number", "voicemail_announcement_only", "voicemail_greeting_unavailable_id",
+           "voicemail_greeting_busy_id", "active_follow_me")
+
+
+def extension_facts(account_id: int, by: str, value: object) -> Extension | None:
+    """The enabled extension numbered (``by="number"``) or keyed (``"pk"``) ``value``, as
+    pbx.routing's schema query returns it, from the index; None when the index has no
+    such row (a disabled extension, or rows written before the facts existed): the
+    caller then asks the tenant's schema."""
+    sql = _FACTS_BY_NUMBER if by == "number" else _FACTS_BY_PK
+    found = prepared.rows(sql, [account_id, str(value) if by == "number" else value])
+    facts = found[0][0] if found else None
+    if not facts:
+        return None
+    if isinstance(facts, str):
+        facts = json.loads(facts)
+    fields = Extension._meta.concrete_fields
+    extension = Extension.from_db(connection.alias, [field.attname for field in fields],
+                                  [field.to_python(facts.get(field.column)) for field in fields])
+    for name in _EXTRAS:
+        setattr(extension, name, facts.get(name))
+    return extension
+

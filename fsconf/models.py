@@ -56,12 +56,33 @@ class DirectoryEntry(models.Model):
     vm_delete_after_email = models.BooleanField(null=True)
     vm_skip_instructions = models.BooleanField(null=True)
     vm_enabled = models.BooleanField(null=True)
+    # Extension rows only: the extension row as the dialplan's routing reads it
+    # (pbx.routing._EXTENSION_SQL: its columns, its enabled box, its active follow-me), so
+    # a call to an extension is planned without entering the tenant's schema.
+    route_facts = models.JSONField(null=True)
 
     class Meta:
         constraints = [
             # Also the lookup's index: (tenant, name) then the kind that wins.
             models.UniqueConstraint(fields=["account", "user_id", "kind"], name="fsconf_directory_user"),
         ]
+        indexes = [
+            # A route names an extension by primary key (a DID to extension:<pk>).
+            models.Index(fields=["account", "extension_id"], name="fsconf_directory_extension",
+                         condition=models.Q(kind=1)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} ({self.get_kind_display()})"
+
+
+class TenantFacts(models.Model):
+    """Per account, what the dialplan reads besides extensions, copied like the entries:
+    the call blocks (pbx.models.CallBlock rows as JSON, by pattern)."""
+
+    account = models.OneToOneField("tenants.Account", on_delete=models.CASCADE, related_name="+",
+                                   primary_key=True)
+    call_blocks = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"routing facts of account {self.account_id}"

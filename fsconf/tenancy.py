@@ -4,6 +4,7 @@ domains."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -21,6 +22,7 @@ class Tenant:
     serving: bool  # active, not deleted, no suspended or deleted ancestor
     domains: tuple[str, ...]  # primary first
     trunk_owner_id: int | None  # the account whose trunks carry its outbound calls
+    call_blocks: list[dict] | None = None  # from the public index; None: not indexed yet
 
     @property
     def primary_domain(self) -> str:
@@ -64,7 +66,8 @@ _TENANT_FACTS = f"""
       (SELECT o.id FROM tenants_account o
        WHERE (o.trunk_source = 'local' OR o.kind = 'master')
          AND o.path IN ({_ANCESTOR_PATHS.format(minus=0)})
-       ORDER BY o.depth DESC LIMIT 1) AS trunk_owner_id
+       ORDER BY o.depth DESC LIMIT 1) AS trunk_owner_id,
+      (SELECT f.call_blocks FROM fsconf_tenantfacts f WHERE f.account_id = a.id) AS call_blocks
 """
 _BY_DOMAIN = _TENANT_FACTS + """
     FROM tenants_domain d JOIN tenants_account a ON a.id = d.tenant_id
@@ -83,7 +86,9 @@ def _from_row(account: Account | None) -> Tenant | None:
         return None
     note_tenant(account.schema_name)
     serving = account.status == Account.Status.ACTIVE and not account.blocked
-    return Tenant(account, serving, tuple(account.all_domains), account.trunk_owner_id)
+    blocks = account.call_blocks
+    return Tenant(account, serving, tuple(account.all_domains), account.trunk_owner_id,
+                  json.loads(blocks) if isinstance(blocks, str) else blocks)
 
 
 def tenant_for_domain(domain: str) -> Tenant | None:

@@ -17,6 +17,7 @@ every destination is planned by the same code however the call reached it.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -91,10 +92,19 @@ def outcome_of(disposition: str) -> Outcome:
 @dataclass(frozen=True)
 class Tenancy:
     """The tenant a lookup runs for: its account, primary SIP domain (the name of its
-    dialplan context and voicemail domain) and the account whose trunks it calls out on."""
+    dialplan context and voicemail domain) and the account whose trunks it calls out on.
+
+    A caller that keeps copies of the tenant's routing facts outside its schema (the
+    xml_curl endpoint's public index) passes them in: ``extensions(by, value)`` gives an
+    enabled extension as ``_EXTENSION_SQL`` reads it, or None to ask the schema, and
+    ``call_blocks`` the CallBlock rows as dicts. Without them (the explainer, the apps)
+    everything is read from the schema, so tests comparing the two catch a copy that
+    drifts."""
     account: Account
     domain: str
     trunk_owner_id: int | None
+    extensions: Callable[[str, object], Extension | None] | None = None
+    call_blocks: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -436,11 +446,15 @@ def _extension_query(t: Tenancy, where: str, param: object) -> Extension | None:
 
 
 def _extension_by_number(t: Tenancy, number: str) -> Extension | None:
-    return _extension_query(t, "e.number = %s", number)
+    copied = t.extensions("number", number) if t.extensions is not None else None
+    return copied or _extension_query(t, "e.number = %s", number)
 
 
 def _extension_by_pk(t: Tenancy, pk: int | None) -> Extension | None:
-    return _extension_query(t, "e.id = %s", pk) if pk is not None else None
+    if pk is None:
+        return None
+    copied = t.extensions("pk", pk) if t.extensions is not None else None
+    return copied or _extension_query(t, "e.id = %s", pk)
 
 
 # Every kind reached by an internal number; the numbering plan gives each number to one.
@@ -717,6 +731,10 @@ def _outgoing_block(t: Tenancy, dialed: str) -> str:
 def _blocks(t: Tenancy, *, not_direction: str) -> list[CallBlock]:
     """The tenant's blocks but those of ``not_direction``, schema-qualified like the
     extension lookup: no search_path switch on the hot path."""
+    if t.call_blocks is not None:
+        return [CallBlock(id=row["id"], pattern=row["pattern"], anonymous=row["anonymous"],
+                          direction=row["direction"], comment=row["comment"])
+                for row in t.call_blocks if row["direction"] != not_direction]
     schema = connection.ops.quote_name(t.account.schema_name)
     table = connection.ops.quote_name(CallBlock._meta.db_table)
     return list(CallBlock.objects.raw(

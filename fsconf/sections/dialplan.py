@@ -5,6 +5,7 @@ calls arrive in the ``public`` context and are matched by the dialed DID."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -12,8 +13,10 @@ from lxml import etree
 
 from fsconf.cache import note_valid_until
 from fsconf.destinations import actions_for, callcontrol_socket, caller_from, fs_text, transfer
+from fsconf.directory_index import extension_facts
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
+from fsconf.sections.directory import from_index
 from fsconf.tenancy import Tenant, tenant_for_domain, tenant_for_number
 from pbx.routing import SCREENING_PASSES, GoTo, InboundPlan, Tenancy, plan_dialed, plan_inbound
 from tenants.models import Account
@@ -36,7 +39,14 @@ def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
 
 
 def tenancy(tenant: Tenant) -> Tenancy:
-    return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id)
+    """The tenant with its routing facts from the public index: a cold dialplan fetch
+    then reads no table of the tenant's schema (each first read of one on a connection
+    costs more than the query; docs/benchmarks.md)."""
+    if not from_index():
+        return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id)
+    return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id,
+                   extensions=partial(extension_facts, tenant.account.pk),
+                   call_blocks=tenant.call_blocks)
 
 
 def answer(fetch: FetchRequest) -> bytes:

@@ -164,6 +164,9 @@ EXTENSION_FIELDS = st.one_of(
     st.tuples(st.just("timezone"), st.sampled_from(["", "Europe/Paris"])),
     st.tuples(st.just("emergency_callback_number"), st.sampled_from(["", "+14165550111"])),
     st.tuples(st.just("number"), st.sampled_from(["1003", "1004"])),
+    st.tuples(st.just("do_not_disturb"), st.booleans()),
+    st.tuples(st.just("call_waiting"), st.booleans()),
+    st.tuples(st.just("hidden_from_directory"), st.booleans()),
 )
 BOX_FIELDS = st.one_of(
     st.tuples(st.just("enabled"), st.booleans()),
@@ -191,7 +194,49 @@ STEPS = st.one_of(
 )
 
 
+def _schema_extension(account, **where):
+    from pbx.routing import Tenancy, _extension_query
+
+    t = Tenancy(account, account.primary_domain_name, None)
+    (column, value), = where.items()
+    return _extension_query(t, f"e.{column} = %s", value)
+
+
+ROUTE_EXTRAS = ("voicemail_box_number", "voicemail_announcement_only", "voicemail_greeting_unavailable_id",
+                "voicemail_greeting_busy_id", "active_follow_me")
+
+
+def assert_routing_facts_match_schema(tree) -> None:
+    """What the dialplan reads from the index (an enabled extension, the call blocks) is
+    what it would read from the tenant's schema."""
+    from fsconf.directory_index import extension_facts
+    from fsconf.tenancy import tenant_for_domain
+    from pbx.models import CallBlock
+
+    for name in DOMAINS:
+        account = tree.c1 if name == "acme" else tree.c2
+        with schema_context(account.schema_name):
+            extensions = list(Extension.objects.all())
+            blocks = list(CallBlock.objects.order_by("pattern", "id").values(
+                "id", "pattern", "anonymous", "direction", "comment"))
+        for extension in extensions:
+            for by, value in (("number", extension.number), ("pk", extension.pk)):
+                copied = extension_facts(account.pk, by, value)
+                if not extension.enabled:
+                    assert copied is None, (name, extension.number)
+                    continue
+                truth = _schema_extension(account, **{"number" if by == "number" else "id": value})
+                assert copied is not None, (name, extension.number)
+                for field in Extension._meta.concrete_fields:
+                    assert getattr(copied, field.attname) == getattr(truth, field.attname), \
+                        (name, extension.number, field.name)
+                for extra in ROUTE_EXTRAS:
+                    assert getattr(copied, extra) == getattr(truth, extra), (name, extension.number, extra)
+        assert tenant_for_domain(DOMAINS[name]).call_blocks == blocks, name
+
+
 def assert_index_matches_schema(tree) -> None:
+    assert_routing_facts_match_schema(tree)
     for domain in DOMAINS.values():
         for user in USERS:
             for name in LOOKUPS:
@@ -433,3 +478,30 @@ def test_the_demo_phones_register_through_the_index(db):
             _, params = params_of(served(captured))
             assert params["a1-hash"] == a1_hash(number, domain, f"{label}-{number}-secret")
             assert rendered(captured, True) == rendered(captured, False)
+
+
+def test_routing_facts_follow_forwards_follow_me_box_and_blocks(acme_beta, committed):
+    """The fields the dialplan routes by, each changed through its action, are what the
+    index hands the dialplan; and a cold dialplan fetch then reads nothing of the
+    tenant's schema."""
+    from pbx.actions import do_add_call_block, do_update_voicemail_box
+    from pbx.actions.followme import do_set_follow_me
+
+    acme = acme_beta.c1
+    e1001, e1002 = _extension(acme, "1001"), _extension(acme, "1002")
+    with committed():
+        do_update_extension(acme, e1001, forward_busy=True, forward_busy_to=f"extension:{e1002.pk}",
+                            do_not_disturb=True, call_waiting=False, ring_seconds=17)
+        do_set_follow_me(acme, e1002, steps=[{"ring_seconds": 15, "targets": [f"extension:{e1001.pk}"]}])
+        with schema_context(acme.schema_name):
+            box = VoicemailBox.objects.get(extension=e1001)
+        do_update_voicemail_box(acme, box, announcement_only=True)
+        do_add_call_block(acme, pattern="+14165550123", direction="both", comment="spam <&>")
+        do_add_call_block(acme, anonymous=True, direction="incoming")
+    assert_routing_facts_match_schema(acme_beta)
+
+    captured = request("dialplan-acme-1001-to-1002")
+    with CaptureQueriesContext(connection) as queries:
+        result = replay(captured)
+    assert result.status_code == 200 and b"not found" not in result.content
+    assert not [q["sql"] for q in queries if acme.schema_name in q["sql"]]

@@ -39,6 +39,9 @@ def test_at_most_three_queries(routed, name):
     # (a switch is a round trip, and leaves a schema the next query must switch back from).
     switches = [q["sql"] for q in captured if q["sql"].startswith("SET search_path")]
     assert switches == [], switches
+    # Nor does it read the tenant's own tables: the public index holds what it needs.
+    in_schema = [sql for sql in queries if routed.c1.schema_name in sql]
+    assert in_schema == [], in_schema
 
 
 def test_outbound_call_and_sofia_conf_within_budget(routed, committed):
@@ -56,3 +59,4 @@ def test_outbound_call_and_sofia_conf_within_budget(routed, committed):
         assert result.status_code == 200 and b"gateway" in result.content, result.content
         sql = [q["sql"] for q in queries if not q["sql"].startswith("SET search_path")]
         assert len(sql) <= 3, "\n\n".join(sql)
+        assert not [q for q in sql if routed.c1.schema_name in q], sql
