@@ -18,6 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 
 from fsconf.models import DirectoryEntry, TenantFacts
 from pbx.models import Extension
+from pbx.routing import EXTENSION_EXTRAS
 from switchboard import prepared
 from tenants.models import Account
 
@@ -58,21 +59,14 @@ _ENTRIES_SQL = """
            e.emergency_callback_number, COALESCE(sib.usernames, '{{}}'),
            b.number, b.pin, b.email, b.sms_email, b.delete_after_email, b.skip_instructions,
            b.enabled,
-           CASE WHEN n.kind = 1 THEN to_jsonb(e) || jsonb_build_object(
-             'voicemail_box_number', rb.number, 'voicemail_announcement_only', rb.announcement_only,
-             'voicemail_greeting_unavailable_id', rb.greeting_unavailable_id,
-             'voicemail_greeting_busy_id', rb.greeting_busy_id,
-             'active_follow_me', (SELECT f.id FROM {schema}.pbx_followme f
-                                  WHERE f.extension_id = e.id AND f.enabled
-                                    AND EXISTS (SELECT 1 FROM {schema}.pbx_followmestep s
-                                                WHERE s.follow_me_id = f.id)))
-           END
+           CASE WHEN n.kind = 1 THEN to_jsonb(e) || jsonb_build_object({route_extras}) END
     FROM names n
     LEFT JOIN {schema}.pbx_extension e ON e.id = n.extension_id
     LEFT JOIN siblings sib ON sib.extension_id = e.id
     LEFT JOIN {schema}.pbx_voicemailbox b ON b.id = n.box_id
     LEFT JOIN {schema}.pbx_voicemailbox rb ON rb.extension_id = e.id AND rb.enabled AND n.kind = 1
-"""
+""".replace("{route_extras}", ", ".join(f"'{name}', {expression.replace('{box}', 'rb')}"
+                                        for name, expression in EXTENSION_EXTRAS.items()))
 # The tenant's call blocks, as pbx.routing reads them (by pattern).
 _FACTS_SQL = """
     INSERT INTO {facts} (account_id, call_blocks)
@@ -137,9 +131,6 @@ _FACTS_BY_NUMBER = (f"SELECT route_facts FROM {TABLE} WHERE account_id = %s AND 
                     f"AND kind = {DirectoryEntry.Kind.EXTENSION}")
 _FACTS_BY_PK = (f"SELECT route_facts FROM {TABLE} WHERE account_id = %s AND extension_id = %s "
                 f"AND kind = {DirectoryEntry.Kind.EXTENSION}")
-# Besides the extension's columns, what pbx.routing._EXTENSION_SQL adds.
-_EXTRAS = ("voicemail_box_number", "voicemail_announcement_only", "voicemail_greeting_unavailable_id",
-           "voicemail_greeting_busy_id", "active_follow_me")
 
 
 def extension_facts(account_id: int, by: str, value: object) -> Extension | None:
@@ -157,7 +148,7 @@ def extension_facts(account_id: int, by: str, value: object) -> Extension | None
     fields = Extension._meta.concrete_fields
     extension = Extension.from_db(connection.alias, [field.attname for field in fields],
                                   [field.to_python(facts.get(field.column)) for field in fields])
-    for name in _EXTRAS:
+    for name in EXTENSION_EXTRAS:
         setattr(extension, name, facts.get(name))
     return extension
 

@@ -424,18 +424,27 @@ def _voicemail_or_hangup(t: Tenancy, extension: Extension, plan: Plan, cause: st
 
 
 # One query: the extension with what its routing needs from related rows.
-_EXTENSION_SQL = """
-    SELECT e.*, b.number AS voicemail_box_number, b.announcement_only AS voicemail_announcement_only,
-           b.greeting_unavailable_id AS voicemail_greeting_unavailable_id,
-           b.greeting_busy_id AS voicemail_greeting_busy_id,
-           (SELECT f.id FROM {schema}.pbx_followme f
-            WHERE f.extension_id = e.id AND f.enabled
-              AND EXISTS (SELECT 1 FROM {schema}.pbx_followmestep s WHERE s.follow_me_id = f.id)
-           ) AS active_follow_me
+# What routing reads besides the extension's own columns: name -> SQL over the extension
+# ``e`` and its enabled voicemail box ``{box}``. The xml_curl public index copies the same
+# (fsconf.directory_index), so both are written from this one definition.
+EXTENSION_EXTRAS = {
+    "voicemail_box_number": "{box}.number",
+    "voicemail_announcement_only": "{box}.announcement_only",
+    "voicemail_greeting_unavailable_id": "{box}.greeting_unavailable_id",
+    "voicemail_greeting_busy_id": "{box}.greeting_busy_id",
+    "active_follow_me": ("(SELECT f.id FROM {schema}.pbx_followme f"
+                         " WHERE f.extension_id = e.id AND f.enabled AND EXISTS"
+                         " (SELECT 1 FROM {schema}.pbx_followmestep s WHERE s.follow_me_id = f.id))"),
+}
+_EXTENSION_SQL = (
+    "SELECT e.*, "
+    + ", ".join(f"{expression.replace('{box}', 'b')} AS {name}"
+                for name, expression in EXTENSION_EXTRAS.items())
+    + """
     FROM {schema}.pbx_extension e
     LEFT JOIN {schema}.pbx_voicemailbox b ON b.extension_id = e.id AND b.enabled
     WHERE {where}
-"""
+""")
 
 
 def _extension_query(t: Tenancy, where: str, param: object) -> Extension | None:

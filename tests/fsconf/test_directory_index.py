@@ -202,16 +202,13 @@ def _schema_extension(account, **where):
     return _extension_query(t, f"e.{column} = %s", value)
 
 
-ROUTE_EXTRAS = ("voicemail_box_number", "voicemail_announcement_only", "voicemail_greeting_unavailable_id",
-                "voicemail_greeting_busy_id", "active_follow_me")
-
-
 def assert_routing_facts_match_schema(tree) -> None:
     """What the dialplan reads from the index (an enabled extension, the call blocks) is
     what it would read from the tenant's schema."""
     from fsconf.directory_index import extension_facts
     from fsconf.tenancy import tenant_for_domain
     from pbx.models import CallBlock
+    from pbx.routing import EXTENSION_EXTRAS
 
     for name in DOMAINS:
         account = tree.c1 if name == "acme" else tree.c2
@@ -230,7 +227,7 @@ def assert_routing_facts_match_schema(tree) -> None:
                 for field in Extension._meta.concrete_fields:
                     assert getattr(copied, field.attname) == getattr(truth, field.attname), \
                         (name, extension.number, field.name)
-                for extra in ROUTE_EXTRAS:
+                for extra in EXTENSION_EXTRAS:
                     assert getattr(copied, extra) == getattr(truth, extra), (name, extension.number, extra)
         assert tenant_for_domain(DOMAINS[name]).call_blocks == blocks, name
 
