@@ -107,7 +107,7 @@ class _RedisStore:
         sequence = -1
         if self.local is not None:
             sequence, found = self.local.lookup(self.platform_key, key, self._tenant_key_of)
-            if found is not None and _valid(*found):
+            if found is not None and _current_body(*found) is not None:
                 return found
         self.round_trips += 1
         platform, entry, tenant, ttl = self.script(
@@ -166,12 +166,14 @@ def store() -> _DjangoStore | _RedisStore:
                       settings.FSCONF_LOCAL_DOCUMENTS)
 
 
-def _valid(platform: bytes | None, entry: bytes | None, tenant_generation: bytes | None) -> bool:
-    """Whether ``entry`` was built under the current generations."""
+def _current_body(platform: bytes | None, entry: bytes | None,
+                  tenant_generation: bytes | None) -> bytes | None:
+    """The document in ``entry`` if it was built under the current generations."""
     if platform is None or entry is None:
-        return False
-    built_platform, schema, built_tenant, _ = _unpack(entry)
-    return built_platform == platform and (schema is None or built_tenant == tenant_generation)
+        return None
+    built_platform, schema, built_tenant, body = _unpack(entry)
+    current = built_platform == platform and (schema is None or built_tenant == tenant_generation)
+    return body if current else None
 
 
 @dataclass
@@ -252,8 +254,9 @@ def cached(parts: tuple[str, ...] | None, render: Callable[[], bytes]) -> Answer
         platform, entry, tenant_generation = cache_store.lookup(key)
         platform = platform or _generation(PLATFORM_KEY)
         if entry is not None:
-            if _valid(platform, entry, tenant_generation):
-                return Answer(_unpack(entry)[3])
+            body = _current_body(platform, entry, tenant_generation)
+            if body is not None:
+                return Answer(body)
             entry = _unpack(entry)
     except Exception:
         # The cache is an optimisation: without it, answer from the database.
