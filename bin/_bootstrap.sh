@@ -13,15 +13,11 @@ if [ ! -x .venv/bin/python ]; then
     echo "Could not create .venv: on Debian/Ubuntu run 'apt-get install python3-venv'." >&2; exit 1
   fi
 fi
-# Prompts and hold music are converted with sox (pbx.media), MP3 through its mp3 format.
-if ! command -v sox >/dev/null || ! sox -h 2>/dev/null | grep -qw mp3; then
-  echo "sox with MP3 support is needed: on Debian/Ubuntu run 'apt-get install sox libsox-fmt-mp3'." >&2; exit 1
-fi
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "Installing Switchboard and its dependencies into .venv ..."
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[dev,bench]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
