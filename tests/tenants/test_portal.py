@@ -65,3 +65,22 @@ def test_unknown_and_deleted_hosts_are_404(tree):
 
 def test_admin_is_not_served_on_tenant_hosts(tree):
     assert Browser("c1.localhost").get("/admin/").status_code == 404
+
+
+def test_sign_in_without_next_lands_on_the_dashboard(tree):
+    # The login form posts an empty ``next`` when the page was opened directly.
+    browser = Browser("c1.localhost")
+    response = browser.post("/login/", {"username": "c1_admin", "password": PASSWORD, "next": ""})
+    assert response.status_code == 302
+    dashboard = browser.get(response["Location"])
+    assert dashboard.status_code == 200
+    assert "c1.example.net" in dashboard.content.decode()
+
+
+def test_admin_sign_in_without_next_lands_on_the_admin(tree, admin_host):
+    browser = Browser(admin_host)
+    response = browser.post("/admin/login/", {"username": "master_admin", "password": PASSWORD})
+    assert response.status_code == 302
+    landing = browser.get(response["Location"], follow=True)
+    assert landing.status_code == 200
+    assert landing.redirect_chain[-1][0] == "/admin/"
