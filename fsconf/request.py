@@ -25,16 +25,34 @@ class BadFetch(ValueError):
 
 
 class FetchRequest:
-    __slots__ = ("_decoded", "_raw", "hostname", "key_name", "key_value", "section", "tag_name")
+    __slots__ = ("_decoded", "_raw", "hostname", "key_name", "key_value", "repeated", "section",
+                 "tag_name")
 
-    def __init__(self, raw: dict[str, str]) -> None:
+    def __init__(self, raw: dict[str, str], repeated: tuple[str, ...] = ()) -> None:
         self._raw = raw  # name as sent -> value as sent (first occurrence)
         self._decoded: dict[str, str] = {}
+        # Fields the body holds more than once (see parse_fetch_body): not answered.
+        self.repeated = repeated
         self.section = self.get("section")
         self.tag_name = self.get("tag_name")
         self.key_name = self.get("key_name")
         self.key_value = self.get("key_value")
         self.hostname = self.get("hostname")
+
+    def tampering(self) -> str:
+        """Why the body cannot be what FreeSWITCH meant to send ("" when it can): a field
+        sent twice, or a directory key_value (sent unencoded) that differs from the
+        ``domain`` FreeSWITCH sends encoded for the same lookup, which is what a realm
+        holding "&" produces even when the fields it adds are new ones."""
+        if self.repeated:
+            return "repeated fields " + ",".join(self.repeated)[:200]
+        if self.section == "directory":
+            domain = self.get("domain")
+            # Case aside: both are the same string in FreeSWITCH, and the tenant lookup
+            # ignores case.
+            if domain and domain.lower() != self.key_value.lower():
+                return f"key_value {self.key_value[:100]!r} is not the domain {domain[:200]!r}"
+        return ""
 
     def get(self, name: str, default: str = "") -> str:
         if name in self._decoded:
@@ -52,6 +70,7 @@ def parse_fetch_body(body: bytes) -> FetchRequest:
         raise BadFetch("body too large")
     text = body.decode("utf-8", errors="replace")
     raw: dict[str, str] = {}
+    repeated: list[str] = []
     for pair in text.split("&"):
         if not pair:
             continue
@@ -59,9 +78,18 @@ def parse_fetch_body(body: bytes) -> FetchRequest:
         if "%" in name or "\x00" in name:
             # Field names are plain ASCII in every capture; decode the odd one out.
             name = NOT_XML.sub("", unquote(name))
-        # FreeSWITCH sends each field once; if a body repeats one, the first wins.
-        raw.setdefault(name, value)
-    fetch = FetchRequest(raw)
+        if name in raw:
+            # FreeSWITCH sends each field of its own once. A second copy comes from a
+            # caller-controlled value in the five unencoded fields (a digest realm
+            # "acme.example.net&domain=beta.example.net" lands in key_value as is): which
+            # copy is true cannot be told, so the request is not answered
+            # (fsconf.sections.answer). A phone's own "X-" headers, which sofia adds to
+            # the body once per header and we never read, may repeat.
+            if name[:2].lower() != "x-" and name not in repeated:
+                repeated.append(name)
+            continue
+        raw[name] = value
+    fetch = FetchRequest(raw, tuple(repeated))
     if fetch.section not in SECTIONS:
         raise BadFetch(f"unknown section {fetch.section[:40]!r}")
     return fetch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 
 from django.conf import settings
 from django.db import connection
@@ -26,11 +27,46 @@ DOMAIN_DIAL_STRING = (
     DIAL_STRING_VARIABLES + "${sofia_contact(*/${dialed_user}@${dialed_domain})},"
     "${verto_contact(${dialed_user}@${dialed_domain})}"
 )
+log = logging.getLogger(__name__)
+
+# sofia authenticates a request against the digest realm the phone answered with (the
+# lookup's ``domain``) and never compares it with the identity the request claims
+# (sofia_reg_parse_auth); a registration is stored under the To host. With
+# force-register-domain off, which multi-tenancy needs, only this answer can refuse a
+# phone of one tenant that authenticates with its own realm and password while
+# registering as, or calling from, another tenant's user. So a ``sip_auth`` lookup is
+# answered only when these SIP hosts are domains of the realm's account:
+# - REGISTER: To (the address of record the registration is stored under) and From;
+# - SUBSCRIBE and PUBLISH: From and To too, since To is the presence/BLF or MWI resource
+#   watched or published, and another tenant's would show its calls or messages;
+# - INVITE and every other method (MESSAGE, REFER, INFO, ...): From, the caller's
+#   identity; To and the request URI name the destination, which the dialplan decides;
+# - no sip_auth_method (older FreeSWITCH): From only.
+# A host FreeSWITCH did not send is not checked. The other actions (user_call,
+# group_call, message-count, voicemail-lookup, reverse-auth-lookup) are lookups our own
+# dialplan, mod_voicemail or sofia make by user and domain with no SIP hosts: nothing
+# claimed, nothing to compare; MWI for another tenant's box cannot be subscribed (above).
+BOTH_ENDS_METHODS = frozenset({"REGISTER", "SUBSCRIBE", "PUBLISH"})
+
+
+def claimed_hosts(fetch: FetchRequest) -> tuple[str, ...]:
+    """The SIP hosts a ``sip_auth`` lookup claims as its identity, normalized."""
+    if fetch.get("action") != "sip_auth":
+        return ()
+    fields = (("sip_from_host", "sip_to_host") if fetch.get("sip_auth_method").upper() in BOTH_ENDS_METHODS
+              else ("sip_from_host",))
+    return tuple(sorted({normalize_domain(host) for host in map(fetch.get, fields) if host}))
+
+
 def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
     """Every lookup of one user (sip_auth, user_call, message-count, ...) gets the same
-    document, so the action is not part of it."""
-    return ("directory", fetch.get("purpose"), normalize_domain(fetch.get("domain") or fetch.key_value),
-            fetch.get("user"), fetch.get("sip_auth_realm"), fetch.get("group_name"))
+    document, so the action is not part of it; a claimed host other than the realm is
+    (whether it belongs to the realm's account decides the answer)."""
+    domain = normalize_domain(fetch.get("domain") or fetch.key_value)
+    identity = ("directory", fetch.get("purpose"), domain, fetch.get("user"),
+                fetch.get("sip_auth_realm"), fetch.get("group_name"))
+    others = tuple(host for host in claimed_hosts(fetch) if host != domain)
+    return (*identity, "claims", *others) if others else identity
 
 
 def answer(fetch: FetchRequest) -> bytes:
@@ -49,6 +85,13 @@ def answer(fetch: FetchRequest) -> bytes:
         if fetch.get("group_name"):
             return group_document(tenant, domain.strip(), fetch.get("group_name")) or NOT_FOUND
         return network_list_document(domain.strip())
+    foreign = [host for host in claimed_hosts(fetch) if host not in tenant.domains]
+    if foreign:
+        # Logged for the operator and fail2ban: the address is the phone's.
+        log.warning("directory: %s %s@%s from %s claims %s, not a domain of that account: refused",
+                    fetch.get("sip_auth_method") or "request", user[:64], domain[:100],
+                    fetch.get("ip")[:64], ",".join(foreign)[:200])
+        return NOT_FOUND
     # The digest realm is the From host exactly as the phone sent it (challenge-realm
     # auto_from); the lookup above is case-insensitive, the hash must not be.
     realm = fetch.get("sip_auth_realm") or domain.strip()
