@@ -23,8 +23,8 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 
 from callcontrol import conf
-from callcontrol.esl.connection import CallEnded, CallerHungUp, CommandTimeout, OutboundConnection
 from callcontrol.session import CallSession
+from esl.connection import CallEnded, CallerHungUp, CommandTimeout, OutboundConnection
 
 log = logging.getLogger("callcontrol.server")
 
@@ -147,6 +147,6 @@ class CallControlServer:
 def live_greenlets() -> list[gevent.Greenlet]:
     """Reader greenlets still running (each call's connection greenlet is in its
     server's ``pool``)."""
-    from callcontrol.esl.connection import LIVE_GREENLETS
+    from esl.connection import LIVE_GREENLETS
 
     return [g for g in LIVE_GREENLETS if not g.dead]

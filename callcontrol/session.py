@@ -10,7 +10,7 @@
 
 Every primitive waits for FreeSWITCH to finish the application (its CHANNEL_EXECUTE_COMPLETE,
 matched by Application-UUID) within a timeout and raises :class:`CallerHungUp` as soon as
-the caller hangs up or FreeSWITCH drops the socket (:mod:`callcontrol.esl.connection`).
+the caller hangs up or FreeSWITCH drops the socket (:mod:`esl.connection`).
 
 Database access: the session runs in a gevent greenlet on the process's main thread, so
 all sessions share one database connection and its django-tenants schema. Queries block
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection as db_connection
 
-from callcontrol.esl.connection import (
+from esl.connection import (
     CallControlError,
     CallEnded,
     CallerHungUp,
@@ -36,8 +36,8 @@ from callcontrol.esl.connection import (
     CommandTimeout,
     OutboundConnection,
 )
-from callcontrol.esl.framing import EventHeaders, Message
-from callcontrol.esl.variables import ChannelVariables
+from esl.framing import EventHeaders, Message
+from esl.variables import ChannelVariables
 
 __all__ = [
     "BridgeResult",

@@ -25,8 +25,8 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from esl.client import ESLError, ESLTimeout
 from fsnodes.conference_registry import ROOM
-from fsnodes.esl import ESLError, ESLTimeout
 from fsnodes.inbound import NodeUnavailable
 from fsnodes.manager import CommandClient, get_client
 from fsnodes.models import Conference, ConferenceMember

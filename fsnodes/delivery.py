@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from fsnodes.esl import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REPLY_TIMEOUT, ESLError, InboundESL
+from esl.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REPLY_TIMEOUT, ESLError, InboundESL
 from fsnodes.models import FreeswitchNode, NodeCommand
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """One long-lived inbound event-socket connection to one FreeSWITCH node, on gevent.
 
-``fsnodes.esl.InboundESL`` is the short blocking session the Celery outbox uses (connect,
+``esl.client.InboundESL`` is the short blocking session the Celery outbox uses (connect,
 a few ``api`` commands, leave). This is the other shape: a connection that stays up, is
 subscribed to events, and is shared by every greenlet of the call-control process.
 
@@ -46,8 +46,7 @@ import gevent.socket as gsocket
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
-from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command
-from fsnodes.esl import (
+from esl.client import (
     ESLAuthError,
     ESLConnectError,
     ESLDisconnected,
@@ -55,6 +54,7 @@ from fsnodes.esl import (
     ESLProtocolError,
     ESLTimeout,
 )
+from esl.framing import Message, Parser, ProtocolError, encode_command
 
 log = logging.getLogger("fsnodes.inbound")
 

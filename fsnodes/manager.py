@@ -42,9 +42,9 @@ import gevent
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from callcontrol.esl.framing import Message
+from esl.client import ESLError, InboundESL
+from esl.framing import Message
 from fsnodes import conference_registry
-from fsnodes.esl import ESLError, InboundESL
 from fsnodes.inbound import (
     CHECK_INTERVAL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -374,7 +374,7 @@ def _drain_in_thread(node_id: int) -> int:
 
 class OneShotClient:
     """For processes without a manager: a short blocking session per command
-    (``fsnodes.esl.InboundESL``, every wait bounded)."""
+    (``esl.client.InboundESL``, every wait bounded)."""
 
     def __init__(self, connect_timeout: float = 2.0) -> None:
         self.connect_timeout = connect_timeout

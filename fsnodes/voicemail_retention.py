@@ -33,7 +33,7 @@ from datetime import datetime
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from fsnodes.esl import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REPLY_TIMEOUT, ESLError, InboundESL
+from esl.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_REPLY_TIMEOUT, ESLError, InboundESL
 from fsnodes.models import FreeswitchNode
 from fsnodes.queue import enqueue_many
 from pbx.models import VoicemailBox

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from callcontrol.esl.framing import fs_url_encode
+from esl.framing import fs_url_encode
 
 CAPTURE = (
     Path(__file__).resolve().parents[1] / "fixtures" / "freeswitch" / "esl" / "inbound" / "session.log"

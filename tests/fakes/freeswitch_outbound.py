@@ -53,7 +53,7 @@ from gevent.event import Event
 from gevent.lock import Semaphore
 from gevent.queue import Empty, Queue
 
-from callcontrol.esl.framing import fs_url_encode
+from esl.framing import fs_url_encode
 from tests.fakes.freeswitch_esl import read_capture, split_messages
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "freeswitch" / "esl" / "outbound"

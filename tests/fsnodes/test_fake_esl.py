@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from fsnodes.esl import ESLAuthError, ESLConnectError, ESLTimeout, InboundESL
+from esl.client import ESLAuthError, ESLConnectError, ESLTimeout, InboundESL
 from tests.fakes.freeswitch_esl import (
     CAPTURED_PASSWORD,
     FakeFreeswitch,

@@ -12,7 +12,7 @@ import gevent
 import pytest
 from django.utils import timezone
 
-from fsnodes.esl import ESLDisconnected, ESLTimeout
+from esl.client import ESLDisconnected, ESLTimeout
 from fsnodes.inbound import Backoff, JobTimeout, NodeUnavailable
 from fsnodes.manager import OneShotClient, OriginateFailed, UnknownNode, get_client
 from fsnodes.models import Conference, FreeswitchNode, NodeCommand

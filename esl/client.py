@@ -18,7 +18,7 @@ Without monkeypatching, greenswitch still works in a prefork worker (it uses
 ``gevent.socket`` directly, so its greenlets run while the calling thread waits on the hub),
 but every one of the points above would need patching from outside. The framing is small
 enough to drive from a plain blocking socket, where every wait has a deadline; the framing
-itself is the call-control server's (``callcontrol.esl.framing``).
+itself is the one the call-control server uses (``esl.framing``).
 
 Framing (the capture ``tests/fixtures/freeswitch/esl/inbound/session.log`` and
 ``mod_event_socket.c``): each message is ``Name: value`` header lines ended by an empty line
@@ -35,7 +35,7 @@ from __future__ import annotations
 import socket
 import time
 
-from callcontrol.esl.framing import Message, Parser, ProtocolError, encode_command
+from esl.framing import Message, Parser, ProtocolError, encode_command
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_REPLY_TIMEOUT = 5.0

@@ -25,7 +25,7 @@ is checked and cut into lines whole, in C (:func:`split_header_block`: one
 ``bytes.translate`` proves the block has the shape switch_url_encode gives it, a second
 one and a ``split`` cut it), and an event's values stay URL-encoded until read
 (:class:`EventHeaders`). A block of any other shape takes the line-by-line path; both give
-the same headers (``tests/callcontrol/test_framing.py`` checks every captured event and
+the same headers (``tests/esl/test_framing.py`` checks every captured event and
 blocks of every other shape). Malformed blocks are still found when the message is read.
 """
 

@@ -21,7 +21,7 @@ and was read against the captures before deciding):
 
 Wrapping would mean replacing its reader, its ``send``, its event parser and its
 dispatcher -- all of it. The protocol is small, so this module implements it directly:
-one reader greenlet per call (framing in :mod:`callcontrol.esl.framing`), commands
+one reader greenlet per call (framing in :mod:`esl.framing`), commands
 answered in order (a lock keeps one command in flight), ``execute`` correlated by the
 ``Event-UUID`` we generate, which FreeSWITCH echoes as ``Application-UUID`` in
 CHANNEL_EXECUTE and CHANNEL_EXECUTE_COMPLETE (captures a and b). Every wait has a
@@ -44,10 +44,10 @@ import gevent
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
 
-from callcontrol.esl.framing import EventHeaders, Message, Parser, ProtocolError, encode_command
-from callcontrol.esl.variables import ChannelVariables
+from esl.framing import EventHeaders, Message, Parser, ProtocolError, encode_command
+from esl.variables import ChannelVariables
 
-log = logging.getLogger("callcontrol.esl")
+log = logging.getLogger(__name__)
 
 DEFAULT_REPLY_TIMEOUT = 5.0
 WRITE_TIMEOUT = 5.0

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from callcontrol.esl.framing import (
+from esl.framing import (
     EventHeaders,
     Parser,
     ProtocolError,
@@ -19,7 +19,7 @@ from callcontrol.esl.framing import (
     parse_event,
     split_header_block,
 )
-from callcontrol.esl.variables import ChannelVariables
+from esl.variables import ChannelVariables
 from tests.fakes.freeswitch_esl import CAPTURE as INBOUND_CAPTURE
 from tests.fakes.freeswitch_esl import read_capture, split_messages
 from tests.fakes.freeswitch_outbound import (
