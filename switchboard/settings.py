@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from switchboard.database import EMBEDDED_DATA_DIR, database_url, django_database_config
@@ -45,6 +46,8 @@ SHARED_APPS = [
     "fsconf",
     "fsnodes",
     "callcontrol",
+    # Sign-in throttling (tenants/throttling.py): its attempt table is platform-wide, like the users.
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "tenants.sessions.SessionTenantBindingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a sign-in refused by the throttle into HTTP 429 (tenants.throttling.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "switchboard.urls_tenant"
@@ -163,6 +168,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "portal:login"
+# The throttle's check runs first and refuses a locked-out sign-in before any password is
+# tried; ModelBackend (named by the masquerade sign-in) does the authenticating.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes; tenants/throttling.py, README "Signing in"). Failures
+# count per username and, separately, per client address: either reaching the limit
+# within the cool-off locks that username (on every host) or that address (for every
+# username) until its failures age out. Same client address as the audit log.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("SWITCHBOARD_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SWITCHBOARD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_CLIENT_IP_CALLABLE = "tenants.http.client_ip"
+AXES_LOCKOUT_CALLABLE = "tenants.throttling.lockout_response"
+# A success clears that username's failures only (tenants.throttling), not every failure
+# from the address: axes' own reset would let one valid account wipe an address's count.
+AXES_RESET_ON_SUCCESS = False
+# Refused attempts during a lockout neither extend it nor write rows, so "try again in N
+# minutes" holds and a flood of refused attempts costs no writes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The audit log records sign-in lockouts; axes' per-login access log would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# Lockouts are shown (to the master's staff only) by tenants.admin.lockouts, not axes' admin.
+AXES_ENABLE_ADMIN = False
 # After a sign-in without ?next=: "/" is the portal's dashboard on a tenant host and
 # redirects to /admin/ on the provider's host (a URL name would not resolve on both).
 LOGIN_REDIRECT_URL = "/"

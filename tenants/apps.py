@@ -7,4 +7,5 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tenants import sessions  # noqa: F401  (connects the sign-in receiver)
+        # Connect the receivers: the session's tenant binding, the sign-in throttle's.
+        from tenants import sessions, throttling  # noqa: F401

@@ -27,12 +27,17 @@ class AuditEventAdmin(ScopedAdmin):
             scope_path__startswith=root.path, account__path__startswith=root.path
         ).annotate(actor_inside=Case(
             When(actor__account__path__startswith=root.path, then=Value(True)),
+            # Nobody acted (a sign-in lockout, a phone's feature code): nobody to hide. A
+            # deleted actor keeps its name and stays hidden.
+            When(actor__isnull=True, actor_username="", then=Value(True)),
             default=Value(False), output_field=BooleanField(),
         ))
 
     @admin.display(description="Who")
     def actor_display(self, obj: AuditEvent) -> str:
-        return obj.actor_username if obj.actor_inside else HIDDEN_ACTOR
+        if not obj.actor_inside:
+            return HIDDEN_ACTOR
+        return obj.actor_username or "—"
 
     @admin.display(description="IP address")
     def ip_display(self, obj: AuditEvent) -> str:

@@ -15,11 +15,13 @@ from django.http import Http404
 
 from tenants.models import Role
 from tenants.sessions import MASQUERADE_SESSION_KEY
+from tenants.throttling import ThrottledSignInFormMixin, count_as_failed_sign_in
 
 
-class StaffAuthenticationForm(AdminAuthenticationForm):
+class StaffAuthenticationForm(ThrottledSignInFormMixin, AdminAuthenticationForm):
     def confirm_login_allowed(self, user):
         if not user.is_active or not user.may_use_admin:
+            count_as_failed_sign_in(self.request, user.get_username())
             raise ValidationError(
                 self.error_messages["invalid_login"],
                 code="invalid_login",
