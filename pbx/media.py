@@ -1,9 +1,10 @@
-"""Recorded sound on disk: checking an upload, storing it, converting it with sox, and the
-names FreeSWITCH plays it by.
+"""Recorded sound on disk: checking an upload, storing it, converting it (libsndfile through
+soundfile, the SoX resampler through soxr: wheels, no system program), and the names
+FreeSWITCH plays it by.
 
 Layout under MEDIA_ROOT (one folder per tenant schema; no name is the uploader's):
 
-    <schema>/prompt/<hex>.mp3             the upload as sent (or .wav)
+    <schema>/prompt/<hex>.mp3             the upload as sent (or .wav, .ogg, .flac)
     <schema>/prompt/<hex>.8000.wav        the copies FreeSWITCH plays: mono, 16-bit
     <schema>/prompt/<hex>.16000.wav
     <schema>/mohtrack/<hex>.…             the same for hold-music tracks
@@ -20,10 +21,15 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
-import wave
+import time
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import numpy as np
+import soundfile
+import soxr
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
@@ -41,8 +47,7 @@ MB = 1024 * 1024
 MAX_FILE_BYTES = 10 * MB
 TENANT_QUOTA_BYTES = 60 * MB
 RATES = (8000, 16000)
-EXTENSIONS = (".wav", ".mp3")
-SOX_TIMEOUT_SECONDS = 120
+CONVERSION_TIMEOUT_SECONDS = 120
 # FreeSWITCH's own hold music (the stock local_stream.conf, which ours keeps).
 STOCK_MOH = "local_stream://moh"
 # mod_local_stream reads any file whose path contains ".loc" as a list of files to play.
@@ -84,15 +89,55 @@ def _is_mp3(head: bytes) -> bool:
     return _is_mp3_frame(head)
 
 
+def _is_ogg(head: bytes) -> bool:
+    """The first Ogg page: capture pattern, stream structure version 0, and the
+    beginning-of-stream flag."""
+    return head[:5] == b"OggS\x00" and len(head) > 5 and bool(head[5] & 0x02)
+
+
+def _is_flac(head: bytes) -> bool:
+    return head[:4] == b"fLaC"
+
+
+@dataclass(frozen=True)
+class AudioType:
+    """An accepted kind of upload: how its first bytes look, and which of libsndfile's
+    container formats the converter must find in it (the type is the extension's, never
+    guessed from the content)."""
+
+    label: str
+    starts_right: Callable[[bytes], bool]
+    wrong_start: str
+    libsndfile_formats: frozenset[str]
+    # Whether libsndfile's frame count comes from the file's own header (WAV, FLAC) or
+    # its last page (Ogg), so fewer decoded frames mean a cut-off file; an MP3's count
+    # is an estimate unless a Xing/LAME header gives it.
+    length_is_exact: bool = True
+
+
+AUDIO_TYPES: dict[str, AudioType] = {
+    ".wav": AudioType("WAV", _is_wav, "This file is not a WAV file (it has no RIFF/WAVE header).",
+                      frozenset({"WAV", "WAVEX"})),
+    ".mp3": AudioType("MP3", _is_mp3, "This file is not an MP3 file (it starts with neither an "
+                      "ID3 tag nor an MPEG audio frame).", frozenset({"MP3"}), length_is_exact=False),
+    ".ogg": AudioType("OGG", _is_ogg, "This file is not an Ogg file (it does not start with an "
+                      "Ogg page).", frozenset({"OGG"})),
+    ".flac": AudioType("FLAC", _is_flac, "This file is not a FLAC file (it does not start with "
+                       "fLaC).", frozenset({"FLAC"})),
+}
+EXTENSIONS = tuple(AUDIO_TYPES)
+ACCEPTED = "a WAV, MP3, OGG (Vorbis or Opus) or FLAC file"
+
+
 def check_upload(upload: UploadedFile | None) -> str:
-    """The upload's extension (``.wav`` or ``.mp3``) when its name, size and first bytes
-    agree; otherwise a field error on ``upload``. Whether the audio decodes is sox's
-    verdict, later."""
+    """The upload's extension (``.wav``, ``.mp3``, ``.ogg`` or ``.flac``) when its name,
+    size and first bytes agree; otherwise a field error on ``upload``. Whether the audio
+    decodes is the converter's verdict, later."""
     if upload is None:
-        raise _upload_error("Choose a WAV or MP3 file.")
+        raise _upload_error(f"Choose {ACCEPTED}.")
     extension = PurePosixPath((upload.name or "").replace("\\", "/")).suffix.lower()
-    if extension not in EXTENSIONS:
-        raise _upload_error("Upload a WAV or MP3 file.")
+    if extension not in AUDIO_TYPES:
+        raise _upload_error(f"Upload {ACCEPTED}.")
     if not upload.size:
         raise _upload_error("The file is empty.")
     if upload.size > MAX_FILE_BYTES:
@@ -101,11 +146,8 @@ def check_upload(upload: UploadedFile | None) -> str:
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    if extension == ".wav" and not _is_wav(head):
-        raise _upload_error("This file is not a WAV file (it has no RIFF/WAVE header).")
-    if extension == ".mp3" and not _is_mp3(head):
-        raise _upload_error("This file is not an MP3 file (it starts with neither an ID3 tag "
-                            "nor an MPEG audio frame).")
+    if not AUDIO_TYPES[extension].starts_right(head):
+        raise _upload_error(AUDIO_TYPES[extension].wrong_start)
     return extension
 
 
@@ -129,7 +171,7 @@ def check_quota(size: int) -> None:
         )
 
 
-# --- storing and converting ------------------------------------------------------------
+# --- storing ---------------------------------------------------------------------------
 
 
 def store(obj: Media, upload: UploadedFile, extension: str) -> None:
@@ -165,45 +207,172 @@ def delete_files_after_commit(names: list[str]) -> None:
     transaction.on_commit(lambda: delete_files(names), robust=True)
 
 
-def _sox_message(stderr: bytes, source: str, original_name: str) -> str:
-    """sox's last complaint, with our paths replaced by the name the user uploaded."""
-    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    message = (lines[-1] if lines else "sox could not read the file.").replace(source, original_name)
-    return message.replace(str(Path(settings.MEDIA_ROOT)), "")[:500]
+# --- converting ------------------------------------------------------------------------
+
+# Samples decoded at a time (all channels): memory stays small whatever the upload's
+# length (a 10 MB MP3 at a low bit rate holds hours of sound), and the deadline is
+# checked between blocks.
+BLOCK_SAMPLES = 1 << 18
+# The SoX resampler at SoX's own default for `rate` ("-h", 20-bit precision), which the
+# sox command used before.
+RESAMPLE_QUALITY = "HQ"
+# Encodings whose decoded samples are already 16-bit values: at their own rate and in
+# mono they pass through sample for sample, as sox copied them, with no dither.
+SIXTEEN_BIT_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW", "IMA_ADPCM",
+                                  "MS_ADPCM", "GSM610"})
+# A fixed seed for the dither noise: one upload always converts to the same bytes.
+DITHER_SEED = 8000
+
+
+class ConversionError(Exception):
+    """Why an upload cannot be converted, in words for the person who uploaded it."""
+
+
+def _to_pcm16(samples: np.ndarray, dither: np.random.Generator | None) -> np.ndarray:
+    """Full scale is 32768, as sox scales; a peak beyond it (a float WAV above 0 dBFS, a
+    resampler's overshoot) is clipped, never wrapped round."""
+    scaled = samples.astype(np.float64) * 32768.0
+    if dither is not None:
+        # One step of triangular (TPDF) dither, as sox adds when it shortens samples to
+        # 16 bits after mixing or resampling.
+        scaled += dither.random(len(scaled)) - dither.random(len(scaled))
+    return np.clip(np.rint(scaled), -32768, 32767).astype(np.int16)
+
+
+class _Copy:
+    """One converted copy being written: its resampler (none at the upload's own rate),
+    its dither (none when samples pass through) and its ``.part`` file."""
+
+    def __init__(self, partial: Path, sound: soundfile.SoundFile, rate: int) -> None:
+        self.frames = 0
+        self.resampler = None if sound.samplerate == rate else soxr.ResampleStream(
+            sound.samplerate, rate, 1, dtype="float32", quality=RESAMPLE_QUALITY)
+        passes_through = (self.resampler is None and sound.channels == 1
+                          and sound.subtype in SIXTEEN_BIT_SUBTYPES)
+        self.dither = None if passes_through else np.random.default_rng(DITHER_SEED)
+        self.file = soundfile.SoundFile(partial, "w", samplerate=rate, channels=1, format="WAV",
+                                        subtype="PCM_16")
+
+    def write(self, mono: np.ndarray, last: bool) -> None:
+        if self.resampler is not None:
+            mono = self.resampler.resample_chunk(mono, last=last)
+        if len(mono):
+            self.file.write(_to_pcm16(mono, self.dither))
+            self.frames += len(mono)
+
+
+def _wav_fraction_present(path: Path) -> float:
+    """How much of the sound a WAV file's ``data`` chunk announces is in the file: 1.0 when
+    all of it is (or when the writer left the length open, as streaming recorders do).
+    libsndfile quietly plays what is there, so a cut-off upload is caught here."""
+    file_size, frame_bytes = path.stat().st_size, 1
+    with path.open("rb") as wav:
+        wav.seek(12)  # past "RIFF", the RIFF size and "WAVE"
+        while len(header := wav.read(8)) == 8:
+            chunk_id, size = header[:4], int.from_bytes(header[4:], "little")
+            if chunk_id == b"data":
+                if size in (0, 0xFFFFFFFF):
+                    return 1.0
+                present = file_size - wav.tell()
+                # A partial last frame is no missing sound.
+                return 1.0 if size - present < frame_bytes else present / size
+            if chunk_id == b"fmt " and size >= 14:
+                frame_bytes = max(1, int.from_bytes(wav.read(14)[12:14], "little"))  # nBlockAlign
+                size -= 14
+            wav.seek(size + (size & 1), os.SEEK_CUR)
+    return 1.0
+
+
+def _cut_short(fraction: float) -> ConversionError:
+    return ConversionError(f"This file is cut short: it holds {int(fraction * 100)}% of the sound "
+                           "its header announces. Upload the complete file.")
+
+
+def _decode_into(source: Path, audio_type: AudioType, partials: dict[int, Path]) -> dict[int, int]:
+    """Decode ``source`` block by block, mix it down to mono and write the copy at every
+    rate; returns the frames written per rate. The mix is the channels' average (sox's
+    ``channels`` effect): no gain, so it cannot clip; there is no normalising, as there
+    was none with sox."""
+    deadline = time.monotonic() + CONVERSION_TIMEOUT_SECONDS
+    try:
+        sound = soundfile.SoundFile(source)
+    except soundfile.SoundFileError as exc:
+        log.info("libsndfile cannot open %s: %s", source.name, exc)
+        raise ConversionError(f"This file could not be read as {audio_type.label} audio: it is "
+                              f"damaged, or not really {audio_type.label}.") from exc
+    with sound, ExitStack() as open_copies:
+        if sound.format not in audio_type.libsndfile_formats:
+            # The type is the extension's, as sox was told it with -t.
+            raise ConversionError(f"This file holds {sound.format_info} audio, not "
+                                  f"{audio_type.label}: upload it under its own extension.")
+        if sound.format in ("WAV", "WAVEX") and (fraction := _wav_fraction_present(source)) < 1:
+            raise _cut_short(fraction)
+        copies: dict[int, _Copy] = {}
+        for rate, partial in partials.items():
+            copies[rate] = _Copy(partial, sound, rate)
+            open_copies.enter_context(copies[rate].file)
+        block_frames = max(256, BLOCK_SAMPLES // sound.channels)
+        frames_read = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise ConversionError(f"Converting took longer than {CONVERSION_TIMEOUT_SECONDS} seconds.")
+            try:
+                block = sound.read(block_frames, dtype="float32", always_2d=True)
+            except soundfile.SoundFileError as exc:
+                log.info("libsndfile cannot read %s past frame %s: %s", source.name, frames_read, exc)
+                raise ConversionError("This file is damaged or cut short: its sound cannot be "
+                                      "decoded to the end.") from exc
+            last = not len(block)
+            mono = block.mean(axis=1, dtype=np.float32)
+            for copy in copies.values():
+                copy.write(mono, last)
+            if last:
+                break
+            frames_read += len(block)
+        if audio_type.length_is_exact and frames_read < sound.frames:
+            raise _cut_short(frames_read / sound.frames)
+    return {rate: copy.frames for rate, copy in copies.items()}
 
 
 def convert(obj: Media) -> tuple[int, str]:
-    """Make the mono 16-bit WAV copies at every rate with sox (each written beside its
-    final name and renamed, so FreeSWITCH never reads half a file). Returns the duration
-    in milliseconds and an error text, empty on success."""
-    source = default_storage.path(obj.upload.name)
-    kind = PurePosixPath(obj.upload.name).suffix.lstrip(".")
-    duration_ms = 0
+    """Make the mono 16-bit WAV copies at every rate in one pass over the upload (each
+    written beside its final name and renamed, so FreeSWITCH never reads half a file).
+    Returns the duration in milliseconds and an error text, empty on success."""
+    source = Path(default_storage.path(obj.upload.name))
+    audio_type = AUDIO_TYPES.get(source.suffix.lower())
+    if audio_type is None:
+        return 0, f"Upload {ACCEPTED}."
+    if not audio_type.libsndfile_formats & soundfile.available_formats().keys():
+        # Only with a system libsndfile (no soundfile wheel for this platform) lacking it.
+        log.error("libsndfile %s cannot read %s files", soundfile.__libsndfile_version__, audio_type.label)
+        return 0, f"This server cannot read {audio_type.label} files."
+    targets = {rate: Path(default_storage.path(converted_name(obj, rate))) for rate in RATES}
+    partials = {rate: target.with_name(target.name + ".part") for rate, target in targets.items()}
+    error = ""
+    try:
+        frames = _decode_into(source, audio_type, partials)
+        if not frames[RATES[-1]]:
+            error = "The file holds no sound."
+    except ConversionError as exc:
+        error = str(exc)
+    except (OSError, soundfile.SoundFileError):
+        # Reading errors are ConversionErrors: this is the server failing to write.
+        log.exception("could not write the converted copies of %s", obj.upload.name)
+        error = "The converted copies could not be stored on the server; upload the file again later."
+    except BaseException:
+        _remove(partials.values())
+        raise
+    if error:
+        _remove(partials.values())
+        return 0, error
     for rate in RATES:
-        target = Path(default_storage.path(converted_name(obj, rate)))
-        partial = target.with_name(target.name + ".part")
-        # The input type is named, not guessed by sox from the content.
-        command = ["sox", "--no-show-progress", "-t", kind, source,
-                   "-t", "wav", "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer",
-                   str(partial)]
-        try:
-            subprocess.run(command, check=True, capture_output=True, stdin=subprocess.DEVNULL,
-                           timeout=SOX_TIMEOUT_SECONDS)
-        except FileNotFoundError:
-            log.error("sox is not installed: cannot convert %s", obj.upload.name)
-            return 0, "The conversion program (sox) is missing on the server."
-        except subprocess.TimeoutExpired:
-            partial.unlink(missing_ok=True)
-            return 0, f"Converting took longer than {SOX_TIMEOUT_SECONDS} seconds."
-        except subprocess.CalledProcessError as exc:
-            partial.unlink(missing_ok=True)
-            return 0, _sox_message(exc.stderr, source, obj.original_name)
-        os.replace(partial, target)
-        with wave.open(str(target), "rb") as converted:
-            duration_ms = round(converted.getnframes() * 1000 / converted.getframerate())
-    if not duration_ms:
-        return 0, "The file holds no sound."
-    return duration_ms, ""
+        os.replace(partials[rate], targets[rate])
+    return round(frames[RATES[-1]] * 1000 / RATES[-1]), ""
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def schedule_conversion(obj: Media) -> None:
@@ -239,7 +408,7 @@ def convert_and_record(model_label: str, pk: int) -> None:
         )
         if not updated:
             if not model.objects.filter(pk=pk).exists():
-                # Deleted while sox ran: its deletion could not remove what sox wrote.
+                # Deleted while converting: its deletion could not remove the copies.
                 transaction.on_commit(lambda: delete_files(stored_names(obj)))
             return
         if group_id is not None and not error:
