@@ -1,16 +1,19 @@
-"""Prompts and hold music: uploads checked, stored under the tenant's folder, converted by
-sox into mono 16-bit WAV at 8 and 16 kHz, quotas, deletion refused while in use, the
-folders mod_local_stream plays, and one tenant never reaching another's files."""
+"""Prompts and hold music: uploads checked, stored under the tenant's folder, converted
+(soundfile and soxr, no system program) into mono 16-bit WAV at 8 and 16 kHz, quotas,
+deletion refused while in use, the folders mod_local_stream plays, and one tenant never
+reaching another's files. Every input sound is made here with numpy and soundfile."""
 
 from __future__ import annotations
 
+import math
 import os
-import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
@@ -64,12 +67,34 @@ def eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
 
 
+# How each extension's test input is written: libsndfile's container and default encoding.
+WRITERS = {".wav": ("WAV", "PCM_16"), ".mp3": ("MP3", "MPEG_LAYER_III"), ".ogg": ("OGG", "VORBIS"),
+           ".flac": ("FLAC", "PCM_16")}
+
+
+def tone(seconds: float, rate: int = 44100, channels: int = 2) -> np.ndarray:
+    """Frames x channels: 440 Hz at half scale on the first channel, 660 Hz at a quarter on
+    the others. The channels differ, so a downmix that summed them, or kept only one,
+    would show in the loudness."""
+    t = np.arange(round(seconds * rate)) / rate
+    columns = [0.5 * np.sin(2 * np.pi * 440 * t)]
+    columns += [0.25 * np.sin(2 * np.pi * 660 * t)] * (channels - 1)
+    return np.stack(columns, axis=1)
+
+
+def write_sound(path: Path, samples: np.ndarray, rate: int, subtype: str | None = None) -> bytes:
+    container, default_subtype = WRITERS[path.suffix]
+    soundfile.write(path, samples, rate, format=container, subtype=subtype or default_subtype)
+    return path.read_bytes()
+
+
 def sound(tmp_path: Path, name: str, seconds: float = 1.5) -> SimpleUploadedFile:
-    """A stereo 44.1 kHz tone made by sox, in the format the name's extension says."""
-    path = tmp_path / name
-    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(path), "synth", str(seconds),
-                    "sine", "440"], check=True, capture_output=True)
-    return SimpleUploadedFile(name, path.read_bytes())
+    """A stereo 44.1 kHz tone in the format the name's extension says."""
+    return SimpleUploadedFile(name, write_sound(tmp_path / name, tone(seconds), 44100))
+
+
+def rms_db(samples: np.ndarray) -> float:
+    return 20 * math.log10(float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))))
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -84,7 +109,7 @@ def in_schema(account, obj):
 
 def assert_converted(root: Path, obj, seconds: float) -> None:
     assert obj.status == MediaStatus.READY, obj.error
-    assert abs(obj.duration_ms - seconds * 1000) <= 60  # mp3 adds encoder padding
+    assert abs(obj.duration_ms - seconds * 1000) <= 20  # one 20 ms telephony frame
     for rate in media.RATES:
         with wave.open(str(root / media.converted_name(obj, rate))) as converted:
             assert (converted.getnchannels(), converted.getsampwidth(),
@@ -129,25 +154,165 @@ def test_an_mp3_track_is_converted(tree, committed, media_root, tmp_path, id3):
     assert_converted(media_root, track, 2)
 
 
-def test_until_it_is_converted_a_prompt_is_not_playable(tree):
-    # No commit, so no conversion: the row is what a caller meets while sox runs.
-    prompt = do_upload_prompt(tree.c1, name="Later", upload=SimpleUploadedFile(
-        "later.wav", b"RIFF\x00\x00\x00\x00WAVEfmt "))
-    assert prompt.status == MediaStatus.PENDING
+def test_the_soundfile_wheel_reads_and_writes_every_accepted_format():
+    """The wheel's libsndfile (1.1 or later: MP3) is what makes system sox unneeded, and
+    what these tests write their inputs with."""
+    assert set(soundfile.available_formats()) >= {"WAV", "WAVEX", "MP3", "OGG", "FLAC"}
+    assert {"VORBIS", "OPUS"} <= set(soundfile.available_subtypes("OGG"))
+    assert "MPEG_LAYER_III" in soundfile.available_subtypes("MP3")
+    assert set(media.EXTENSIONS) == set(WRITERS)
+
+
+# The inputs, one per format: file name, rate, channels and libsndfile encoding.
+FORMATS = {
+    "wav-44.1k-stereo": ("in.wav", 44100, 2, "PCM_16"),
+    "wav-8k-mono": ("in.wav", 8000, 1, "PCM_16"),
+    "wav-24-bit": ("in.wav", 48000, 2, "PCM_24"),
+    "wav-float": ("in.wav", 22050, 2, "FLOAT"),
+    "wav-5-channels": ("in.wav", 32000, 5, "PCM_16"),
+    "mp3": ("in.mp3", 44100, 2, "MPEG_LAYER_III"),
+    "ogg-vorbis": ("in.ogg", 44100, 2, "VORBIS"),
+    "ogg-opus": ("in.ogg", 48000, 2, "OPUS"),
+    "flac": ("in.flac", 44100, 2, "PCM_16"),
+}
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_every_input_format_becomes_mono_16_bit_copies_as_loud_and_as_long(
+        tree, committed, media_root, tmp_path, kind):
+    name, rate, channels, subtype = FORMATS[kind]
+    samples = tone(1.5, rate, channels)
+    upload = SimpleUploadedFile(name, write_sound(tmp_path / name, samples, rate, subtype))
+    with committed():
+        prompt = do_upload_prompt(tree.c1, name="Welcome", upload=upload)
+    prompt = in_schema(tree.c1, prompt)
+    assert prompt.status == MediaStatus.READY, prompt.error
+    assert prompt.duration_ms == 1500
+    # The mono mix is the channels' average (sox -c 1): as loud as that, never the sum.
+    expected_db = rms_db(samples.mean(axis=1))
+    for out_rate in media.RATES:
+        path = media_root / media.converted_name(prompt, out_rate)
+        info = soundfile.info(str(path))
+        assert (info.format, info.subtype, info.samplerate, info.channels) == (
+            "WAV", "PCM_16", out_rate, 1)
+        assert abs(info.frames - 1.5 * out_rate) <= 1  # within one frame
+        converted, _ = soundfile.read(path, dtype="float64")
+        assert abs(rms_db(converted) - expected_db) <= 0.5, (out_rate, rms_db(converted), expected_db)
+
+
+def test_an_8_khz_mono_16_bit_wav_passes_through_sample_for_sample(tree, committed, media_root, tmp_path):
+    samples = tone(1.0, 8000, 1)
+    write_sound(tmp_path / "narrow.wav", samples, 8000)
+    original, _ = soundfile.read(tmp_path / "narrow.wav", dtype="int16")
+    with committed():
+        prompt = do_upload_prompt(tree.c1, name="Narrow", upload=SimpleUploadedFile(
+            "narrow.wav", (tmp_path / "narrow.wav").read_bytes()))
+    prompt = in_schema(tree.c1, prompt)
+    copy, _ = soundfile.read(media_root / media.converted_name(prompt, 8000), dtype="int16")
+    assert np.array_equal(copy, original)
+
+
+def test_full_scale_stereo_is_averaged_and_a_float_wav_beyond_it_clipped_not_wrapped(
+        tree, committed, media_root, tmp_path):
+    t = np.arange(8000) / 8000
+    in_phase = np.stack([0.999 * np.sin(2 * np.pi * 440 * t)] * 2, axis=1)
+    too_loud = 1.5 * np.sin(2 * np.pi * 440 * t)
+    write_sound(tmp_path / "full.wav", in_phase, 8000)
+    write_sound(tmp_path / "loud.wav", too_loud, 8000, "FLOAT")
+    with committed():
+        full = do_upload_prompt(tree.c1, name="Full", upload=SimpleUploadedFile(
+            "full.wav", (tmp_path / "full.wav").read_bytes()))
+        loud = do_upload_prompt(tree.c1, name="Loud", upload=SimpleUploadedFile(
+            "loud.wav", (tmp_path / "loud.wav").read_bytes()))
+    full, loud = in_schema(tree.c1, full), in_schema(tree.c1, loud)
+    mixed, _ = soundfile.read(media_root / media.converted_name(full, 8000), dtype="int16")
+    assert 32000 < np.abs(mixed.astype(np.int32)).max() < 32767  # no gain: nothing clipped
+    clipped, _ = soundfile.read(media_root / media.converted_name(loud, 8000), dtype="int16")
+    assert (clipped.max(), clipped.min()) == (32767, -32768)
+    # Saturated, not wrapped round: no sample changes sign.
+    assert np.all(clipped[too_loud > 0.01] > 0) and np.all(clipped[too_loud < -0.01] < 0)
+
+
+def random_bytes(size: int) -> bytes:
+    return np.random.default_rng(11).integers(0, 256, size, dtype=np.uint8).tobytes()
+
+
+def tone_file(tmp_path: Path, name: str) -> bytes:
+    return write_sound(tmp_path / name, tone(1.5), 44100)
+
+
+# Files whose first bytes pass the upload check but whose sound cannot be converted: the
+# file name, how to make its content, and what the error says.
+UNCONVERTIBLE = {
+    "random bytes after an MP3 frame header": (
+        "noise.mp3", lambda tmp: MP3_FRAME[:4] + random_bytes(20_000),
+        "This file could not be read as MP3 audio: it is damaged, or not really MP3."),
+    "a RIFF/WAVE header, then garbage": (
+        "broken.wav", lambda tmp: b"RIFF\x24\x00\x00\x00WAVE" + b"garbage!" * 64,
+        "This file could not be read as WAV audio"),
+    "a WAV cut inside its header": (
+        "cut.wav", lambda tmp: tone_file(tmp, "cut.wav")[:30], "could not be read as WAV audio"),
+    "a WAV cut halfway through its sound": (
+        "cut.wav", lambda tmp: (lambda whole: whole[:len(whole) // 2])(tone_file(tmp, "cut.wav")),
+        "This file is cut short: it holds 49% of the sound its header announces."),
+    "a FLAC cut halfway through its sound": (
+        "cut.flac", lambda tmp: (lambda whole: whole[:len(whole) // 2])(tone_file(tmp, "cut.flac")),
+        "damaged or cut short"),
+    "an Ogg page holding random bytes": (
+        "noise.ogg", lambda tmp: b"OggS\x00\x02" + random_bytes(5_000), "could not be read as OGG audio"),
+    "WAV sound behind an ID3 tag, named .mp3": (
+        "wave.mp3", lambda tmp: b"ID3\x04\x00\x00\x00\x00\x00\x00" + tone_file(tmp, "wave.wav"),
+        "could not be read as MP3 audio"),
+    "a WAV of no frames": (
+        "silence.wav", lambda tmp: write_sound(tmp / "silence.wav", np.zeros((0, 1)), 8000),
+        "The file holds no sound."),
+}
+
+
+@pytest.mark.parametrize("case", UNCONVERTIBLE)
+def test_a_file_that_cannot_be_converted_fails_with_a_clear_reason(tree, committed, media_root,
+                                                                  tmp_path, case):
+    name, make, message = UNCONVERTIBLE[case]
+    with committed():
+        prompt = do_upload_prompt(tree.c1, name="Broken", upload=SimpleUploadedFile(name, make(tmp_path)))
+    prompt = in_schema(tree.c1, prompt)
+    assert prompt.status == MediaStatus.FAILED
+    assert message in prompt.error
+    assert str(media_root) not in prompt.error and "/prompt/" not in prompt.error
+    # Only the upload is left: no converted copy, no half-written .part.
+    assert [p.relative_to(media_root).as_posix() for p in stored_files(media_root)] == [prompt.upload.name]
     with schema_context(tree.c1.schema_name):
         assert media.playable_path(prompt) is None
 
 
-def test_a_file_sox_cannot_decode_fails_with_its_reason(tree, committed, media_root):
-    upload = SimpleUploadedFile("broken.wav", b"RIFF\x24\x00\x00\x00WAVE" + b"garbage!" * 64)
-    with committed():
-        prompt = do_upload_prompt(tree.c1, name="Broken", upload=upload)
-    prompt = in_schema(tree.c1, prompt)
+def test_the_type_is_the_extensions_never_guessed_from_the_content(tree, media_root, tmp_path):
+    """As sox was told the type with -t: a stored .mp3 holding WAV sound (which the upload
+    check would have refused) is not converted as WAV."""
+    with schema_context(tree.c1.schema_name):
+        prompt = Prompt(name="Misnamed")
+        prompt.upload.save("upload.mp3", SimpleUploadedFile("x.mp3", tone_file(tmp_path, "x.wav")))
+        media.convert_and_record("pbx.Prompt", prompt.pk)
+        prompt.refresh_from_db()
     assert prompt.status == MediaStatus.FAILED
-    assert prompt.error
-    assert str(media_root) not in prompt.error and "/prompt/" not in prompt.error
-    # Only the upload is left: no converted copy, no half-written .part.
+    assert prompt.error == ("This file holds WAV (Microsoft) audio, not MP3: upload it under its "
+                            "own extension.")
+
+
+def test_a_conversion_past_its_deadline_fails_and_leaves_nothing(tree, committed, media_root,
+                                                                 tmp_path, monkeypatch):
+    monkeypatch.setattr(media, "CONVERSION_TIMEOUT_SECONDS", 0)
+    with committed():
+        prompt = do_upload_prompt(tree.c1, name="Slow", upload=sound(tmp_path, "slow.wav"))
+    prompt = in_schema(tree.c1, prompt)
+    assert (prompt.status, prompt.error) == (MediaStatus.FAILED, "Converting took longer than 0 seconds.")
     assert [p.relative_to(media_root).as_posix() for p in stored_files(media_root)] == [prompt.upload.name]
+
+
+def test_until_it_is_converted_a_prompt_is_not_playable(tree):
+    # No commit, so no conversion: the row is what a caller meets while it converts.
+    prompt = do_upload_prompt(tree.c1, name="Later", upload=SimpleUploadedFile(
+        "later.wav", b"RIFF\x00\x00\x00\x00WAVEfmt "))
+    assert prompt.status == MediaStatus.PENDING
     with schema_context(tree.c1.schema_name):
         assert media.playable_path(prompt) is None
 
@@ -159,10 +324,20 @@ WAV_HEAD = b"RIFF\x00\x00\x00\x00WAVEfmt "
 MP3_FRAME = bytes([0xFF, 0xFB, 0x90, 0x64]) + b"\x00" * 60
 
 
+ACCEPTED = "Upload a WAV, MP3, OGG (Vorbis or Opus) or FLAC file."
+
+
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("notes.txt", b"hello", "Upload a WAV or MP3 file."),
-    ("song.ogg", b"OggS\x00\x02", "Upload a WAV or MP3 file."),
+    ("notes.txt", b"hello", ACCEPTED),
+    ("song.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00", ACCEPTED),
+    ("song", WAV_HEAD, ACCEPTED),
     ("empty.wav", b"", "The file is empty."),
+    ("empty.mp3", b"", "The file is empty."),
+    ("noise.mp3", b"\x00" + random_bytes(4096), "not an MP3 file"),
+    ("text.mp3", b"Just a text file, named like a song.\n" * 20, "not an MP3 file"),
+    ("text.ogg", b"Just a text file\n", "not an Ogg file"),
+    ("really-a-wav.flac", WAV_HEAD, "not a FLAC file"),
+    ("continued-page.ogg", b"OggS\x00\x00" + b"\x00" * 20, "not an Ogg file"),
     ("really-an-mp3.wav", MP3_FRAME, "not a WAV file"),
     ("text.wav", b"just some text, long enough", "not a WAV file"),
     ("really-a-wav.mp3", WAV_HEAD + b"\x00" * 32, "not an MP3 file"),
