@@ -173,9 +173,9 @@ def _build(spec: Spec) -> int:
 def _build_tenant(actor, reseller, tenant: int, spec: Spec) -> None:
     from django_tenants.utils import schema_context
 
+    from common.secrets import encrypt_secret
     from fsconf.directory_index import rebuild
     from pbx.models import Device, Extension, VoicemailBox
-    from pbx.secrets import encrypt_secret
     from tenants.actions import do_create_account
     from tenants.models import PhoneNumber
 

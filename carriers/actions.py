@@ -10,8 +10,8 @@ from django.db import transaction
 
 from carriers.models import Gateway, Trunk
 from carriers.signals import gateways_changed
-from pbx.secrets import encrypt_secret
-from pbx.signals import platform_config_changed
+from common.secrets import encrypt_secret
+from common.signals import platform_config_changed
 from tenants.actions import record
 from tenants.models import Account, User
 from tenants.scoping import require_manager_of

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from common import prepared
 from fsconf.models import DirectoryEntry, TenantFacts
 from pbx.models import Extension
 from pbx.routing import EXTENSION_EXTRAS
-from switchboard import prepared
 from tenants.models import Account
 
 TABLE = DirectoryEntry._meta.db_table

@@ -31,7 +31,7 @@ class DirectoryEntry(models.Model):
                                 db_index=False)
     user_id = models.TextField()
     kind = models.PositiveSmallIntegerField(choices=Kind.choices)
-    # As stored in the tenant (pbx.secrets): the index holds no plaintext.
+    # As stored in the tenant (common.secrets): the index holds no plaintext.
     device_secret = models.TextField(null=True)  # noqa: DJ001
     # The extension (a pk in the tenant's schema), None for a standalone box.
     extension_id = models.BigIntegerField(null=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from common.signals import platform_config_changed
 from fsconf import directory_index
 from fsconf.cache import invalidate_platform, invalidate_tenant
-from pbx.signals import callcenter_changed, platform_config_changed, tenant_config_changed
+from pbx.signals import callcenter_changed, tenant_config_changed
 from tenants import actions as account_actions
 
 

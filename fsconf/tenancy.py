@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Length, Substr
 
+from common import prepared
 from fsconf.cache import note_tenant
-from switchboard import prepared
 from tenants.models import Account, Domain, PhoneNumber
 from tenants.validators import normalize_domain
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from pbx.secrets import decrypt_secret, encrypt_secret
+from common.secrets import decrypt_secret, encrypt_secret
 
 
 class FreeswitchNode(models.Model):
@@ -21,7 +21,7 @@ class FreeswitchNode(models.Model):
     name = models.CharField(max_length=100, unique=True)
     host = models.CharField(max_length=255)
     esl_port = models.PositiveIntegerField(default=8021)
-    # Fernet token (pbx.secrets), never the plaintext: use .esl_password / set_esl_password().
+    # Fernet token (common.secrets), never the plaintext: use .esl_password / set_esl_password().
     esl_password_encrypted = models.TextField()
     enabled = models.BooleanField(default=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from common.signals import platform_config_changed
 from pbx.destinations import describe, validate_target
 from pbx.models import MohGroup
-from pbx.signals import platform_config_changed
 from tenants.actions import record
 from tenants.models import Account, PhoneNumber, Role, User
 from tenants.scoping import require_master_admin, require_visible

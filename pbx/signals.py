@@ -1,5 +1,6 @@
 """What the PBX model announces when it changes. FreeSWITCH-facing code (the xml_curl
 cache, the event-socket command queue) listens here, so the PBX model never imports it.
+What other apps announce too (platform_config_changed) is in common.signals.
 
 Every signal is sent from an actions function *inside* its transaction: a receiver that
 writes rows (a queued FreeSWITCH command) commits or rolls back with the change, and one
@@ -18,14 +19,9 @@ tenant_config_changed = Signal()
 # Sent with: account, domains (list[str], primary first), usernames (list[str]).
 sip_credentials_changed = Signal()
 
-# Something every FreeSWITCH-facing answer may depend on changed (an account's status,
-# domains or place in the tree, a phone number's owner or route, a platform trunk).
-# Sent with: reason (str).
-platform_config_changed = Signal()
-
 # mod_local_stream streams (one per hold-music group and rate, pbx.media.stream_names) to
-# start, to reload (their settings changed) or to stop on every FreeSWITCH node. Sent
-# after platform_config_changed, whose receiver makes local_stream.conf current first.
+# start, to reload (their settings changed) or to stop on every FreeSWITCH node. Sent after
+# common.signals.platform_config_changed, whose receiver makes local_stream.conf current first.
 # Sent with: account, start, reload, stop (lists of stream names).
 moh_streams_changed = Signal()
 

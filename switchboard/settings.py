@@ -213,7 +213,7 @@ PORTAL_HOST_SUFFIXES = env_list("SWITCHBOARD_PORTAL_HOST_SUFFIXES", ".localhost"
 PORTAL_SCHEME = os.environ.get("SWITCHBOARD_PORTAL_SCHEME", "http")
 PORTAL_PORT = os.environ.get("SWITCHBOARD_PORTAL_PORT", "8000")
 
-# Encrypts SIP secrets at rest (pbx.secrets); defaults to SECRET_KEY. Set it separately in
+# Encrypts SIP secrets at rest (common.secrets); defaults to SECRET_KEY. Set it separately in
 # production so rotating SECRET_KEY does not make every device secret unreadable.
 SIP_SECRET_ENCRYPTION_KEY = os.environ.get("SWITCHBOARD_SIP_SECRET_KEY", "")
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from lxml import etree
 
 from carriers.models import Gateway
+from common.secrets import decrypt_secret
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.request import FetchRequest
 from fsconf.sections.conf_callcenter import callcenter_conf
@@ -28,7 +29,6 @@ from fsconf.sections.conf_conference import conference_conf
 from fsconf.sections.conf_local_stream import local_stream_conf
 from fsconf.sections.conf_voicemail import voicemail_conf
 from fsconf.tenancy import blocked_ancestor
-from pbx.secrets import decrypt_secret
 from tenants.models import Account
 
 

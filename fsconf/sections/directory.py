@@ -11,6 +11,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from lxml import etree
 
+from common.secrets import a1_hash, decrypt_secret
 from fsconf import directory_index
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.models import DirectoryEntry
@@ -18,7 +19,6 @@ from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant, serving_domain_names, tenant_for_domain
 from pbx.models import Extension
 from pbx.permissions import toll_allow
-from pbx.secrets import a1_hash, decrypt_secret
 from tenants.validators import normalize_domain
 
 # FreeSWITCH's vanilla domain dial-string: every registered contact of the dialed user.

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from common.secrets import encrypt_secret, generate_secret
 from pbx.actions.checks import refuse_if_used
 from pbx.actions.common import changed, only
 from pbx.actions.forwarding import ROUTING_FIELDS, check_extension_routing, goes_with, renumber_box
@@ -12,7 +13,6 @@ from pbx.actions.queues import extension_changed, forget_extension
 from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.numbering import refuse_taken
-from pbx.secrets import encrypt_secret, generate_secret
 from pbx.signals import voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, User

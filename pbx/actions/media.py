@@ -13,12 +13,13 @@ from django.db import models, transaction
 from django.db.models import Max
 from django_tenants.utils import schema_context
 
+from common.signals import platform_config_changed
 from pbx import media
 from pbx.actions.common import changed, only
 from pbx.destinations import label_of
 from pbx.models import FollowMe, MohGroup, MohTrack, Prompt, ScheduleEvent
 from pbx.models.destinations import OBJECT_KINDS
-from pbx.signals import moh_streams_changed, platform_config_changed
+from pbx.signals import moh_streams_changed
 from tenants.actions import record
 from tenants.models import Account, PhoneNumber, User
 

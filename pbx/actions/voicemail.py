@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
+from common.secrets import generate_pin
 from pbx.actions.common import changed, only
 from pbx.destinations import refuse_if_used
 from pbx.models import Device, Extension, MediaStatus, Prompt, VoicemailBox
 from pbx.models.voicemail import weak_pin_reason
-from pbx.secrets import generate_pin
 from pbx.signals import voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, User

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from carriers import actions
 from carriers.actions import do_create_trunk
 from carriers.models import Gateway, Trunk
-from pbx.secrets import decrypt_secret
+from common.secrets import decrypt_secret
 from tenants.models import Account, AuditEvent
 from tests.conftest import PASSWORD, Browser
 

@@ -16,8 +16,8 @@ from carriers.actions import (
 )
 from carriers.models import Gateway, Trunk
 from carriers.routing import trunks_of
+from common.secrets import decrypt_secret
 from fsconf.tenancy import tenant_for_domain
-from pbx.secrets import decrypt_secret
 from tenants.models import AuditEvent
 from tenants.scoping import NotInSubtree
 

@@ -192,7 +192,7 @@ def test_directory_change_is_seen_by_a_warm_cache(platform, committed):
     after = served(captured)
     assert before != after
     hashes = [etree.fromstring(doc).find(".//param[@name='a1-hash']").get("value") for doc in (before, after)]
-    from pbx.secrets import a1_hash
+    from common.secrets import a1_hash
     assert hashes[1] == a1_hash("1001", "acme.example.net", "rotated-secret")
 
 

@@ -6,9 +6,9 @@ import pytest
 from django_tenants.utils import schema_context
 from lxml import etree
 
+from common.secrets import a1_hash
 from pbx.actions import do_add_device, do_create_extension, do_update_extension
 from pbx.models import Extension, VoicemailBox
-from pbx.secrets import a1_hash
 from tenants.actions import do_suspend_account
 from tests.fsconf.replay import Captured, replay, request, response
 

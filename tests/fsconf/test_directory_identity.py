@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from pbx.secrets import a1_hash
+from common.secrets import a1_hash
 from tenants.actions import do_set_domains
 from tests.fsconf.replay import Captured, replay, request
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from common.secrets import a1_hash
 from fsconf.directory_index import rebuild
 from fsconf.models import DirectoryEntry
 from fsconf.request import parse_fetch_body
@@ -35,7 +36,6 @@ from pbx.actions import (
     do_update_voicemail_box,
 )
 from pbx.models import Device, Extension, VoicemailBox
-from pbx.secrets import a1_hash
 from tenants.actions import (
     do_purge_account,
     do_reactivate_account,
@@ -342,7 +342,7 @@ def test_the_index_changes_inside_the_write_transaction(acme_beta, django_captur
         assert connection.in_atomic_block
         entry = DirectoryEntry.objects.get(account=acme, user_id="1001", kind=DirectoryEntry.Kind.DEVICE)
     assert callbacks  # the cache invalidation still waits for the commit
-    from pbx.secrets import decrypt_secret
+    from common.secrets import decrypt_secret
 
     assert decrypt_secret(entry.device_secret) == "rotated"
 

@@ -8,8 +8,8 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from carriers.models import Trunk
+from common import prepared
 from fsconf.tenancy import _BY_DOMAIN
-from switchboard import prepared
 from tenants.models import Account
 
 EXTRAS = ("blocked", "all_domains", "trunk_owner_id")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from common.secrets import decrypt_secret, encrypt_secret
 from fsconf.checks import allowed_networks_parse, production_secrets
-from pbx.secrets import decrypt_secret, encrypt_secret
 
 
 def test_empty_gateway_credentials_fail_the_deploy_check(settings):
