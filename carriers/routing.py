@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 from carriers.models import Trunk
-from carriers.numbering import PREMIUM, CallClass, DialedNumber, UncallableNumber, read_dialed
+from carriers.numbering import CallClass, DialedNumber, classify
 from common import prepared
 from tenants.models import Account
 
@@ -120,24 +119,11 @@ class Leg:
         return f"[{variables}]sofia/gateway/{self.gateway}/{self.number}"
 
 
-class Refusal(StrEnum):
-    """Why a call cannot go out, as the route explainer names it (its rule)."""
-    INVALID_NUMBER = "invalid_number"
-    INTERNATIONAL_OFF = "barred_by_account"  # the account's international switch
-    NOT_PERMITTED = "barred_by_permission"  # the calling extension's call permission
-    PREMIUM_OFF = "premium_barred_by_account"  # the account's premium-rate switch
-    NO_TRUNK = "no_trunk"  # the account has no enabled trunk to call out on
-    NO_MATCHING_TRUNK = "no_matching_trunk"  # no trunk's rules match the number
-    NO_GATEWAY = "no_gateway"  # the trunks that match have no enabled gateway
-
-
 @dataclass(frozen=True)
 class OutboundRoute:
     dialed: DialedNumber | None
     legs: tuple[Leg, ...] = ()
     refused: str = ""  # the hangup cause when the call may not or cannot go out
-    refusal: Refusal | None = None
-    reason: str = ""  # why, for people (the explainer)
 
     @property
     def emergency(self) -> bool:
@@ -147,19 +133,12 @@ class OutboundRoute:
 def route_outbound(
     account: Account, trunks: list[TrunkView], dialed: str, caller: Caller
 ) -> OutboundRoute:
-    try:
-        number = read_dialed(dialed, account.country, account.outbound_caller_id)
-    except UncallableNumber as exc:
-        return OutboundRoute(None, refused=INVALID_NUMBER, refusal=Refusal.INVALID_NUMBER,
-                             reason=str(exc).rstrip("."))
+    number = classify(dialed, account.country, account.outbound_caller_id)
+    if number is None:
+        return OutboundRoute(None, refused=INVALID_NUMBER)
     emergency = number.call_class is CallClass.EMERGENCY
-    if not emergency:
-        barred = _barred(account, caller, number)
-        if barred is not None:
-            return OutboundRoute(number, refused=BARRED, refusal=barred[0], reason=barred[1])
-    if not trunks:
-        return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_TRUNK,
-                             reason="there is no enabled trunk to call out on")
+    if not emergency and not _allowed(account, caller, number.call_class):
+        return OutboundRoute(number, refused=BARRED)
     if emergency:
         chosen = [t for t in trunks if t.emergency] or trunks
         candidates = [(t, number.number) for t in chosen]
@@ -173,45 +152,7 @@ def route_outbound(
             caller.caller_id_name, gateway.progress_timeout)
         for trunk, sent in candidates for gateway in trunk.gateways
     )
-    if legs:
-        return OutboundRoute(number, legs)
-    if not candidates:
-        rules = "; ".join(f"{t.name}: {' '.join(t.rules)}" for t in trunks)
-        return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_MATCHING_TRUNK,
-                             reason=f"no trunk's rules match {number.number} ({rules})")
-    names = ", ".join(t.name for t, _sent in candidates)
-    return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_GATEWAY,
-                         reason=f"the trunks that would carry it ({names}) have no enabled gateway")
-
-
-_CLASS_ORDER = (CallClass.LOCAL, CallClass.DOMESTIC, CallClass.INTERNATIONAL)
-
-
-def _barred(account: Account, caller: Caller, number: DialedNumber) -> tuple[Refusal, str] | None:
-    """Why this caller may not call ``number`` (never an emergency number), or None."""
-    call_class = number.call_class
-    if call_class is CallClass.INTERNATIONAL and not account.allow_international:
-        return (Refusal.INTERNATIONAL_OFF,
-                f"{account.name} may not call abroad (its international calling is off; "
-                f"{number.number} is in {number.region})")
-    if number.premium and not account.allow_premium_rate:
-        return (Refusal.PREMIUM_OFF,
-                f"{account.name} may not call premium-rate numbers ({number.number})")
-    if not _allowed(account, caller, call_class) or not number.needs <= caller.toll_allow:
-        allowed = [c.value for c in _CLASS_ORDER if c.value in caller.toll_allow]
-        may = " and ".join(allowed) + " calls only" if allowed else "internal calls only"
-        if allowed and PREMIUM in caller.toll_allow:
-            may += ", premium-rate included"
-        return (Refusal.NOT_PERMITTED,
-                f"a {number.describe()} call; the caller's call permission allows {may}")
-    return None
-
-
-def why_barred(account: Account, caller: Caller, number: DialedNumber) -> str:
-    """Why ``caller`` may not call ``number`` in ``account`` ("" when it may): what the
-    dialplan checks, for the actions that save a number to be called later (forwards)."""
-    barred = _barred(account, caller, number)
-    return barred[1] if barred is not None else ""
+    return OutboundRoute(number, legs, refused="" if legs else NO_ROUTE)
 
 
 def _allowed(account: Account, caller: Caller, call_class: CallClass) -> bool:
