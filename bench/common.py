@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import subprocess
 from urllib.parse import urlparse, urlunparse
 
 
@@ -35,7 +34,8 @@ def machine() -> str:
                         if line.startswith("model name")), cpu)
     except OSError:
         pass
-    memory = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.split("\n")[1].split()[1]
+    # Whole GiB of RAM, as `free -g` printed it, without needing procps installed.
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**30
     return (
         f"{cpu}, {os.cpu_count()} cores, {memory} GiB RAM, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, PostgreSQL {os.environ.get('SWITCHBOARD_BENCH_PG_VERSION')}"

@@ -438,6 +438,13 @@ def main() -> None:
                         help="cold only: directory lookups from the tenant schema vs the index")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each --cold-compare variant")
     args = parser.parse_args()
+    # The full run drives two system programs (Debian packages), which neither bin/run nor
+    # bin/test needs: say so before building anything, rather than fail halfway.
+    full_run = not (args.cold_compare or args.build_only)
+    missing = [program for program in ("nginx", "wrk") if full_run and shutil.which(program) is None]
+    if missing:
+        parser.error(f"{' and '.join(missing)} not found on PATH; on Debian/Ubuntu: "
+                     "apt-get install -y nginx wrk")
     args.seconds = args.seconds or (3 if args.quick else 10)
     spec = Spec(tenants=20 if args.quick else 1000, extensions=100)
     name = "switchboard_bench_quick" if args.quick else "switchboard_bench"
