@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from carriers.models import Trunk
 from carriers.numbering import CallClass, DialedNumber, classify
@@ -119,11 +120,23 @@ class Leg:
         return f"[{variables}]sofia/gateway/{self.gateway}/{self.number}"
 
 
+class Refusal(StrEnum):
+    """Why a call cannot go out, as the route explainer names it (its rule)."""
+    INVALID_NUMBER = "invalid_number"
+    INTERNATIONAL_OFF = "barred_by_account"  # the account's international switch
+    NOT_PERMITTED = "barred_by_permission"  # the calling extension's call permission
+    NO_TRUNK = "no_trunk"  # the account has no enabled trunk to call out on
+    NO_MATCHING_TRUNK = "no_matching_trunk"  # no trunk's rules match the number
+    NO_GATEWAY = "no_gateway"  # the trunks that match have no enabled gateway
+
+
 @dataclass(frozen=True)
 class OutboundRoute:
     dialed: DialedNumber | None
     legs: tuple[Leg, ...] = ()
     refused: str = ""  # the hangup cause when the call may not or cannot go out
+    refusal: Refusal | None = None
+    reason: str = ""  # why, for people (the explainer)
 
     @property
     def emergency(self) -> bool:
@@ -135,10 +148,16 @@ def route_outbound(
 ) -> OutboundRoute:
     number = classify(dialed, account.country, account.outbound_caller_id)
     if number is None:
-        return OutboundRoute(None, refused=INVALID_NUMBER)
+        return OutboundRoute(None, refused=INVALID_NUMBER, refusal=Refusal.INVALID_NUMBER,
+                             reason=f"{dialed} is not a number a carrier could complete")
     emergency = number.call_class is CallClass.EMERGENCY
-    if not emergency and not _allowed(account, caller, number.call_class):
-        return OutboundRoute(number, refused=BARRED)
+    if not emergency:
+        barred = _barred(account, caller, number)
+        if barred is not None:
+            return OutboundRoute(number, refused=BARRED, refusal=barred[0], reason=barred[1])
+    if not trunks:
+        return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_TRUNK,
+                             reason="there is no enabled trunk to call out on")
     if emergency:
         chosen = [t for t in trunks if t.emergency] or trunks
         candidates = [(t, number.number) for t in chosen]
@@ -152,7 +171,36 @@ def route_outbound(
             caller.caller_id_name, gateway.progress_timeout)
         for trunk, sent in candidates for gateway in trunk.gateways
     )
-    return OutboundRoute(number, legs, refused="" if legs else NO_ROUTE)
+    if legs:
+        return OutboundRoute(number, legs)
+    if not candidates:
+        rules = "; ".join(f"{t.name}: {' '.join(t.rules)}" for t in trunks)
+        return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_MATCHING_TRUNK,
+                             reason=f"no trunk's rules match {number.number} ({rules})")
+    names = ", ".join(t.name for t, _sent in candidates)
+    return OutboundRoute(number, refused=NO_ROUTE, refusal=Refusal.NO_GATEWAY,
+                         reason=f"the trunks that would carry it ({names}) have no enabled gateway")
+
+
+_CLASS_ORDER = (CallClass.LOCAL, CallClass.DOMESTIC, CallClass.INTERNATIONAL)
+
+
+def _barred(account: Account, caller: Caller, number: DialedNumber) -> tuple[Refusal, str] | None:
+    """Why this caller may not call ``number`` (never an emergency number), or None."""
+    call_class = number.call_class
+    if call_class is CallClass.INTERNATIONAL and not account.allow_international:
+        return (Refusal.INTERNATIONAL_OFF,
+                f"{account.name} may not call abroad (its international calling is off)")
+    if not _allowed(account, caller, call_class):
+        allowed = [c.value for c in _CLASS_ORDER if c.value in caller.toll_allow]
+        may = " and ".join(allowed) + " calls only" if allowed else "internal calls only"
+        return (Refusal.NOT_PERMITTED,
+                f"{_with_article(call_class.value)} call; the caller's call permission allows {may}")
+    return None
+
+
+def _with_article(words: str) -> str:
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words}"
 
 
 def _allowed(account: Account, caller: Caller, call_class: CallClass) -> bool:

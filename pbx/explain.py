@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from carriers.routing import Refusal
 from pbx.destinations import describe
 from pbx.models import Destination, DestinationKind, Device, Extension
 from pbx.permissions import caller_of
@@ -135,6 +136,8 @@ def _explain_inbound(t: Tenancy, number: PhoneNumber, caller: str, at: datetime,
 def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision], *, hops: int) -> None:
     for step in plan.steps:
         out.append(Decision(depth, step.rule, step.text))
+        if step.rule == Refusal.NO_TRUNK:
+            out.append(Decision(depth, "trunk_source", _whose_trunks(t)))
     final = plan.final
     if hops > MAX_HOPS:
         out.append(Decision(depth, "loop", "Too many forwards: the call ends.", Hangup("NORMAL_CLEARING")))
@@ -170,6 +173,21 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
         _branches(t, final, at, depth, out, hops)
     else:
         out.append(Decision(depth, _rule_of(final), _sentence(t, final), final))
+
+
+def _whose_trunks(t: Tenancy) -> str:
+    """Whose trunks the account calls out on (its trunk source), for a call that found none."""
+    account = t.account
+    owner = Account.objects.filter(pk=t.trunk_owner_id).first() if t.trunk_owner_id else None
+    if owner is None:
+        return f"No account at or above {account.name} has trunks of its own."
+    if owner.pk == account.pk:
+        return f"{account.name} calls out on its own trunks (trunk source Local), and none is enabled."
+    if owner.is_master:
+        return (f"{account.name} calls out on the platform's trunks (those of {owner.name}), "
+                "and none is enabled.")
+    return (f"{account.name} calls out on the trunks of {owner.name} (the nearest account above it "
+            "with trunk source Local), and none is enabled.")
 
 
 def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[Decision],

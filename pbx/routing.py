@@ -720,7 +720,8 @@ def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None 
     route = route_outbound(t.account, trunks_of(t.trunk_owner_id), dialed, caller)
     if route.refused:
         cause = "UNALLOCATED_NUMBER" if route.dialed is None else route.refused
-        return plan.then("refused", f"{dialed} cannot be called out ({cause}).").ending(Hangup(cause))
+        why = f"{dialed} cannot be called out ({cause}): {route.reason}."
+        return plan.then(route.refusal.value, why).ending(Hangup(cause))
     if forwarded:
         plan.then("external", f"Calls out to {route.dialed.number}.")
     return plan.ending(Outbound(route.dialed.number, "|".join(leg.bridge_string() for leg in route.legs),

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         self._main_number(admin, "+14165550100", [reseller, acme])
         self._main_number(admin, "+16045550199", [Account.objects.get(name="Beta Ltd")])
         self._showcase(acme, "+14165550100")
+        self._platform_trunk(admin)
         self.stdout.write("Demo data ready.")
 
     def _main_number(self, master_admin, e164, chain):
@@ -85,6 +86,13 @@ class Command(BaseCommand):
         route = showcase(account)
         if route is not None:
             do_route_number(account, PhoneNumber.objects.get(e164=e164), route=route)
+
+    def _platform_trunk(self, master_admin):
+        """A platform trunk to a placeholder test carrier (carriers/demo.py), so outside
+        calls and 911 reach a gateway instead of NO_ROUTE_DESTINATION."""
+        from carriers.demo import demo_platform_trunk
+
+        demo_platform_trunk(master_admin)
 
     def _extensions(self, account):
         """1001-1005 in both customers: the same numbers in two tenants, no clash. Each
