@@ -149,10 +149,10 @@ class CallSession:
     # -- tenant ----------------------------------------------------------------------------
 
     def tenant(self):
-        """The account owning the call's ``domain_name`` (an ``fsconf.tenancy.Tenant``),
+        """The account owning the call's ``domain_name`` (a ``tenants.tenancy.Tenant``),
         looked up once. Raises :class:`UnknownTenant` for unknown or non-serving ones."""
         if self._tenant is None:
-            from fsconf.tenancy import tenant_for_domain
+            from tenants.tenancy import tenant_for_domain
 
             tenant = tenant_for_domain(self.domain) if self.domain else None
             if tenant is None or not tenant.serving:

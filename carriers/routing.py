@@ -2,7 +2,7 @@
 
 An account uses its own trunks when its trunk source is "Local", otherwise those of the
 nearest account above it that is Local (the master's are the platform trunks); the
-xml_curl tenant lookup (fsconf.tenancy) finds that account in the same query. Within
+tenant lookup (tenants.tenancy) finds that account in the same query. Within
 that set, trunks whose rules match the number are tried by ``weight_cost`` (lower first),
 each trunk's gateways in their order.
 """

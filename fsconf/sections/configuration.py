@@ -28,8 +28,8 @@ from fsconf.sections.conf_callcenter import callcenter_conf
 from fsconf.sections.conf_conference import conference_conf
 from fsconf.sections.conf_local_stream import local_stream_conf
 from fsconf.sections.conf_voicemail import voicemail_conf
-from fsconf.tenancy import blocked_ancestor
 from tenants.models import Account
+from tenants.tenancy import blocked_ancestor
 
 
 def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:

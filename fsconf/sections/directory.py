@@ -16,9 +16,10 @@ from fsconf import directory_index
 from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.models import DirectoryEntry
 from fsconf.request import FetchRequest
-from fsconf.tenancy import Tenant, serving_domain_names, tenant_for_domain
+from fsconf.tenancy import Tenant, tenant_for_domain
 from pbx.models import Extension
 from pbx.permissions import toll_allow
+from tenants.tenancy import serving_domain_names
 from tenants.validators import normalize_domain
 
 # FreeSWITCH's vanilla domain dial-string: every registered contact of the dialed user.

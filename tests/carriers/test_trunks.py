@@ -17,9 +17,9 @@ from carriers.actions import (
 from carriers.models import Gateway, Trunk
 from carriers.routing import trunks_of
 from common.secrets import decrypt_secret
-from fsconf.tenancy import tenant_for_domain
 from tenants.models import AuditEvent
 from tenants.scoping import NotInSubtree
+from tenants.tenancy import tenant_for_domain
 
 GATEWAY = {"server": "sip.carrier.example.com"}
 

@@ -1,4 +1,4 @@
-"""The hot path's prepared statements (switchboard/prepared.py) give what Django's raw()
+"""The hot path's prepared statements (common/prepared.py) give what Django's raw()
 gives, are seen by query logging, and fail as Django's DatabaseError."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from carriers.models import Trunk
 from common import prepared
-from fsconf.tenancy import _BY_DOMAIN
 from tenants.models import Account
+from tenants.tenancy import _BY_DOMAIN
 
 EXTRAS = ("blocked", "all_domains", "trunk_owner_id")
 
