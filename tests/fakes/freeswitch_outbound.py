@@ -32,6 +32,14 @@ CHANNEL_UNBRIDGE are the captured CHANNEL_EXECUTE renamed; DIALSTATUS=SUCCESS), 
 and ``transfer`` completions (generic completion with the variables mod_dptools sets),
 and the reply to ``resume`` (``+OK``, as in mod_event_socket.c).
 
+Observed on the bundled FreeSWITCH (1.11.3-dev, 2026-12-07, greenswitch's outbound session,
+``tone_stream`` prompts), not captured byte for byte: an ``execute`` sent *without*
+``event-lock`` while a playback that was itself sent without it is playing runs at once,
+inside that playback, which pauses meanwhile (its completion comes after the nested one's).
+With ``event-lock: true`` (what we send) each waits for the one before, as here by
+default. ``variable_current_application`` names the app from its CHANNEL_EXECUTE on
+(capture a).
+
 gevent-based: runs in the test's hub beside the server under test.
 """
 
@@ -41,6 +49,7 @@ import contextlib
 import functools
 import itertools
 import re
+import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,10 +174,12 @@ class FakeCall:
         call.press("12#")
         call.wait_closed()
 
-    Knobs: ``playback_seconds``, ``bridge_outcome`` (a cause, or "SUCCESS" with
-    ``bridge_talk_seconds``), ``record_seconds``, ``hold`` (apps that never complete),
-    ``behaviours`` (app name -> fn(call, execution) returning (response, variables), or
-    None to leave it running). Failure modes: ``hangup()`` (the caller hangs up),
+    Knobs: ``playback_seconds`` (``playback_lengths``: per prompt), ``bridge_outcome`` (a
+    cause, or "SUCCESS" with ``bridge_talk_seconds``), ``record_seconds``, ``hold`` (apps that
+    never complete), ``behaviours`` (app name -> fn(call, execution) returning (response,
+    variables), or None to leave it running), ``header_values`` (header -> value in the
+    connect reply and every event that carries the header, e.g. a caller name the caller
+    chose). Failure modes: ``hangup()`` (the caller hangs up),
     ``drop()`` (socket closed with no notice), ``send_raw()`` (garbage).
     """
 
@@ -183,6 +194,8 @@ class FakeCall:
         self.extra_variables = dict(variables or {})
         self.channel_variables: dict[str, str] = {}  # set while the call runs
         self.playback_seconds = 0.01
+        self.playback_lengths: dict[str, float] = {}  # prompt -> seconds
+        self.header_values: dict[str, str] = {}
         self.bridge_outcome = "USER_NOT_REGISTERED"
         self.bridge_talk_seconds = 0.05
         self.record_seconds = 0.05
@@ -203,6 +216,7 @@ class FakeCall:
         self._queue: Queue = Queue()
         self._dtmf: Queue = Queue()
         self._running: Execution | None = None
+        self._nested: list[Execution] = []  # running inside self._running (no event-lock)
         self._greenlets: list[gevent.Greenlet] = []
         self._app_started = Event()
         self.sock = None
@@ -366,6 +380,8 @@ class FakeCall:
         return frame_block(headers[:at] + extra + headers[at:])
 
     def _rewrite(self, name: str, value: str) -> str:
+        if name in self.header_values:
+            return self.header_values[name]
         value = value.replace(CAPTURED_UUID, self.uuid)
         if self.domain != CAPTURED_DOMAIN:
             value = value.replace(CAPTURED_DOMAIN, self.domain)
@@ -431,26 +447,51 @@ class FakeCall:
             if self.hung_up:
                 return
             self._running = execution
-            self.executions.append(execution)
-            self._app_started.set()
-            app_template = "answer" if execution.app not in ("playback", "play_and_get_digits", "set",
-                                                             "bridge") else execution.app
-            capture = "d-bridge-unregistered-user" if app_template in ("set", "bridge") else HAPPY
-            application = {
-                "Application": execution.app, "Application-Data": execution.arg,
-                "Application-UUID": execution.event_uuid,
-            }
-            if not execution.arg:
-                application.pop("Application-Data")
-            self._send_event("CHANNEL_EXECUTE", app_template, capture=capture, overrides=application)
-            outcome = self._run_app(execution)
-            if outcome is None:  # held, or cut by the hangup sequence
-                execution.completed.wait()
-                continue
-            response, variables = outcome
-            self.channel_variables.update(variables)
-            self._complete(execution, response, app_template, capture)
-            self._running = None
+            if self._run_execution(execution):
+                self._running = None
+
+    def _start_nested(self) -> None:
+        """Called from the running playback: FreeSWITCH's play loop runs the executes
+        queued meanwhile unless an event lock holds them (observed with both the playback
+        and the queued execute unlocked; see the module docstring)."""
+        while not self._queue.empty():
+            queued = self._queue.peek(block=False)
+            if queued.event_lock:
+                return
+            self._queue.get(block=False)
+            self._nested.append(queued)
+            self._spawn(self._run_nested, queued)
+
+    def _run_nested(self, execution: Execution) -> None:
+        try:
+            self._run_execution(execution)
+        finally:
+            self._nested.remove(execution)
+
+    def _run_execution(self, execution: Execution) -> bool:
+        """CHANNEL_EXECUTE, the app, CHANNEL_EXECUTE_COMPLETE; False if the app was held or
+        cut by the hangup sequence (which sends the completion)."""
+        self.executions.append(execution)
+        self._app_started.set()
+        app_template = "answer" if execution.app not in ("playback", "play_and_get_digits", "set",
+                                                         "bridge") else execution.app
+        capture = "d-bridge-unregistered-user" if app_template in ("set", "bridge") else HAPPY
+        application = {
+            "Application": execution.app, "Application-Data": execution.arg,
+            "Application-UUID": execution.event_uuid,
+        }
+        if not execution.arg:
+            application.pop("Application-Data")
+        self.channel_variables["current_application"] = execution.app
+        self._send_event("CHANNEL_EXECUTE", app_template, capture=capture, overrides=application)
+        outcome = self._run_app(execution)
+        if outcome is None:  # held, or cut by the hangup sequence
+            execution.completed.wait()
+            return False
+        response, variables = outcome
+        self.channel_variables.update(variables)
+        self._complete(execution, response, app_template, capture)
+        return True
 
     def _complete(self, execution: Execution, response: str, app_template: str = "answer",
                   capture: str = HAPPY) -> None:
@@ -474,6 +515,23 @@ class FakeCall:
                 gevent.sleep(0.005)
         return not self.hung_up and not self.closed.is_set()
 
+    def _play(self, execution: Execution, seconds: float) -> bool:
+        """A prompt ``seconds`` long; its clock stops while another app runs nested in
+        it. False if the call hung up meanwhile."""
+        end = last = time.monotonic()
+        end += seconds
+        while not self.hung_up and not self.closed.is_set():
+            now = time.monotonic()
+            if execution is self._running and not execution.event_lock:
+                self._start_nested()
+            if execution is self._running and self._nested:
+                end += now - last
+            last = now
+            if now >= end:
+                return True
+            gevent.sleep(min(end - now, 0.005))
+        return False
+
     def _run_app(self, execution: Execution) -> tuple[str, dict[str, str]] | None:
         if execution.app in self.hold:
             return None
@@ -486,9 +544,10 @@ class FakeCall:
                 self._send_event("CHANNEL_ANSWER")
             return "_none_", {}
         if app == "playback":
-            if not self._sleep_unless_hangup(self.playback_seconds):
+            seconds = self.playback_lengths.get(execution.arg, self.playback_seconds)
+            if not self._play(execution, seconds):
                 return None
-            return "FILE PLAYED", {"playback_ms": str(round(self.playback_seconds * 1000))}
+            return "FILE PLAYED", {"playback_ms": str(round(seconds * 1000))}
         if app == "play_and_get_digits":
             return self._play_and_get_digits(execution)
         if app == "set":
@@ -556,10 +615,10 @@ class FakeCall:
         state = {"Hangup-Cause": cause}
         self.channel_variables["hangup_cause"] = cause
         self._send_event("CHANNEL_HANGUP", overrides=dict(state))
-        running = self._running
-        if running is not None and not running.completed.is_set():
-            response = "FILE PLAYED" if running.app == "playback" else "_none_"
-            self._complete(running, response)
+        for running in [*reversed(self._nested), self._running]:
+            if running is not None and not running.completed.is_set():
+                response = "FILE PLAYED" if running.app == "playback" else "_none_"
+                self._complete(running, response)
         self._send_event("CHANNEL_UNPARK", overrides=dict(state))
         socket_app = event_template("CHANNEL_EXECUTE_COMPLETE", "socket")
         socket_uuid = dict(socket_app)["Application-UUID"]
