@@ -1,25 +1,17 @@
-"""Call-control settings, with their defaults (override in Django settings or, for the
-listen address, the CALLCONTROL_LISTEN environment variable)."""
+"""Call-control settings, with their defaults (override in Django settings). The listen
+address is a project setting (``CALLCONTROL_LISTEN``, from the environment), because the
+dialplan (fsconf) hands it to FreeSWITCH too."""
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
+
+from esl.addresses import parse_address
 
 
 def listen_address() -> tuple[str, int]:
     """``CALLCONTROL_LISTEN`` as (host, port); "127.0.0.1:8084", "[::1]:8084", ":8084"."""
-    value = getattr(settings, "CALLCONTROL_LISTEN", None) or os.environ.get(
-        "CALLCONTROL_LISTEN", "127.0.0.1:8084")
-    return parse_address(value)
-
-
-def parse_address(value: str) -> tuple[str, int]:
-    host, sep, port = value.strip().rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"CALLCONTROL_LISTEN must be host:port, not {value!r}")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    return parse_address(settings.CALLCONTROL_LISTEN, "CALLCONTROL_LISTEN")
 
 
 def setting(name: str, default):

@@ -9,8 +9,8 @@ import re
 
 from django.conf import settings
 
-from callcontrol.conf import listen_address
 from carriers.routing import Caller
+from esl.addresses import connect_address, parse_address
 from fsconf.request import FetchRequest
 from fsconf.voicemail import leave_message_actions
 from pbx.routing import (
@@ -42,13 +42,12 @@ def transfer(number: str, context: str) -> tuple[str, str]:
 
 
 def callcontrol_socket() -> str:
-    """Where FreeSWITCH connects for call-control apps (``socket`` application)."""
+    """Where FreeSWITCH connects for call-control apps (``socket`` application):
+    ``CALLCONTROL_SOCKET``, else where call control listens (``CALLCONTROL_LISTEN``)."""
     configured = getattr(settings, "CALLCONTROL_SOCKET", "")
     if configured:
         return configured
-    host, port = listen_address()
-    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return connect_address(*parse_address(settings.CALLCONTROL_LISTEN, "CALLCONTROL_LISTEN"))
 
 
 def actions_for(final: Final, context: str) -> Actions:

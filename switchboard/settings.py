@@ -242,6 +242,9 @@ VOICEMAIL_MAX_RECORD_SECONDS = int(os.environ.get("VOICEMAIL_MAX_RECORD_SECONDS"
 CONFERENCE_RECORDINGS_DIR = os.environ.get(
     "CONFERENCE_RECORDINGS_DIR", "/var/lib/freeswitch/recordings/conferences")
 CALLCONTROL_RECORDINGS_DIR = os.environ.get("CALLCONTROL_RECORDINGS_DIR", "/tmp")
+# Where the call-control server listens (callcontrol) and, unless CALLCONTROL_SOCKET says
+# otherwise, where the dialplan's socket action sends FreeSWITCH (fsconf).
+CALLCONTROL_LISTEN = os.environ.get("CALLCONTROL_LISTEN", "127.0.0.1:8084")
 # The address the dialplan's socket action gives FreeSWITCH (empty: CALLCONTROL_LISTEN).
 CALLCONTROL_SOCKET = os.environ.get("CALLCONTROL_SOCKET", "")
 # How a number dialed without + is read when an account has not set its own country.

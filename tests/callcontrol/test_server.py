@@ -10,8 +10,8 @@ import gevent.socket as gsocket
 import pytest
 
 from callcontrol.apps.demo import echo_digits
-from callcontrol.conf import parse_address
 from callcontrol.session import CallerHungUp
+from esl.addresses import parse_address
 from tests.callcontrol.helpers import finish, sendmsgs
 
 

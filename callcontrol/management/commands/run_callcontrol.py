@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand
 
 from callcontrol import conf
 from callcontrol.server import CallControlServer
+from esl.addresses import parse_address
 from fsnodes.manager import NodeManager
 
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, listen=None, max_calls=None, no_manager=False, **options):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        address = conf.parse_address(listen) if listen else conf.listen_address()
+        address = parse_address(listen, "--listen") if listen else conf.listen_address()
         kwargs = {"max_calls": max_calls} if max_calls else {}
         server = CallControlServer(address, **kwargs)
         server.start()
