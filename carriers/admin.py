@@ -54,18 +54,26 @@ class OwnerFilter(admin.SimpleListFilter):
             return queryset.none()
 
 
-class GatewayInline(admin.TabularInline):
+class GatewayInline(admin.StackedInline):
+    """Stacked, a few fields a row: as one table row its thirteen columns stretched the
+    trunk page to 2,576 px."""
+
     model = Gateway
     form = GatewayForm
     extra = 0
     min_num = 1
     ordering = ["position", "pk"]
 
-    def get_fields(self, request, obj=None):
-        fields = ["position", "server", "port", "transport", "realm", "username"]
+    def get_fieldsets(self, request, obj=None):
+        credentials: list = ["username"]
         if _may_write(request, obj):
-            fields += ["password", "clear_password"]
-        return [*fields, "register", "codecs", "prefix", "progress_timeout", "enabled"]
+            credentials.append(("password", "clear_password"))
+        return [
+            (None, {"fields": ["server", ("port", "transport"), "realm", "prefix", "progress_timeout",
+                               ("position", "enabled")]}),
+            ("Credentials", {"fields": [*credentials, "register"]}),
+            ("Media", {"fields": ["codecs"]}),
+        ]
 
     def has_view_permission(self, request, obj=None) -> bool:
         return admin_site.has_permission(request)

@@ -5,6 +5,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
 
 from tenants import actions
 from tenants.admin.site import ScopedAdmin, admin_site
@@ -47,8 +49,11 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return self.add_fieldsets
+        login = ["username", "account", "role", "is_active"]
+        if self._may_set_password(request, obj):
+            login.insert(1, "password_link")
         return [
-            (None, {"fields": ["username", "account", "role", "is_active"]}),
+            (None, {"fields": login}),
             ("Person", {"fields": ["first_name", "last_name", "email"]}),
             ("Activity", {"fields": ["last_login", "date_joined"]}),
         ]
@@ -56,7 +61,7 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        fixed = ["username", *self.readonly_fields]
+        fixed = ["username", "password_link", *self.readonly_fields]
         if request.user.role == Role.USER_ACTIVATION:
             return [*fixed, "role", "first_name", "last_name", "email"]
         return fixed
@@ -94,13 +99,24 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
             actions.do_update_staff_user(request.user, user, ip=ip, **changed)
         return user
 
+    @staticmethod
+    def _may_set_password(request, user: User) -> bool:
+        return request.user.role == Role.ADMIN and may_change_user(request.user, user)
+
+    @admin.display(description="Password")
+    def password_link(self, obj: User) -> str:
+        """As on Django's own user page: passwords are never shown, the form sets one."""
+        url = reverse(f"{admin_site.name}:auth_user_password_change", args=[obj.pk])
+        return format_html('Passwords are not stored in a readable form. Set a new one with '
+                           '<a href="{}">this form</a>.', url)
+
     def user_change_password(self, request, id, form_url=""):
         """Django's view only asks has_change_permission, which user-activation staff have
         for toggling: a password reset is an admin's act, and it is audited."""
         user = self.get_object(request, unquote(id))
         if user is None:
             raise Http404
-        if request.user.role != Role.ADMIN or not may_change_user(request.user, user):
+        if not self._may_set_password(request, user):
             raise PermissionDenied
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:
