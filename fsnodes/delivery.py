@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
@@ -86,6 +87,15 @@ def deliver_pending(*, now: datetime | None = None, **timeouts: float) -> int:
         .distinct()
     )
     return sum(deliver_node(node_id, now=now, **timeouts) for node_id in list(node_ids))
+
+
+# Defined here, beside its work, rather than in fsnodes.tasks: fsnodes.queue schedules it
+# after commit, and the queue sits below fsnodes.tasks (which runs the retention sweep,
+# which queues commands), so importing it from there would close a cycle.
+@shared_task(name="fsnodes.deliver_node", ignore_result=True)
+def deliver_node_task(node_id: int) -> int:
+    """Deliver one node's queue; scheduled by ``fsnodes.queue`` after commit."""
+    return deliver_node(node_id)
 
 
 def _has_due_commands(node_id: int, now: datetime | None) -> bool:

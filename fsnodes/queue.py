@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 
+from fsnodes.delivery import deliver_node_task
 from fsnodes.models import FreeswitchNode, NodeCommand
 from fsnodes.nodes import ensure_configured_nodes
 
@@ -62,12 +63,10 @@ def enqueue_many(
 def schedule_delivery(node_id: int) -> None:
     """Ask a worker to deliver ``node_id``'s queue now. Never raises: with the broker
     down the commands wait for the next ``deliver_pending`` sweep."""
-    from fsnodes.tasks import deliver_node
-
     try:
         # retry=False: with the broker down, fail at once instead of stalling the request
         # that committed the change; the sweep delivers later.
-        deliver_node.apply_async((node_id,), retry=False)
+        deliver_node_task.apply_async((node_id,), retry=False)
     except Exception:
         log.warning(
             "could not hand node %s's FreeSWITCH commands to Celery; the deliver_pending sweep "

@@ -1,17 +1,19 @@
 """Celery tasks. ``deliver_pending`` must run periodically (Celery beat, cron) so commands
-whose on-commit task was lost (broker down) or that wait for a retry are delivered."""
+whose on-commit task was lost (broker down) or that wait for a retry are delivered.
+
+``fsnodes.deliver_node``, which the queue schedules after commit, is defined beside its
+work (fsnodes.delivery.deliver_node_task) and registered when this module imports it:
+the queue sits below this module (the retention sweep queues commands), so it cannot
+import the task from here."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from fsnodes import delivery
+from fsnodes.delivery import deliver_node_task
 
-
-@shared_task(name="fsnodes.deliver_node", ignore_result=True)
-def deliver_node(node_id: int) -> int:
-    """Deliver one node's queue; scheduled by ``enqueue()`` after commit."""
-    return delivery.deliver_node(node_id)
+__all__ = ["deliver_node_task", "deliver_pending", "voicemail_retention"]
 
 
 @shared_task(name="fsnodes.deliver_pending", ignore_result=True)

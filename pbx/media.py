@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import soundfile
 import soxr
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
@@ -380,8 +381,6 @@ def schedule_conversion(obj: Media) -> None:
     schema, label, pk = connection.schema_name, obj._meta.label, obj.pk
 
     def send() -> None:
-        from pbx.tasks import convert_media
-
         try:
             convert_media.apply_async((schema, label, pk), retry=False)
         except Exception:
@@ -418,6 +417,19 @@ def convert_and_record(model_label: str, pk: int) -> None:
         account = Account.objects.filter(schema_name=connection.schema_name).first()
         if account is not None:
             tenant_config_changed.send(sender=model, account=account)
+
+
+# Defined beside its work rather than in pbx.tasks, which only gathers the app's tasks for
+# Celery: schedule_conversion queues it, and pbx.tasks importing this module back would
+# close a cycle.
+@shared_task(name="pbx.convert_media", ignore_result=True)
+def convert_media(schema_name: str, model_label: str, pk: int) -> None:
+    """Convert an uploaded prompt or hold-music track (scheduled by the upload's action
+    once it commits)."""
+    if model_label not in MEDIA_MODELS:
+        raise ValueError(f"not a media model: {model_label!r}")
+    with schema_context(schema_name):
+        convert_and_record(model_label, pk)
 
 
 # --- what FreeSWITCH plays -------------------------------------------------------------

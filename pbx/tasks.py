@@ -1,18 +1,7 @@
-"""Celery tasks of the PBX app."""
+"""The PBX app's Celery tasks, gathered here for Celery's autodiscovery. Each is defined
+beside the work it runs (pbx.media.convert_media), because the module that queues it is
+that same module: nothing in the app imports this one, so it closes no import cycle."""
 
-from __future__ import annotations
+from pbx.media import convert_media
 
-from celery import shared_task
-from django_tenants.utils import schema_context
-
-from pbx import media
-
-
-@shared_task(name="pbx.convert_media", ignore_result=True)
-def convert_media(schema_name: str, model_label: str, pk: int) -> None:
-    """Convert an uploaded prompt or hold-music track (scheduled by the upload's action
-    once it commits)."""
-    if model_label not in media.MEDIA_MODELS:
-        raise ValueError(f"not a media model: {model_label!r}")
-    with schema_context(schema_name):
-        media.convert_and_record(model_label, pk)
+__all__ = ["convert_media"]

@@ -21,6 +21,7 @@ import threading
 import uuid
 from functools import cache
 
+from celery import shared_task
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -149,8 +150,6 @@ def create_tenant_schema(schema_name: str) -> None:
     if not _claim_spare(state, schema_name):
         _copy_template(state, schema_name)
     if settings.TENANT_SPARE_SCHEMAS:
-        from tenants.tasks import refill_spare_schemas
-
         # robust: a broker outage must not fail the request; the next creation retries.
         transaction.on_commit(refill_spare_schemas.delay, robust=True)
 
@@ -171,6 +170,15 @@ def refill_spares(target: int | None = None) -> int:
             _copy_template(state, f"{prefix}{uuid.uuid4().hex[:12]}")
         made += 1
     return made
+
+
+# Defined beside its work rather than in tenants.tasks (which only gathers the app's tasks
+# for Celery): create_tenant_schema queues it, and importing tenants.tasks from here would
+# close a cycle. The name is the one Celery gave it there, so queued messages still run.
+@shared_task(name="tenants.tasks.refill_spare_schemas", ignore_result=True)
+def refill_spare_schemas() -> int:
+    """Top up the pool of ready-made tenant schemas after an account took one."""
+    return refill_spares()
 
 
 def drop_tenant_schema(schema_name: str) -> None:

@@ -1,9 +1,8 @@
-from celery import shared_task
+"""The tenants app's Celery tasks, gathered here for Celery's autodiscovery. Each is defined
+beside the work it runs (tenants.provisioning.refill_spare_schemas), because the module
+that queues it is that same module: nothing in the app imports this one, so it closes no
+import cycle."""
 
-from tenants.provisioning import refill_spares
+from tenants.provisioning import refill_spare_schemas
 
-
-@shared_task(ignore_result=True)
-def refill_spare_schemas() -> int:
-    """Top up the pool of ready-made tenant schemas after an account took one."""
-    return refill_spares()
+__all__ = ["refill_spare_schemas"]
