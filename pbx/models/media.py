@@ -1,6 +1,6 @@
 """Recorded sound a tenant uploads: prompts (greetings, IVR menus, schedule
 announcements) and music-on-hold groups. The upload is kept as sent; FreeSWITCH plays
-the converted copies (mono WAV at 8 and 16 kHz, made by sox in a Celery task), so a
+the converted copies (mono WAV at 8 and 16 kHz, made in a Celery task), so a
 status tells whether they exist yet."""
 
 from __future__ import annotations
