@@ -46,8 +46,9 @@ SHARED_APPS = [
     "fsconf",
     "fsnodes",
     "callcontrol",
-    # Sign-in throttling (tenants/throttling.py): its attempt table is platform-wide, like the users.
-    "axes",
+    # Sign-in throttling (django-axes; tenants/throttling.py): its attempt table is
+    # platform-wide, like the users.
+    "tenants.signin_apps.SignInThrottlingConfig",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",

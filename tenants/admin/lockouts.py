@@ -50,7 +50,7 @@ class LockedNowFilter(admin.SimpleListFilter):
 @admin.register(AccessAttempt, site=admin_site)
 class SignInLockoutAdmin(ScopedAdmin):
     list_display = ["attempt_time", "username", "ip_address", "failures_since_start", "locked_now",
-                    "path_info", "user_agent"]
+                    "path_info"]
     list_filter = [LockedNowFilter, "path_info"]
     search_fields = ["username", "ip_address"]
     ordering = ["-attempt_time"]
