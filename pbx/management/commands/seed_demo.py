@@ -1,11 +1,19 @@
-"""Demo data for the run command: idempotent, so every start can call it."""
+"""Demo data for the run command: idempotent, so every start can call it. It lives in pbx,
+the highest of the apps it fills (accounts and staff, the platform trunk, numbers, the
+PBX), since it imports all three."""
 
 from django.core.management import BaseCommand
 from django.db import transaction
+from django_tenants.utils import schema_context
 
+from carriers.demo import demo_platform_trunk
+from pbx.actions import do_add_device, do_create_extension
+from pbx.demo import showcase
+from pbx.models import Extension
+from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
 from tenants.actions import do_bootstrap_master, do_create_account, do_create_staff_user
 from tenants.demo import PASSWORDS
-from tenants.models import Account, Role, User
+from tenants.models import Account, PhoneNumber, Role, User
 
 MASTER = {"name": "Switchboard Demo Provider", "domains": ["localhost", "127.0.0.1"]}
 
@@ -58,9 +66,6 @@ class Command(BaseCommand):
 
     def _main_number(self, master_admin, e164, chain):
         """Import into the pool, hand down the chain of accounts, route to extension 1001."""
-        from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
-        from tenants.models import PhoneNumber
-
         if PhoneNumber.objects.filter(e164=e164).exists():
             return
         (number,) = do_import_numbers(master_admin, [e164])
@@ -68,10 +73,6 @@ class Command(BaseCommand):
         for account in chain:
             number = do_assign_number(actor, number, account)
             actor = account.users.filter(role=Role.ADMIN).order_by("pk").first()
-        from django_tenants.utils import schema_context
-
-        from pbx.models import Extension
-
         with schema_context(chain[-1].schema_name):
             first = Extension.objects.get(number="1001")
         do_route_number(chain[-1], number, route=f"extension:{first.pk}")
@@ -79,10 +80,6 @@ class Command(BaseCommand):
     def _showcase(self, account, e164):
         """Acme shows every PBX feature; its main number goes through the office-hours
         schedule to the main menu."""
-        from pbx.demo import showcase
-        from pbx.numbers import do_route_number
-        from tenants.models import PhoneNumber
-
         route = showcase(account)
         if route is not None:
             do_route_number(account, PhoneNumber.objects.get(e164=e164), route=route)
@@ -90,18 +87,11 @@ class Command(BaseCommand):
     def _platform_trunk(self, master_admin):
         """A platform trunk to a placeholder test carrier (carriers/demo.py), so outside
         calls and 911 reach a gateway instead of NO_ROUTE_DESTINATION."""
-        from carriers.demo import demo_platform_trunk
-
         demo_platform_trunk(master_admin)
 
     def _extensions(self, account):
         """1001-1005 in both customers: the same numbers in two tenants, no clash. Each
         device's SIP password is <domain-label>-<number>-secret (demo only)."""
-        from django_tenants.utils import schema_context
-
-        from pbx.actions import do_add_device, do_create_extension
-        from pbx.models import Extension
-
         label = account.primary_domain_name.split(".")[0]
         people = ["Alice Martin", "Bob Chen", "Carla Diaz", "Dev Patel", "Front Desk"]
         for number, person in zip(range(1001, 1006), people, strict=True):
