@@ -240,6 +240,11 @@ def test(pytest_args: list[str]) -> int:
     if lint.returncode:
         print("ruff found problems (above); fix them before the tests run.", flush=True)
         return lint.returncode
+    # The layer contracts (.importlinter): the import graph keeps one direction, no cycles.
+    layers = subprocess.run([str(Path(PYTHON).with_name("lint-imports")), "--no-cache"], cwd=ROOT)
+    if layers.returncode:
+        print("an import breaks the layers (above, .importlinter); fix it before the tests run.", flush=True)
+        return layers.returncode
     # Importing this package sets DJANGO_SETTINGS_MODULE (the Celery app does), and the
     # environment would beat pyproject's test settings: name them explicitly.
     result = subprocess.run(
