@@ -3,78 +3,74 @@ both (applied before any other routing, see pbx.blocking)."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django_tenants.utils import schema_context
+from collections.abc import Mapping
+from typing import Any
 
-from pbx.actions.common import changed, only
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from pbx.actions.crud import CrudActions, Verb
 from pbx.blocking import normalize_pattern
 from pbx.models import CallBlock
-from tenants.actions import record
 from tenants.models import Account, User
 
 BLOCK_FIELDS = ("pattern", "anonymous", "direction", "comment")
 
 
-def _check(account: Account, block: CallBlock) -> None:
-    if block.anonymous:
-        if block.pattern:
-            raise ValidationError({"pattern": ["Leave the number empty to block callers who withhold "
-                                               "their number."]})
-    else:
-        try:
-            block.pattern = normalize_pattern(block.pattern, account.country)
-        except ValidationError as exc:
-            raise ValidationError({"pattern": exc.messages}) from exc
-    block.full_clean()
-    with connection.cursor() as cursor:
-        # Two people adding the same number at once must not both succeed.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"{connection.schema_name}:callblock"])
-    same = {"anonymous": True} if block.anonymous else {"anonymous": False, "pattern": block.pattern}
-    twin = CallBlock.objects.filter(**same).exclude(pk=block.pk).first()
-    if twin is not None:
-        field = "anonymous" if block.anonymous else "pattern"
-        raise ValidationError({field: [f"{twin} is already blocked ({twin.get_direction_display().lower()}); "
-                                       "change that block instead."]})
+class _CallBlocks(CrudActions[CallBlock]):
+    model = CallBlock
+    audit_name = "call_block"
+    fields = BLOCK_FIELDS
+    identity = ("pattern", "anonymous")
 
-
-@transaction.atomic
-def do_add_call_block(account: Account, *, pattern: str = "", anonymous: bool = False,
-                      direction: str = "incoming", comment: str = "", actor: User | None = None) -> CallBlock:
-    with schema_context(account.schema_name):
-        block = CallBlock(pattern=pattern or "", anonymous=bool(anonymous), direction=direction,
-                          comment=comment)
-        _check(account, block)
-        block.save()
-    record(actor, account, "call_block.create", pattern=block.pattern, anonymous=block.anonymous,
-           direction=block.direction)
-    changed(account)
-    return block
-
-
-@transaction.atomic
-def do_update_call_block(account: Account, block: CallBlock, *, actor: User | None = None,
-                         **fields) -> CallBlock:
-    only(fields, BLOCK_FIELDS)
-    with schema_context(account.schema_name):
-        block = CallBlock.objects.select_for_update().get(pk=block.pk)
-        for name, value in fields.items():
-            setattr(block, name, value)
+    def apply(self, block: CallBlock, fields: dict[str, Any]) -> None:
+        super().apply(block, fields)
         if fields.get("anonymous") and "pattern" not in fields:
             block.pattern = ""
-        _check(account, block)
-        block.save()
-    record(actor, account, "call_block.update", pattern=block.pattern, anonymous=block.anonymous,
-           fields=sorted(fields))
-    changed(account)
-    return block
+
+    def prepare(self, account: Account, block: CallBlock) -> None:
+        if block.anonymous:
+            if block.pattern:
+                raise ValidationError({"pattern": ["Leave the number empty to block callers who withhold "
+                                                   "their number."]})
+        else:
+            try:
+                block.pattern = normalize_pattern(block.pattern, account.country)
+            except ValidationError as exc:
+                raise ValidationError({"pattern": exc.messages}) from exc
+
+    def check(self, account: Account, block: CallBlock, fields: Mapping[str, Any]) -> None:
+        with connection.cursor() as cursor:
+            # Two people adding the same number at once must not both succeed.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                           [f"{connection.schema_name}:callblock"])
+        same = {"anonymous": True} if block.anonymous else {"anonymous": False, "pattern": block.pattern}
+        twin = CallBlock.objects.filter(**same).exclude(pk=block.pk).first()
+        if twin is not None:
+            field = "anonymous" if block.anonymous else "pattern"
+            how = twin.get_direction_display().lower()
+            raise ValidationError({field: [f"{twin} is already blocked ({how}); change that block instead."]})
+
+    def describe(self, block: CallBlock, verb: Verb) -> dict[str, Any]:
+        details = {"pattern": block.pattern, "anonymous": block.anonymous}
+        return {**details, "direction": block.direction} if verb == "create" else details
 
 
-@transaction.atomic
-def do_remove_call_block(account: Account, block: CallBlock, *, actor: User | None = None) -> None:
-    with schema_context(account.schema_name):
-        block = CallBlock.objects.get(pk=block.pk)
-        pattern, anonymous = block.pattern, block.anonymous
-        block.delete()
-    record(actor, account, "call_block.delete", pattern=pattern, anonymous=anonymous)
-    changed(account)
+_blocks = _CallBlocks()
+
+
+def do_add_call_block(account: Account, *, pattern: str = "", anonymous: bool = False,
+                      direction: str = "incoming", comment: str = "", actor: User | None = None,
+                      ip: str | None = None) -> CallBlock:
+    return _blocks.create(account, pattern=pattern or "", anonymous=bool(anonymous), direction=direction,
+                          comment=comment, actor=actor, ip=ip)
+
+
+def do_update_call_block(account: Account, block: CallBlock, *, actor: User | None = None,
+                         ip: str | None = None, **fields) -> CallBlock:
+    return _blocks.update(account, block, actor=actor, ip=ip, **fields)
+
+
+def do_remove_call_block(account: Account, block: CallBlock, *, actor: User | None = None,
+                         ip: str | None = None) -> None:
+    _blocks.delete(account, block, actor=actor, ip=ip)

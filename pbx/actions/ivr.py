@@ -5,16 +5,17 @@ exit destination is taken without anyone choosing, so it must not lead back."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from pbx.actions.checks import ROUTE_KINDS, prompt, refuse_if_used, refuse_loop, target
-from pbx.actions.common import changed, only
-from pbx.models import Destination, DestinationKind, Ivr, IvrOption
+from pbx.actions.checks import ROUTE_KINDS, target
+from pbx.actions.common import changed
+from pbx.actions.crud import CrudActions, Verb, authorize
+from pbx.models import DestinationKind, Ivr, IvrOption
 from pbx.models.ivr import validate_key
-from pbx.numbering import refuse_taken
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -25,69 +26,56 @@ PROMPT_FIELDS = ("greeting", "invalid_prompt", "timeout_prompt")
 KEY_KINDS = tuple(DestinationKind.values)
 
 
-def _apply(ivr: Ivr, fields: dict) -> None:
-    for name, value in fields.items():
-        if name in PROMPT_FIELDS:
-            value = prompt(value, name)
-        elif name == "number":
-            value = value or None
-        setattr(ivr, name, value)
+class _Ivrs(CrudActions[Ivr]):
+    model = Ivr
+    audit_name = "ivr"
+    fields = (*IVR_FIELDS, "name")
+    kind = DestinationKind.IVR
+    numbered = True
+    parts = ((IvrOption, "ivr"),)  # its own keys (a "repeat the menu" key) go with it
+    prompt_fields = PROMPT_FIELDS
+
+    def apply(self, ivr: Ivr, fields: dict[str, Any]) -> None:
+        # A menu may have no number of its own (reached from a key or a route only).
+        if "number" in fields:
+            fields = {**fields, "number": fields["number"] or None}
+        super().apply(ivr, fields)
+
+    def check(self, account: Account, ivr: Ivr, fields: Mapping[str, Any]) -> None:
+        target("exit_destination", ivr.exit_destination, allowed=ROUTE_KINDS, what="A menu's exit")
+
+    def routes(self, ivr: Ivr) -> dict[str, str]:
+        return {"exit_destination": ivr.exit_destination}
+
+    def describe(self, ivr: Ivr, verb: Verb) -> dict[str, Any]:
+        # A menu is known by its name; its number, optional, is recorded as it was made.
+        return {"name": ivr.name, "number": ivr.number or ""} if verb == "create" else {"name": ivr.name}
 
 
-def _check(account: Account, ivr: Ivr, *, new_number: bool) -> None:
-    if new_number and ivr.number:
-        refuse_taken(ivr.number, exclude=ivr if ivr.pk else None, account=account)
-    ivr.full_clean()
-    target("exit_destination", ivr.exit_destination, allowed=ROUTE_KINDS, what="A menu's exit")
-    if ivr.pk is not None:
-        refuse_loop(Destination(DestinationKind.IVR, str(ivr.pk)), {"exit_destination": ivr.exit_destination})
+_ivrs = _Ivrs()
 
 
-@transaction.atomic
-def do_create_ivr(account: Account, *, name: str, actor: User | None = None, **fields) -> Ivr:
-    only(fields, IVR_FIELDS)
-    with schema_context(account.schema_name):
-        ivr = Ivr(name=name)
-        _apply(ivr, fields)
-        _check(account, ivr, new_number=True)
-        ivr.save()
-    record(actor, account, "ivr.create", name=name, number=ivr.number or "")
-    changed(account)
-    return ivr
+def do_create_ivr(account: Account, *, name: str, actor: User | None = None, ip: str | None = None,
+                  **fields) -> Ivr:
+    return _ivrs.create(account, name=name, actor=actor, ip=ip, **fields)
 
 
-@transaction.atomic
-def do_update_ivr(account: Account, ivr: Ivr, *, actor: User | None = None, **fields) -> Ivr:
-    only(fields, (*IVR_FIELDS, "name"))
-    with schema_context(account.schema_name):
-        ivr = Ivr.objects.select_for_update().get(pk=ivr.pk)
-        old_number = ivr.number
-        _apply(ivr, fields)
-        _check(account, ivr, new_number=ivr.number != old_number)
-        ivr.save()
-    record(actor, account, "ivr.update", name=ivr.name, fields=sorted(fields))
-    changed(account)
-    return ivr
+def do_update_ivr(account: Account, ivr: Ivr, *, actor: User | None = None, ip: str | None = None,
+                  **fields) -> Ivr:
+    return _ivrs.update(account, ivr, actor=actor, ip=ip, **fields)
 
 
-@transaction.atomic
-def do_delete_ivr(account: Account, ivr: Ivr, *, actor: User | None = None) -> None:
-    with schema_context(account.schema_name):
-        ivr = Ivr.objects.select_for_update().get(pk=ivr.pk)
-        # Its own keys (a "repeat the menu" key) go with it.
-        refuse_if_used(ivr, account=account,
-                       ignore=lambda holder: isinstance(holder, IvrOption) and holder.ivr_id == ivr.pk)
-        name = ivr.name
-        ivr.delete()
-    record(actor, account, "ivr.delete", name=name)
-    changed(account)
+def do_delete_ivr(account: Account, ivr: Ivr, *, actor: User | None = None,
+                  ip: str | None = None) -> None:
+    _ivrs.delete(account, ivr, actor=actor, ip=ip)
 
 
 @transaction.atomic
 def do_set_ivr_options(account: Account, ivr: Ivr, options: Mapping[str, str], *,
-                       actor: User | None = None) -> list[IvrOption]:
+                       actor: User | None = None, ip: str | None = None) -> list[IvrOption]:
     """Replace the menu's keys with ``options`` (key → destination); a key whose
     destination is empty is left out."""
+    authorize(actor, account)
     with schema_context(account.schema_name):
         ivr = Ivr.objects.select_for_update().get(pk=ivr.pk)
         rows, errors = [], []
@@ -105,7 +93,7 @@ def do_set_ivr_options(account: Account, ivr: Ivr, options: Mapping[str, str], *
             raise ValidationError({"options": errors})
         ivr.options.all().delete()
         IvrOption.objects.bulk_create(rows)
-    record(actor, account, "ivr.options", name=ivr.name,
+    record(actor, account, "ivr.options", ip=ip, name=ivr.name,
            options={option.key: option.destination for option in rows})
     changed(account)
     return rows

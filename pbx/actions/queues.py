@@ -14,18 +14,19 @@ removing a departed employee into editing every queue they were in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
 from pbx import queues as cc
-from pbx.actions.checks import prompt, refuse_if_used, refuse_loop, row, target
-from pbx.actions.common import changed, only
-from pbx.models import CallQueue, Destination, DestinationKind, Extension, MohGroup, QueueAgent
-from pbx.numbering import refuse_taken
+from pbx.actions.checks import row, target
+from pbx.actions.common import changed
+from pbx.actions.crud import CrudActions, Verb, authorize
+from pbx.models import CallQueue, DestinationKind, Extension, MohGroup, QueueAgent
 from pbx.signals import callcenter_changed
 from tenants.actions import record
 from tenants.models import Account, User
@@ -52,28 +53,6 @@ class Agent:
     login_required: bool = False
 
 
-def _itself(queue: CallQueue) -> Destination | None:
-    return Destination(DestinationKind.QUEUE, str(queue.pk)) if queue.pk else None
-
-
-def _apply(queue: CallQueue, fields: dict) -> None:
-    for name, value in fields.items():
-        if name == "moh_group":
-            value = row(MohGroup, value, name)
-        elif name in PROMPT_FIELDS:
-            value = prompt(value, name)
-        setattr(queue, name, value)
-
-
-def _check(account: Account, queue: CallQueue, *, new_number: bool) -> None:
-    if new_number:
-        refuse_taken(queue.number, exclude=queue if queue.pk else None, account=account)
-    queue.full_clean()
-    target("fallback", queue.fallback, not_to=_itself(queue), what="A queue")
-    if queue.pk is not None:
-        refuse_loop(_itself(queue), {"fallback": queue.fallback})
-
-
 def _tell(account: Account, commands: list[str]) -> None:
     callcenter_changed.send(sender=CallQueue, account=account, commands=commands)
 
@@ -82,58 +61,63 @@ def _name(account: Account, queue_pk: int) -> str:
     return cc.queue_name(queue_pk, account.primary_domain_name)
 
 
-@transaction.atomic
-def do_create_queue(account: Account, *, number: str, name: str, actor: User | None = None,
-                    **fields) -> CallQueue:
-    only(fields, QUEUE_FIELDS)
-    with schema_context(account.schema_name):
-        queue = CallQueue(number=number, name=name)
-        _apply(queue, fields)
-        _check(account, queue, new_number=True)
-        queue.save()
-    record(actor, account, "queue.create", number=number, name=name)
-    changed(account)
-    _tell(account, [cc.reload_queue(_name(account, queue.pk))])
-    return queue
+def _leaving(account: Account, queue_pk: int, extension_pks: Iterable[int]) -> list[str]:
+    """The commands taking these extensions' agents out of the queue in mod_callcenter."""
+    domain, queue_name = account.primary_domain_name, _name(account, queue_pk)
+    return [command for extension_pk in extension_pks
+            for command in cc.remove_agent(queue_name, cc.agent_name(queue_pk, extension_pk, domain))]
 
 
-@transaction.atomic
-def do_update_queue(account: Account, queue: CallQueue, *, actor: User | None = None,
-                    **fields) -> CallQueue:
-    only(fields, (*QUEUE_FIELDS, "number"))
-    with schema_context(account.schema_name):
-        queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
-        old_number = queue.number
-        _apply(queue, fields)
-        _check(account, queue, new_number=queue.number != old_number)
-        queue.save()
-    record(actor, account, "queue.update", number=queue.number, fields=sorted(fields))
-    changed(account)
-    _tell(account, [cc.reload_queue(_name(account, queue.pk))])
-    return queue
+class _Queues(CrudActions[CallQueue]):
+    model = CallQueue
+    audit_name = "queue"
+    fields = (*QUEUE_FIELDS, "number")
+    kind = DestinationKind.QUEUE
+    numbered = True
+    identity = ("number", "name")
+    row_fields = {"moh_group": MohGroup}
+    prompt_fields = PROMPT_FIELDS
 
+    def check(self, account: Account, queue: CallQueue, fields: Mapping[str, Any]) -> None:
+        target("fallback", queue.fallback, not_to=self.itself(queue), what="A queue")
 
-@transaction.atomic
-def do_delete_queue(account: Account, queue: CallQueue, *, actor: User | None = None) -> None:
-    with schema_context(account.schema_name):
-        queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
-        refuse_if_used(queue, account=account)
+    def routes(self, queue: CallQueue) -> dict[str, str]:
+        return {"fallback": queue.fallback}
+
+    def written(self, account: Account, queue: CallQueue, verb: Verb) -> None:
+        _tell(account, [cc.reload_queue(_name(account, queue.pk))])
+
+    def deleting(self, account: Account, queue: CallQueue) -> Callable[[], None]:
+        # Its agents go with it (cascade): read them while they are there.
         members = list(queue.agents.values_list("extension_id", flat=True))
-        number, name, pk = queue.number, queue.name, queue.pk
-        queue.delete()
-    record(actor, account, "queue.delete", number=number, name=name)
-    changed(account)
-    domain, queue_name = account.primary_domain_name, _name(account, pk)
-    _tell(account, [*(command for extension_pk in members
-                      for command in cc.remove_agent(queue_name, cc.agent_name(pk, extension_pk, domain))),
-                    cc.unload_queue(queue_name)])
+        commands = [*_leaving(account, queue.pk, members), cc.unload_queue(_name(account, queue.pk))]
+        return lambda: _tell(account, commands)
+
+
+_queues = _Queues()
+
+
+def do_create_queue(account: Account, *, number: str, name: str, actor: User | None = None,
+                    ip: str | None = None, **fields) -> CallQueue:
+    return _queues.create(account, number=number, name=name, actor=actor, ip=ip, **fields)
+
+
+def do_update_queue(account: Account, queue: CallQueue, *, actor: User | None = None,
+                    ip: str | None = None, **fields) -> CallQueue:
+    return _queues.update(account, queue, actor=actor, ip=ip, **fields)
+
+
+def do_delete_queue(account: Account, queue: CallQueue, *, actor: User | None = None,
+                    ip: str | None = None) -> None:
+    _queues.delete(account, queue, actor=actor, ip=ip)
 
 
 @transaction.atomic
 def do_set_queue_agents(account: Account, queue: CallQueue, agents: Iterable[Agent], *,
-                        actor: User | None = None) -> list[QueueAgent]:
+                        actor: User | None = None, ip: str | None = None) -> list[QueueAgent]:
     """Make ``agents`` the queue's agents. An extension already in the queue keeps its
     login and pause; one left out leaves the queue."""
+    authorize(actor, account)
     agents = list(agents)
     with schema_context(account.schema_name):
         queue = CallQueue.objects.select_for_update().get(pk=queue.pk)
@@ -166,13 +150,10 @@ def do_set_queue_agents(account: Account, queue: CallQueue, agents: Iterable[Age
         for member in wanted.values():
             member.save()
         numbers = dict(Extension.objects.filter(pk__in=wanted).values_list("pk", "number"))
-    record(actor, account, "queue.agents", number=queue.number,
+    record(actor, account, "queue.agents", ip=ip, number=queue.number,
            agents=[numbers[pk] for pk in wanted])
     changed(account)
-    domain, queue_name = account.primary_domain_name, _name(account, queue.pk)
-    _tell(account, [*(command for pk in gone
-                      for command in cc.remove_agent(queue_name, cc.agent_name(queue.pk, pk, domain))),
-                    cc.reload_queue(queue_name)])
+    _tell(account, [*_leaving(account, queue.pk, gone), cc.reload_queue(_name(account, queue.pk))])
     return list(wanted.values())
 
 

@@ -4,16 +4,18 @@ before it is filled); the portal's route explanation says a group has nobody to 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from pbx.actions.checks import RINGABLE_KINDS, refuse_if_used, refuse_loop, row, target
-from pbx.actions.common import changed, only
-from pbx.models import Destination, DestinationKind, MohGroup, RingGroup, RingGroupMember
-from pbx.numbering import PICKUP_PREFIX, lock_plan, number_owner, refuse_taken
+from pbx.actions.checks import RINGABLE_KINDS, target
+from pbx.actions.common import changed
+from pbx.actions.crud import CrudActions, authorize
+from pbx.models import DestinationKind, MohGroup, RingGroup, RingGroupMember
+from pbx.numbering import PICKUP_PREFIX, lock_plan, number_owner
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -25,22 +27,25 @@ _PICKUP = re.compile(rf"^{re.escape(PICKUP_PREFIX)}\d{{1,6}}$")
 Member = tuple[str, int | None, bool]
 
 
-def _apply(group: RingGroup, fields: dict) -> None:
-    for name, value in fields.items():
-        if name == "moh_group":
-            value = row(MohGroup, value, "moh_group")
-        setattr(group, name, value)
+class _RingGroups(CrudActions[RingGroup]):
+    model = RingGroup
+    audit_name = "ring_group"
+    fields = (*RING_GROUP_FIELDS, "number")
+    kind = DestinationKind.RING_GROUP
+    numbered = True
+    identity = ("number", "name")
+    row_fields = {"moh_group": MohGroup}
+
+    def check(self, account: Account, group: RingGroup, fields: Mapping[str, Any]) -> None:
+        target("fallback", group.fallback)
+        if group.pickup_code:
+            _check_pickup(group)
+
+    def routes(self, group: RingGroup) -> dict[str, str]:
+        return {"fallback": group.fallback}
 
 
-def _check(account: Account, group: RingGroup, *, new_number: bool) -> None:
-    if new_number:
-        refuse_taken(group.number, exclude=group if group.pk else None, account=account)
-    group.full_clean()
-    target("fallback", group.fallback)
-    if group.pickup_code:
-        _check_pickup(group)
-    if group.pk is not None:
-        refuse_loop(Destination(DestinationKind.RING_GROUP, str(group.pk)), {"fallback": group.fallback})
+_ring_groups = _RingGroups()
 
 
 def _check_pickup(group: RingGroup) -> None:
@@ -57,51 +62,27 @@ def _check_pickup(group: RingGroup) -> None:
         raise ValidationError({"pickup_code": [f"{code} is the pickup code of {owner}."]})
 
 
-@transaction.atomic
 def do_create_ring_group(account: Account, *, number: str, name: str, actor: User | None = None,
-                         **fields) -> RingGroup:
-    only(fields, RING_GROUP_FIELDS)
-    with schema_context(account.schema_name):
-        group = RingGroup(number=number, name=name)
-        _apply(group, fields)
-        _check(account, group, new_number=True)
-        group.save()
-    record(actor, account, "ring_group.create", number=number, name=name)
-    changed(account)
-    return group
+                         ip: str | None = None, **fields) -> RingGroup:
+    return _ring_groups.create(account, number=number, name=name, actor=actor, ip=ip, **fields)
 
 
-@transaction.atomic
 def do_update_ring_group(account: Account, group: RingGroup, *, actor: User | None = None,
-                         **fields) -> RingGroup:
-    only(fields, (*RING_GROUP_FIELDS, "number"))
-    with schema_context(account.schema_name):
-        group = RingGroup.objects.select_for_update().get(pk=group.pk)
-        old_number = group.number
-        _apply(group, fields)
-        _check(account, group, new_number=group.number != old_number)
-        group.save()
-    record(actor, account, "ring_group.update", number=group.number, fields=sorted(fields))
-    changed(account)
-    return group
+                         ip: str | None = None, **fields) -> RingGroup:
+    return _ring_groups.update(account, group, actor=actor, ip=ip, **fields)
 
 
-@transaction.atomic
-def do_delete_ring_group(account: Account, group: RingGroup, *, actor: User | None = None) -> None:
-    with schema_context(account.schema_name):
-        group = RingGroup.objects.select_for_update().get(pk=group.pk)
-        refuse_if_used(group, account=account)
-        number, name = group.number, group.name
-        group.delete()
-    record(actor, account, "ring_group.delete", number=number, name=name)
-    changed(account)
+def do_delete_ring_group(account: Account, group: RingGroup, *, actor: User | None = None,
+                         ip: str | None = None) -> None:
+    _ring_groups.delete(account, group, actor=actor, ip=ip)
 
 
 @transaction.atomic
 def do_set_ring_group_members(account: Account, group: RingGroup, members: Iterable[Member], *,
-                              actor: User | None = None) -> list[RingGroupMember]:
+                              actor: User | None = None, ip: str | None = None) -> list[RingGroupMember]:
     """Replace the group's members with ``members``, rung in this order: (destination,
     ring_seconds or None for the group's, enabled)."""
+    authorize(actor, account)
     members = list(members)
     with schema_context(account.schema_name):
         group = RingGroup.objects.select_for_update().get(pk=group.pk)
@@ -127,7 +108,7 @@ def do_set_ring_group_members(account: Account, group: RingGroup, members: Itera
             raise ValidationError({"members": errors})
         group.members.all().delete()
         RingGroupMember.objects.bulk_create(rows)
-    record(actor, account, "ring_group.members", number=group.number,
+    record(actor, account, "ring_group.members", ip=ip, number=group.number,
            members=[member.destination for member in rows])
     changed(account)
     return rows

@@ -7,16 +7,17 @@ where the same number may name a different row) is refused, never moved."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django_tenants.utils import schema_context
 
-from pbx.actions.checks import prompt, refuse_if_used, refuse_loop, target
+from pbx.actions.checks import prompt, refuse_loop, target
 from pbx.actions.common import changed, only
+from pbx.actions.crud import CrudActions, authorize
 from pbx.models import (
     Destination,
     DestinationKind,
@@ -26,8 +27,7 @@ from pbx.models import (
     ScheduleEvent,
 )
 from tenants.actions import record
-from tenants.models import Account, Role, User
-from tenants.scoping import require_visible
+from tenants.models import Account, User
 from tenants.validators import validate_timezone
 
 SCHEDULE_FIELDS = ("timezone", "open_destination", "closed_destination", "default_action",
@@ -38,16 +38,6 @@ DESTINATION_FIELDS = ("open_destination", "closed_destination", "default_destina
 # A schedule sends the call on by itself; checking voicemail is something a caller asks for.
 SCHEDULE_KINDS = tuple(kind for kind in DestinationKind.values
                        if kind != DestinationKind.CHECK_VOICEMAIL)
-
-
-def _authorize(actor: User | None, account: Account) -> None:
-    """People act as themselves, on their own account or one below (a masquerading
-    provider admin); ``actor`` None is the platform itself (demo data)."""
-    if actor is None:
-        return
-    require_visible(actor, account)
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Your role is read-only.")
 
 
 def _itself(schedule: Schedule) -> Destination:
@@ -75,82 +65,63 @@ def _refuse_loop(schedule: Schedule, *, first: dict[str, str] | None = None) -> 
 # --- schedules -------------------------------------------------------------------------
 
 
-def _apply_schedule(schedule: Schedule, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        if name == "default_prompt":
-            value = prompt(value, name)
-        elif name in DESTINATION_FIELDS:
-            value = value or ""
-        elif name == "timezone":
-            value = (value or "").strip()
-        setattr(schedule, name, value)
+class _Schedules(CrudActions[Schedule]):
+    model = Schedule
+    audit_name = "schedule"
+    fields = (*SCHEDULE_FIELDS, "name")
+    kind = DestinationKind.SCHEDULE
+    parts = ((ScheduleEvent, "schedule"),)  # its own events (a forward to itself is refused anyway)
+    prompt_fields = ("default_prompt",)
 
+    def apply(self, schedule: Schedule, fields: dict[str, Any]) -> None:
+        normal = dict(fields)
+        for name in DESTINATION_FIELDS:
+            if name in normal:
+                normal[name] = normal[name] or ""
+        if "timezone" in normal:
+            normal["timezone"] = (normal["timezone"] or "").strip()
+        super().apply(schedule, normal)
 
-def _check_schedule(schedule: Schedule) -> None:
-    if schedule.timezone:
-        try:
-            validate_timezone(schedule.timezone)
-        except ValidationError as exc:
-            raise ValidationError({"timezone": exc.messages}) from exc
-    if schedule.default_action == ScheduleAction.FORWARD:
-        if not schedule.default_destination:
-            raise ValidationError({"default_destination": ["Choose where calls go by default."]})
-    else:
-        # Kept only for Forward: a route that is never taken must not block deleting its
-        # target or count as a loop.
-        schedule.default_destination = ""
-    schedule.full_clean()
-    for name in DESTINATION_FIELDS:
-        target(name, getattr(schedule, name), allowed=SCHEDULE_KINDS,
-               not_to=_itself(schedule) if schedule.pk else None, what="A schedule")
+    def prepare(self, account: Account, schedule: Schedule) -> None:
+        if schedule.timezone:
+            try:
+                validate_timezone(schedule.timezone)
+            except ValidationError as exc:
+                raise ValidationError({"timezone": exc.messages}) from exc
+        if schedule.default_action == ScheduleAction.FORWARD:
+            if not schedule.default_destination:
+                raise ValidationError({"default_destination": ["Choose where calls go by default."]})
+        else:
+            # Kept only for Forward: a route that is never taken must not block deleting its
+            # target or count as a loop.
+            schedule.default_destination = ""
 
+    def check(self, account: Account, schedule: Schedule, fields: Mapping[str, Any]) -> None:
+        for name in DESTINATION_FIELDS:
+            target(name, getattr(schedule, name), allowed=SCHEDULE_KINDS,
+                   not_to=self.itself(schedule), what="A schedule")
 
-@transaction.atomic
-def do_create_schedule(account: Account, *, name: str, actor: User | None = None,
-                       **fields) -> Schedule:
-    _authorize(actor, account)
-    only(fields, SCHEDULE_FIELDS)
-    with schema_context(account.schema_name):
-        schedule = Schedule(name=name)
-        _apply_schedule(schedule, fields)
-        _check_schedule(schedule)
-        # Nothing routes to a new schedule yet: it cannot close a loop.
-        schedule.save()
-    record(actor, account, "schedule.create", name=name)
-    changed(account)
-    return schedule
-
-
-@transaction.atomic
-def do_update_schedule(account: Account, schedule: Schedule, *, actor: User | None = None,
-                       **fields) -> Schedule:
-    _authorize(actor, account)
-    only(fields, (*SCHEDULE_FIELDS, "name"))
-    with schema_context(account.schema_name):
-        schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
-        _apply_schedule(schedule, fields)
-        _check_schedule(schedule)
-        schedule.save()
+    def check_loops(self, schedule: Schedule, fields: Mapping[str, Any]) -> None:
         _refuse_loop(schedule, first={name: getattr(schedule, name) for name in DESTINATION_FIELDS
                                       if name in fields})
-    record(actor, account, "schedule.update", name=schedule.name, fields=sorted(fields))
-    changed(account)
-    return schedule
 
 
-@transaction.atomic
-def do_delete_schedule(account: Account, schedule: Schedule, *, actor: User | None = None) -> None:
-    _authorize(actor, account)
-    with schema_context(account.schema_name):
-        schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
-        # Its own events (a forward back to itself is refused anyway) go with it.
-        refuse_if_used(schedule, account=account,
-                       ignore=lambda holder: isinstance(holder, ScheduleEvent)
-                       and holder.schedule_id == schedule.pk)
-        name = schedule.name
-        schedule.delete()
-    record(actor, account, "schedule.delete", name=name)
-    changed(account)
+_schedules = _Schedules()
+
+
+def do_create_schedule(account: Account, *, name: str, actor: User | None = None,
+                       ip: str | None = None, **fields) -> Schedule:
+    return _schedules.create(account, name=name, actor=actor, ip=ip, **fields)
+
+
+def do_update_schedule(account: Account, schedule: Schedule, *, actor: User | None = None,
+                       ip: str | None = None, **fields) -> Schedule:
+    return _schedules.update(account, schedule, actor=actor, ip=ip, **fields)
+
+
+def do_delete_schedule(account: Account, schedule: Schedule, *, actor: User | None = None,
+                       ip: str | None = None) -> None:
+    _schedules.delete(account, schedule, actor=actor, ip=ip)
 
 
 # --- events ----------------------------------------------------------------------------
@@ -221,7 +192,7 @@ def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
                           position: int | None = None, actor: User | None = None,
                           **fields) -> ScheduleEvent:
     """Add an event at ``position`` (0 is matched first); None puts it last."""
-    _authorize(actor, account)
+    authorize(actor, account)
     only(fields, EVENT_FIELDS)
     with schema_context(account.schema_name):
         schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
@@ -245,7 +216,7 @@ def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
 @transaction.atomic
 def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: User | None = None,
                              **fields) -> ScheduleEvent:
-    _authorize(actor, account)
+    authorize(actor, account)
     only(fields, (*EVENT_FIELDS, "name"))
     with schema_context(account.schema_name):
         # The schedule first, as adding and reordering lock it: no deadlock between them.
@@ -265,7 +236,7 @@ def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: U
 @transaction.atomic
 def do_delete_schedule_event(account: Account, event: ScheduleEvent, *,
                              actor: User | None = None) -> None:
-    _authorize(actor, account)
+    authorize(actor, account)
     with schema_context(account.schema_name):
         # The schedule first, as adding and reordering lock it: no deadlock between them.
         schedule_id = ScheduleEvent.objects.values_list("schedule_id", flat=True).get(pk=event.pk)
@@ -283,7 +254,7 @@ def do_reorder_schedule_events(account: Account, schedule: Schedule, event_ids: 
                                actor: User | None = None) -> list[ScheduleEvent]:
     """Put the schedule's events in this order (first is matched first). The list must
     name every event of the schedule exactly once."""
-    _authorize(actor, account)
+    authorize(actor, account)
     with schema_context(account.schema_name):
         schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
         events = {event.pk: event for event in schedule.events.select_for_update()}
