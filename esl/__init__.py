@@ -6,7 +6,9 @@ sides that speak it:
 * ``connection``: one *outbound* connection per call on gevent (FreeSWITCH's ``socket``
   application dialled us), used by the call-control server (``callcontrol``);
 * ``client``: the small synchronous *inbound* client (connect, authenticate, ``api``,
-  leave) the node outbox and the node manager use (``fsnodes``).
+  leave) the node outbox and the node manager use (``fsnodes``);
+* ``addresses``: ``host:port`` as settings write it, and the form the ``socket`` dialplan
+  application takes (call control listens on one, the dialplan hands FreeSWITCH the other).
 
 A protocol library: it imports neither Django nor any of our apps (.importlinter), so
 both users depend on it and it on nothing of theirs. Importing the package loads no
