@@ -109,6 +109,13 @@ def django_database_config(url: str) -> dict:
     # database must fail fast enough to serve the last known good answer instead.
     config["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")))
     config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
+    if pool_size:
+        # psycopg's pool (needs psycopg-pool): at most pool_size connections per process,
+        # lent to a thread for one request and returned at its end, so threads that come
+        # and go (granian ends idle ones) never strand one. Django keeps none itself then.
+        config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+        config["CONN_MAX_AGE"] = 0
     config["CONN_HEALTH_CHECKS"] = True
     config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_switchboard")}
     return config

@@ -31,9 +31,14 @@ PYTHON = sys.executable
 PYTEST_NO_TESTS_COLLECTED = 5
 # bin/run serves with the production server (deploy/README.md), not Django's runserver,
 # which ran a thread, and so kept a PostgreSQL connection, per concurrent request: 120 at
-# once went past the embedded server's 100 connections. Each of granian's threads keeps
-# at most one connection (CONN_MAX_AGE), so the web server holds at most
-# WEB_WORKERS x WEB_THREADS however many requests arrive; the rest wait in granian's queue.
+# once went past the embedded server's 100 connections. granian runs the app on at most
+# WEB_WORKERS x WEB_THREADS threads, and each worker process has a psycopg pool of
+# WEB_THREADS connections (DATABASE_POOL_SIZE), so the web server holds at most
+# WEB_WORKERS x WEB_THREADS connections however many requests arrive; the rest wait in
+# granian's queue. A connection kept per thread (CONN_MAX_AGE) is not bounded: granian
+# ends a thread idle for 30 s, and an ended thread's connection stays open until Python's
+# garbage collector gets to it (after idle spells a burst found 14 and 20 open,
+# docs/benchmarks.md); opening one per request instead costs ~3 ms each.
 WEB_WORKERS = 2
 WEB_THREADS = 4
 WEB_STARTUP_SECONDS = 60
@@ -173,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
                 _hold_signals()
     except _Stop:
         return 0
+    except subprocess.CalledProcessError as failed:
+        print(f"{' '.join(failed.cmd[1:])} failed (above); stopping.", flush=True)
+        return failed.returncode
 
 
 def serve(args: argparse.Namespace, owns_database: bool) -> int:
@@ -190,6 +198,8 @@ def serve(args: argparse.Namespace, owns_database: bool) -> int:
         # order, and a child that will not stop goes with its own children (granian's
         # workers outlive a killed granian).
         env = {**os.environ, "PGAPPNAME": f"switchboard-{name}"}
+        if name == "web":
+            env["DATABASE_POOL_SIZE"] = str(WEB_THREADS)
         children[name] = subprocess.Popen(argv, cwd=ROOT, env=env, process_group=0)
         return children[name]
 

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from bench.run_load import ConnectionWatch, burst, demo_targets
+from switchboard.database import django_database_config
 from switchboard.devstack import WEB_THREADS, WEB_WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,16 @@ def test_bin_run_holds_a_burst_of_requests_with_bounded_connections_and_stops_cl
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_a_pool_size_bounds_each_process_and_keeps_no_connection_per_thread(monkeypatch):
+    url = "postgres://user@db.example.net:5432/switchboard"
+    monkeypatch.delenv("DATABASE_POOL_SIZE", raising=False)
+    assert "pool" not in django_database_config(url)["OPTIONS"]
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "4")
+    config = django_database_config(url)
+    assert config["OPTIONS"]["pool"]["max_size"] == 4
+    assert config["CONN_MAX_AGE"] == 0  # Django refuses a pool with kept connections
 
 
 # Each script is one bin/run's lifetime as far as the database goes: run_database() is
