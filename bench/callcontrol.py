@@ -2,13 +2,14 @@
 
 Usage: .venv/bin/python -m bench.callcontrol [--quick] [--sessions 100 1000 2000]
        [--seconds 15] [--interval 1.0] [--no-write]
+       .venv/bin/python -m bench.callcontrol --greenswitch [--runs 3] [--sessions 1000] ...
 
 Three processes per row, all on this machine:
 
 * **ours**: ``CallControlServer`` (the class ``manage.py run_callcontrol`` runs) with one app,
   ``bench_loop``: answer, then ``play()`` until the caller goes away. Each ``play`` is a
   ``sendmsg`` execute with its Event-UUID, answered by the CHANNEL_EXECUTE_COMPLETE
-  carrying it (``callcontrol.esl``).
+  carrying it (``esl``, the protocol package).
 * **load**: N fake FreeSWITCH outbound connections (gevent), each doing what FreeSWITCH
   does on ``socket ... async full``: wait for ``connect`` and answer it with the captured
   channel data (``tests/fakes/freeswitch_outbound.py``), answer ``myevents`` and
@@ -29,6 +30,30 @@ raised to the hard limit in every process (each call is one descriptor on each s
 
 A full run writes its table into docs/benchmarks.md ("Call-control server"); ``--quick``
 (50 calls, 3 s) and ``--no-write`` only print it.
+
+``--greenswitch`` (the ``bench`` extra: ``pip install -e '.[bench]'``) adds a fourth process
+per row, **greenswitch**: its ``OutboundESLServer`` / ``OutboundSession`` running the same
+script (``myevents``, ``linger``, a blocking ``answer``, then blocking ``playback`` after
+``playback``), against the same load generator, N and rate, right after ours (default
+1,000 calls; ``--runs`` repeats echo, ours, greenswitch). The load generator answers every
+execute with a completion naming the app it ran (``Application`` and
+``variable_current_application``, which is what greenswitch matches). Then the correctness
+cases, each run against both on the fake FreeSWITCH (``tests/fakes/freeswitch_outbound.py``)
+in one process, reported pass/fail:
+
+* **forged caller name**: ``Caller-Caller-ID-Name`` (connect reply and every event) is
+  ``Evil`` + line break + ``Event-Name: CHANNEL_EXECUTE_COMPLETE``, which FreeSWITCH sends
+  URL-encoded (``Evil%0AEvent-Name%3A%20CHANNEL_EXECUTE_COMPLETE``). Passes if the name is
+  read intact and each of two playbacks returns on its own completion once its prompt has
+  ended (a header decoded before the lines are split overrides the event's real name:
+  Event-Name is its first header);
+* **two playbacks, each waited for**: ``playback`` twice; each must return on its own
+  completion (Application-UUID);
+* **two playbacks, the first given up**: the app stops waiting for a 0.4 s prompt after
+  0.1 s, then plays a 0.05 s one: the second must return on its own completion, not on the
+  first's (which arrives while the second waits).
+
+Their table goes into its own part of the same section ("Beside greenswitch").
 """
 
 from __future__ import annotations
@@ -136,6 +161,48 @@ def serve_ours(port: int, stats_path: str, max_calls: int) -> None:
     server.serve_forever()
 
 
+def serve_greenswitch(port: int, stats_path: str, max_calls: int) -> None:
+    """The same script through greenswitch's outbound server and session, as shipped."""
+    raise_fd_limit()
+    import logging
+
+    logging.disable(logging.INFO)  # greenswitch logs every call at INFO
+    import gevent
+    from greenswitch.esl import NotConnectedError, OutboundESLServer
+
+    # The orchestrator's "is it listening yet" probe connects and closes at once; greenswitch's
+    # accept greenlet then dies with NotConnectedError. Not worth a traceback.
+    gevent.get_hub().NOT_ERROR += (NotConnectedError,)
+
+    class BenchLoop:
+        """greenswitch's application: built with the session, then ``run()`` in a greenlet
+        (the server has already sent ``connect``)."""
+
+        def __init__(self, session) -> None:
+            self.session = session
+
+        def run(self) -> None:
+            session = self.session
+            session.myevents()
+            session.linger()
+            session.call_command("answer", block=True)
+            while True:
+                session.playback(PROMPT)
+
+    server = OutboundESLServer("127.0.0.1", port, application=BenchLoop, max_connections=max_calls)
+
+    def report() -> None:
+        while True:
+            Path(stats_path).write_text(json.dumps({"sessions": server.connection_count}))
+            gevent.sleep(0.25)
+
+    gevent.spawn(report)
+    # Not server.stop(): it joins every call's greenlet, and a session whose socket closed
+    # without a disconnect-notice (the load generator just goes) is never woken.
+    gevent.signal_handler(signal.SIGTERM, lambda: os._exit(0))
+    server.listen()
+
+
 def serve_echo(port: int, turn_size: int) -> None:
     """The baseline: one greenlet per connection, a reply per ``turn_size`` bytes."""
     raise_fd_limit()
@@ -161,9 +228,10 @@ def serve_echo(port: int, turn_size: int) -> None:
     server.serve_forever()
 
 
-def turn_templates() -> tuple[bytes, bytes]:
-    """(connect reply, execute + completion) from the captures, for one call whose
-    Unique-ID is the captured one (replaced per call: same length)."""
+def turn_templates(app: str = "playback") -> tuple[bytes, bytes]:
+    """(connect reply, execute + completion of ``app``) from the captures (the playback
+    events, renamed for another app), for one call whose Unique-ID is the captured one
+    (replaced per call: same length)."""
     from tests.fakes.freeswitch_outbound import (
         connect_reply_template,
         event_template,
@@ -172,8 +240,10 @@ def turn_templates() -> tuple[bytes, bytes]:
     )
 
     def with_app(headers):
-        values = {"Application": "playback", "Application-Data": PROMPT,
-                  "Application-UUID": EVENT_UUID_PLACEHOLDER, "Application-Response": "FILE PLAYED"}
+        values = {"Application": app, "Application-Data": PROMPT if app == "playback" else "",
+                  "Application-UUID": EVENT_UUID_PLACEHOLDER,
+                  "Application-Response": "FILE PLAYED" if app == "playback" else "_none_",
+                  "variable_current_application": app}
         return [(n, values.get(n, v)) for n, v in headers]
 
     execute = frame_event(with_app(event_template("CHANNEL_EXECUTE", "playback")))
@@ -194,6 +264,8 @@ def run_load(mode: str, port: int, calls: int, seconds: float, interval: float) 
     from tests.fakes.freeswitch_outbound import CAPTURED_UUID
 
     connect_reply, turn = turn_templates()
+    # Each execute is answered with its own app's completion (greenswitch matches the name).
+    answer_turn = turn_templates("answer")[1]
     samples: list[float] = []
     state = {"measuring": False, "failed": 0, "held": 0}
     all_held = Event()
@@ -211,6 +283,7 @@ def run_load(mode: str, port: int, calls: int, seconds: float, interval: float) 
             state["failed"] += 1
             return
         my_turn = turn.replace(CAPTURED_UUID.encode(), call_uuid.encode())
+        my_answer_turn = answer_turn.replace(CAPTURED_UUID.encode(), call_uuid.encode())
         held = False
         sent_at = 0.0
         buffer = b""
@@ -262,8 +335,9 @@ def run_load(mode: str, port: int, calls: int, seconds: float, interval: float) 
                     if headers.get("execute-app-name") != "answer":
                         gevent.sleep(pace())
                     event_uuid = headers.get("Event-UUID", EVENT_UUID_PLACEHOLDER)
+                    this_turn = my_answer_turn if headers.get("execute-app-name") == "answer" else my_turn
                     sent_at = time.perf_counter()
-                    sock.sendall(my_turn.replace(EVENT_UUID_PLACEHOLDER.encode(), event_uuid.encode()))
+                    sock.sendall(this_turn.replace(EVENT_UUID_PLACEHOLDER.encode(), event_uuid.encode()))
                 elif name == "exit":
                     return
         except OSError:
@@ -274,8 +348,11 @@ def run_load(mode: str, port: int, calls: int, seconds: float, interval: float) 
     greenlets = []
     for index in range(calls):
         greenlets.append(gevent.spawn(one_call, index))
-        if index % 100 == 99:
-            gevent.sleep(0.05)  # below the listen backlog
+        if index % 50 == 49:
+            # 500 connects/s: below the listen backlog of each server. greenswitch's
+            # accepts from a backlog of 100 every 0.1 s; at 2,000/s it lost connections
+            # (the kernel drops the handshake's last ACK when that queue is full).
+            gevent.sleep(0.1)
     if not all_held.wait(60):
         print(json.dumps({"error": f"only {state['held']} of {calls} calls came up"}), flush=True)
     print("held", flush=True)
@@ -295,6 +372,197 @@ def run_load(mode: str, port: int, calls: int, seconds: float, interval: float) 
     print(json.dumps({"held": state["held"], "failed": state["failed"], "commands": len(ordered),
                       "p50": pct(0.50), "p99": pct(0.99),
                       "mean": statistics.fmean(ordered) * 1000 if ordered else 0.0}), flush=True)
+
+
+# -- correctness cases (both implementations, one process, the fake FreeSWITCH) -------------
+
+FORGED_NAME = "Evil\nEvent-Name: CHANNEL_EXECUTE_COMPLETE"
+FIRST_PROMPT, SECOND_PROMPT = "tone_stream://%(400,0,440)", "tone_stream://%(50,0,600)"
+CASE_FORGED_NAME = "forged caller name"
+CASE_TWO_WAITED = "two playbacks, each waited for"
+CASE_FIRST_GIVEN_UP = "two playbacks, the first given up"
+CASES = (CASE_FORGED_NAME, CASE_TWO_WAITED, CASE_FIRST_GIVEN_UP)
+GIVE_UP_AFTER = 0.1
+
+
+class OursSide:
+    """The case script's view of one of our sessions."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def caller_name(self) -> str:
+        return self.session.channel.get("Caller-Caller-ID-Name", "")
+
+    def answer(self) -> None:
+        self.session.answer()
+
+    def play(self, prompt: str) -> tuple[str, bool]:
+        """(Application-UUID of what the wait returned on, whether that was a completion)."""
+        event = self.session.play(prompt).event
+        return event.get("Application-UUID", ""), bool(event.get("Application-Response", ""))
+
+    def play_giving_up(self, prompt: str, seconds: float) -> bool:
+        from callcontrol.session import CommandTimeout
+
+        try:
+            self.session.play(prompt, timeout=seconds)
+        except CommandTimeout:
+            return True
+        return False
+
+
+class GreenswitchSide:
+    """The same through greenswitch's ``OutboundSession`` (its blocking calls)."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def caller_name(self) -> str:
+        return (self.session.session_data or {}).get("Caller-Caller-ID-Name", "")
+
+    def answer(self) -> None:
+        self.session.call_command("answer", block=True)
+
+    def play(self, prompt: str) -> tuple[str, bool]:
+        headers = self.session.playback(prompt).headers
+        return headers.get("Application-UUID", ""), bool(headers.get("Application-Response", ""))
+
+    def play_giving_up(self, prompt: str, seconds: float) -> bool:
+        import gevent
+
+        try:
+            self.session.call_command("playback", prompt, block=True, response_timeout=seconds)
+        except gevent.Timeout:
+            return True
+        return False
+
+
+def case_script(case: str, side, call) -> dict:
+    """Run ``case`` on one call; {"passed": bool, "detail": what happened}."""
+    name = side.caller_name()
+    side.answer()
+    gave_up = None
+    if case == CASE_FIRST_GIVEN_UP:
+        gave_up = side.play_giving_up(FIRST_PROMPT, GIVE_UP_AFTER)
+        prompts = [SECOND_PROMPT]
+    else:
+        prompts = [FIRST_PROMPT, SECOND_PROMPT]
+    returned = [(prompt, *side.play(prompt)) for prompt in prompts]
+    uuids = {e.event_uuid: e.arg for e in call.executions if e.app == "playback"}
+    label = {FIRST_PROMPT: "the first playback", SECOND_PROMPT: "the second playback"}
+    passed, details = True, []
+    if case == CASE_FORGED_NAME:
+        intact = name == FORGED_NAME
+        passed &= intact
+        details.append("name read intact" if intact else f"name read as {name!r}")
+    if gave_up is not None and not gave_up:
+        passed = False
+        details.append("the first playback was not given up")
+    for prompt, app_uuid, is_completion in returned:
+        execution = next(e for e in call.executions if e.app == "playback" and e.arg == prompt)
+        own = app_uuid == execution.event_uuid and is_completion
+        finished = execution.completed.is_set()
+        passed &= own and finished
+        if own and finished:
+            details.append(f"{label[prompt]} returned on its own completion")
+        else:
+            source = uuids.get(app_uuid)
+            whose = ("its own" if source == prompt
+                     else f"{label[source]}'s" if source else "an unknown app's")
+            kind = "CHANNEL_EXECUTE_COMPLETE" if is_completion else "CHANNEL_EXECUTE"
+            details.append(f"{label[prompt]} returned on {whose} {kind}"
+                           + ("" if finished else ", before its prompt ended"))
+    return {"passed": passed, "detail": "; ".join(details)}
+
+
+def run_case(implementation: str, case: str) -> dict:
+    """One fake call through ``implementation``'s server, running ``case``."""
+    import gevent
+    from gevent.event import AsyncResult
+
+    from tests.fakes.freeswitch_outbound import FakeCall
+
+    outcome: AsyncResult = AsyncResult()
+    holder: dict = {}
+
+    def script(side) -> None:
+        try:
+            outcome.set(case_script(case, side, holder["call"]))
+        except Exception as exc:  # a defect of the implementation under test is a result
+            outcome.set({"passed": False, "detail": f"{type(exc).__name__}: {exc}"})
+
+    if implementation == "ours":
+        from callcontrol.server import CallControlServer
+
+        server = CallControlServer(("127.0.0.1", 0), {"case": lambda session: script(OursSide(session))},
+                                   handshake_timeout=2.0)
+        server.start()
+        address, stop = server.address, lambda: server.stop(timeout=1)
+    else:
+        from greenswitch.esl import OutboundESLServer
+
+        class CaseApp:
+            def __init__(self, session) -> None:
+                self.session = session
+
+            def run(self) -> None:
+                self.session.myevents()
+                self.session.linger()
+                script(GreenswitchSide(self.session))
+
+        port = free_port()
+        gs_server = OutboundESLServer("127.0.0.1", port, application=CaseApp, max_connections=10)
+        listening = gevent.spawn(gs_server.listen)
+        while not gs_server._running:  # listen() binds, then loops on accept
+            gevent.sleep(0.01)
+        address = ("127.0.0.1", port)
+
+        def stop() -> None:
+            gs_server.stop()
+            listening.join(timeout=3)
+            listening.kill(block=True, timeout=1)
+
+    call = FakeCall(address, variables={"switchboard_app": "case"})
+    holder["call"] = call
+    if case == CASE_FORGED_NAME:
+        call.header_values.update({"Caller-Caller-ID-Name": FORGED_NAME,
+                                   "Channel-Caller-ID-Name": FORGED_NAME})
+    call.playback_lengths.update({FIRST_PROMPT: 0.4 if case == CASE_FIRST_GIVEN_UP else 0.15,
+                                  SECOND_PROMPT: 0.05})
+    try:
+        return outcome.get(timeout=10)
+    except gevent.Timeout:
+        return {"passed": False, "detail": "the script did not finish within 10 s"}
+    finally:
+        call.cleanup()
+        stop()
+
+
+def run_cases() -> None:
+    """Every case against both implementations; prints one JSON line."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchboard_bench_unused")
+    os.environ["LOG_LEVEL"] = "ERROR"  # our server logs the case's deliberate timeout
+    import logging
+
+    logging.disable(logging.WARNING)
+    import django
+
+    django.setup()
+    results = {impl: {case: run_case(impl, case) for case in CASES} for impl in ("ours", "greenswitch")}
+    print(json.dumps(results), flush=True)
+
+
+def cases_table(results: dict) -> str:
+    lines = ["| case | ours | greenswitch 0.0.19 |", "|---|---|---|"]
+    for case in CASES:
+        cells = []
+        for impl in ("ours", "greenswitch"):
+            result = results[impl][case]
+            cells.append(("pass" if result["passed"] else "**FAIL**") + f": {result['detail']}")
+        lines.append(f"| {case} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
 
 
 # -- the orchestrator -------------------------------------------------------------------------
@@ -329,6 +597,8 @@ def measure(mode: str, calls: int, seconds: float, interval: float) -> dict:
     turn_size = len(turn_templates()[1])
     if mode == "echo":
         server = _spawn(["--role", "echo", str(port), str(turn_size)])
+    elif mode == "greenswitch":
+        server = _spawn(["--role", "greenswitch", str(port), str(stats), str(calls + 100)])
     else:
         server = _spawn(["--role", "server", str(port), str(stats), str(calls + 100)])
     try:
@@ -347,7 +617,7 @@ def measure(mode: str, calls: int, seconds: float, interval: float) -> dict:
                 for _ in range(int(seconds * 2)):
                     time.sleep(0.5)
                     peak_rss = max(peak_rss, rss_kib(server.pid))
-                    if mode == "ours":
+                    if mode != "echo":
                         with contextlib.suppress(OSError, ValueError, KeyError):
                             peak_sessions = max(peak_sessions, json.loads(stats.read_text())["sessions"])
                 cpu_used = cpu_seconds(server.pid) - cpu_start
@@ -383,21 +653,124 @@ def table(rows: list[tuple[int, dict, dict]], seconds: float, interval: float) -
     return "\n".join(lines)
 
 
+def comparison_table(rows: list[tuple[int, str, int, dict, dict, dict]]) -> str:
+    """One line per implementation and run: (run, load average, calls, echo, ours, greenswitch)."""
+    lines = [
+        "| run | calls | implementation | held at once | server RSS idle / held MiB | RSS per call KiB "
+        "| commands measured | server CPU per command ms | p50 / p99 ms | added over echo p50 / p99 ms "
+        "| failed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run, load, calls, echo, ours, greenswitch in rows:
+        lines.append(f"| {run} (load {load}) | {calls:,} | echo (baseline) | | | "
+                     f"| {echo.get('commands', 0):,} | | {echo.get('p50', 0):.2f} / {echo.get('p99', 0):.2f} "
+                     f"| | {echo.get('failed', 0)} |")
+        for name, result in (("ours", ours), ("greenswitch", greenswitch)):
+            per_call = (result["peak_rss_kib"] - result["idle_rss_kib"]) / max(calls, 1)
+            lines.append(
+                f"| | | {name} | {result['sessions']:,} | {result['idle_rss_kib'] / 1024:.1f} / "
+                f"{result['peak_rss_kib'] / 1024:.1f} | {per_call:.1f} | {result.get('commands', 0):,} "
+                f"| {result.get('cpu_per_command_ms', 0):.2f} "
+                f"| {result.get('p50', 0):.2f} / {result.get('p99', 0):.2f} "
+                f"| {result.get('p50', 0) - echo.get('p50', 0):.2f} / "
+                f"{result.get('p99', 0) - echo.get('p99', 0):.2f} | {result.get('failed', 0)} |")
+    return "\n".join(lines)
+
+
 BEGIN, END = "<!-- bench.callcontrol: begin -->", "<!-- bench.callcontrol: end -->"
+GS_BEGIN = "<!-- bench.callcontrol greenswitch: begin -->"
+GS_END = "<!-- bench.callcontrol greenswitch: end -->"
+GS_HEADING = "### Beside greenswitch's outbound session (issue 11)"
 
 
-def write_docs(text: str) -> None:
-    """Replace the generated part of the "Call-control server" section (append it the
-    first time); prose around the markers is kept."""
+def write_docs(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated part between ``begin`` and ``end`` (add it the first time: the
+    call-control section, or greenswitch's subsection at that section's end); prose around
+    the markers is kept."""
     path = ROOT / "docs" / "benchmarks.md"
     doc = path.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+    block = f"{begin}\n{text}\n{end}"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end):]
+    elif begin == GS_BEGIN and "\n## Call-control server" in doc:
+        start = doc.index("\n## Call-control server") + 1
+        next_section = doc.find("\n## ", start)
+        at = len(doc) if next_section < 0 else next_section
+        doc = doc[:at].rstrip("\n") + f"\n\n{GS_HEADING}\n\n{block}\n" + doc[at:]
     else:
         doc = doc.rstrip("\n") + "\n\n## Call-control server (issue 4)\n\n" + block + "\n"
     path.write_text(doc)
     print(f"written to {path}")
+
+
+def compare_with_greenswitch(options: argparse.Namespace, limit: int) -> None:
+    """Echo, ours and greenswitch per row and run, then the correctness cases."""
+    import importlib.util
+
+    if importlib.util.find_spec("greenswitch") is None:
+        raise SystemExit("greenswitch is not installed: .venv/bin/python -m pip install -e '.[bench]'")
+    from bench.common import machine
+
+    rows = []
+    for run in range(1, options.runs + 1):
+        load = f"{os.getloadavg()[0]:.1f}"
+        for calls in options.sessions:
+            if calls * 2 + 64 > limit:
+                print(f"skipping {calls} calls: ulimit -n {limit} is too low")
+                continue
+            echo = measure("echo", calls, options.seconds, options.interval)
+            ours = measure("ours", calls, options.seconds, options.interval)
+            greenswitch = measure("greenswitch", calls, options.seconds, options.interval)
+            print(f"run {run}, {calls} calls (load {load}): ours {ours} / greenswitch {greenswitch} "
+                  f"/ echo {echo}", flush=True)
+            rows.append((run, load, calls, echo, ours, greenswitch))
+    cases = subprocess.run([sys.executable, "-m", "bench.callcontrol", "--role", "cases"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    try:
+        case_results = json.loads(cases.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise SystemExit(f"the correctness cases failed to run:\n{cases.stderr}") from None
+    arguments = ["--greenswitch"]
+    if options.runs != 1:
+        arguments.append(f"--runs {options.runs}")
+    if options.sessions != [1000]:
+        arguments.append("--sessions " + " ".join(map(str, options.sessions)))
+    text = "\n".join([
+        f"Command: `.venv/bin/python -m bench.callcontrol {' '.join(arguments)}`",
+        "",
+        f"Machine: {machine().rsplit(', PostgreSQL', 1)[0]}; server under test, load generator "
+        "and echo server on the same machine; greenswitch "
+        f"{_greenswitch_version()}, gevent {_version('gevent')}.",
+        f"Date: {date.today().isoformat()}. Load: the 1-minute load average when each run began.",
+        "",
+        f"Each run measures the echo baseline, ours, then greenswitch, one after the other with the "
+        f"same N fake FreeSWITCH calls, each running a blocking `answer` then blocking `playback` "
+        f"after `playback` (mean {options.interval:g} s per playback), measured for {options.seconds:g} s "
+        "after all N were up; latency per command from the fake's CHANNEL_EXECUTE_COMPLETE write to "
+        "the next `sendmsg` arriving.",
+        "",
+        comparison_table(rows),
+        "",
+        "Correctness (one fake call each, `tests/fakes/freeswitch_outbound.py`):",
+        "",
+        cases_table(case_results),
+    ])
+    print(text)
+    if not options.quick and not options.no_write:
+        write_docs(text, GS_BEGIN, GS_END)
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "?"
+
+
+def _greenswitch_version() -> str:
+    return _version("greenswitch")
 
 
 def main() -> None:
@@ -407,20 +780,33 @@ def main() -> None:
             serve_ours(int(args[0]), args[1], int(args[2]))
         elif role == "echo":
             serve_echo(int(args[0]), int(args[1]))
+        elif role == "greenswitch":
+            serve_greenswitch(int(args[0]), args[1], int(args[2]))
         elif role == "load":
             run_load(args[0], int(args[1]), int(args[2]), float(args[3]), float(args[4]))
+        elif role == "cases":
+            run_cases()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="50 calls for 3 s, nothing written")
-    parser.add_argument("--sessions", type=int, nargs="+", default=[100, 1000, 2000])
+    parser.add_argument("--sessions", type=int, nargs="+",
+                        help="default 100 1000 2000 (1000 with --greenswitch)")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--interval", type=float, default=1.0, help="mean playback length, s")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--greenswitch", action="store_true",
+                        help="ours beside greenswitch's outbound session, and the correctness cases")
+    parser.add_argument("--runs", type=int, default=1, help="with --greenswitch: repeat the measurements")
     options = parser.parse_args()
+    if options.sessions is None:
+        options.sessions = [1000] if options.greenswitch else [100, 1000, 2000]
     if options.quick:
         options.sessions, options.seconds = [50], 3.0
     limit = raise_fd_limit()
     print(f"open-files limit {limit}")
+    if options.greenswitch:
+        compare_with_greenswitch(options, limit)
+        return
     rows = []
     for calls in options.sessions:
         if calls * 2 + 64 > limit:
