@@ -15,6 +15,19 @@ from tests import spare_pool
 PASSWORD = "a-long-test-password"
 
 
+def pytest_report_header(config):
+    """Which FreeSWITCH the real-FreeSWITCH tests use, or loudly that there is none."""
+    from tests.freeswitch.harness import report_header
+
+    return report_header()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.freeswitch.harness import terminal_summary
+
+    terminal_summary(terminalreporter)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

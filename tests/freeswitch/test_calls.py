@@ -1,0 +1,63 @@
+"""Calls between extensions on the real switch: the directory's dial-string and the
+dialplan's bridge, as FreeSWITCH runs them."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.freeswitch
+
+
+def test_an_extension_calls_another_which_rings_and_answers(fs):
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    acme.extension("1002")
+    callee = fs.sip.phone("1002", "acme.example.net", acme.secret("1002"))
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), "1002", hold_ms=500)
+
+    assert call.responses("INVITE")[-1] == 200, call.describe()
+    (invite,) = callee.invites()
+    assert invite.request_uri.startswith("sip:1002@")
+    assert "1001" in invite.header("From")
+    assert callee.answered() == 1
+
+
+def test_a_call_to_an_unregistered_extension_goes_to_its_voicemail(fs):
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    acme.extension("1002")
+    not_registered = fs.sip.phone("1002", "acme.example.net", acme.secret("1002"), register=False)
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), "1002", hold_ms=500)
+
+    assert call.final_status("INVITE") == 200, call.describe()  # answered by the switch
+    assert not_registered.invites() == []
+    assert "EXECUTE [depth=0] sofia/internal/1001@acme.example.net voicemail(" in fs.log()
+
+
+# Issue 12 defect 3. Each case: which phones register for the called extension.
+SEVERAL_CONTACTS = {
+    "two devices": ("1005", [("1005", "acme.example.net"), ("1005-2", "acme.example.net")]),
+    "a phone on the alias domain": ("1002", [("1002", "acme.localhost")]),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12 defect 3: beside the pickup leg FreeSWITCH originates only "
+                                       "the first element of the extension's comma-separated dial-string")
+@pytest.mark.parametrize("case", SEVERAL_CONTACTS, ids=list(SEVERAL_CONTACTS))
+def test_every_registered_contact_of_the_called_extension_gets_the_invite(fs, case):
+    number, registrations = SEVERAL_CONTACTS[case]
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    acme.extension(number, devices=len(registrations))
+    phones = [fs.sip.phone(username, domain, acme.secret(username)) for username, domain in registrations]
+    registered = sorted(fs.registrations())
+    assert registered == sorted(f"{username}@{domain}" for username, domain in registrations)
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), number, hold_ms=1000)
+
+    assert call.final_status("INVITE") == 200, call.describe()
+    # The INVITEs go out as the call is set up: by now (hung up) every phone had its chance.
+    rang = {f"{phone.user}@{phone.domain}": len(phone.wait_for_invites(1, timeout=0.5)) for phone in phones}
+    assert rang == {name: 1 for name in registered}
