@@ -237,11 +237,13 @@ def parallel_args(pytest_args: list[str]) -> list[str]:
     """One pytest-xdist worker per core unless the arguments choose (``-n 0`` or
     ``-p no:xdist`` to debug in one process): most of a test's time is PostgreSQL working
     for it, so a second worker keeps a second core busy. Each worker has its own test
-    database (pytest-django adds ``_gw0``, ``_gw1``, ...) on the same server."""
+    database (pytest-django adds ``_gw0``, ``_gw1``, ...) on the same server. ``loadgroup``
+    keeps the tests of one ``xdist_group`` on one worker: every real-FreeSWITCH test is in
+    the group "freeswitch", so one FreeSWITCH serves them all (tests/freeswitch/README.md)."""
     for arg in pytest_args:
         if arg in ("-n", "--numprocesses") or arg.startswith(("-n", "--numprocesses=")) or "no:xdist" in arg:
             return []
-    return ["--numprocesses", "auto"]
+    return ["--numprocesses", "auto", "--dist", "loadgroup"]
 
 
 def test(pytest_args: list[str]) -> int:
