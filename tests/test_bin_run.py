@@ -89,6 +89,8 @@ def test_bin_run_holds_a_burst_of_requests_with_bounded_connections_and_stops_cl
         tmp_path / "data", DATABASE_URL=run_database_url,
         CALLCONTROL_LISTEN=f"127.0.0.1:{callcontrol_port}",
         SWITCHBOARD_CACHE_PREFIX=f"test-bin-run-{os.getpid()}",
+        # The xml_curl burst comes from the loopback address without credentials.
+        FREESWITCH_ALLOWED_NETWORKS="127.0.0.0/8", FREESWITCH_GATEWAY_CREDENTIALS="",
     )
     log = tmp_path / "bin-run.log"
     with log.open("wb") as out:
