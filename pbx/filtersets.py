@@ -1,0 +1,49 @@
+"""What a list of the tenant's PBX objects can be narrowed by: one FilterSet per model,
+used by the portal's lists and the API's, so a search means the same in both."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from pbx.models import Device, Extension, RingGroup
+
+
+class _Searchable(django_filters.FilterSet):
+    """``q``: part of any of ``search_fields``."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Part of the number or name.")
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class ExtensionFilterSet(_Searchable):
+    search_fields = ("number", "name", "email")
+
+    class Meta:
+        model = Extension
+        fields = ["q", "enabled", "do_not_disturb", "call_permission"]
+
+
+class RingGroupFilterSet(_Searchable):
+    search_fields = ("number", "name")
+
+    class Meta:
+        model = RingGroup
+        fields = ["q", "strategy"]
+
+
+class DeviceFilterSet(_Searchable):
+    search_fields = ("username", "label", "mac_address")
+
+    class Meta:
+        model = Device
+        fields = ["q", "extension", "enabled"]
