@@ -20,7 +20,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import schema_exists
 
-from tenants.models import Account, AuditEvent, Domain, MasqueradeGrant, PhoneNumber, Role, User
+from tenants.models import (
+    Account,
+    ApiKey,
+    AuditEvent,
+    Domain,
+    MasqueradeGrant,
+    PhoneNumber,
+    Role,
+    User,
+)
+from tenants.models.apikeys import hash_token, new_token
 from tenants.provisioning import drop_tenant_schema
 from tenants.scoping import (
     NotInSubtree,
@@ -569,3 +579,63 @@ def do_end_masquerade(user: User, account: Account, grant_id: str, ip: str | Non
     ).update(ended_at=timezone.now())
     if updated:
         record(user, account, "masquerade.end", ip, grant=grant_id)
+
+
+# --- API keys -------------------------------------------------------------------------
+
+
+def _may_manage_keys_of(actor: User, user: User) -> bool:
+    """Staff make and revoke keys for themselves, admins also for the users they manage
+    (who could otherwise be given a password of the admin's choosing anyway)."""
+    return actor.pk == user.pk or may_change_user(actor, user)
+
+
+@transaction.atomic
+def do_create_api_key(
+    account: Account, *, actor: User, user: User, name: str, read_only: bool = False,
+    expires_at=None, ip: str | None = None,
+) -> tuple[ApiKey, str]:
+    """A key for ``user`` (of ``account``) and its token, which is shown once: only its
+    hash is kept. A key acts with its user's role, or only reads when ``read_only``."""
+    if user.account_id != account.pk:
+        raise ValidationError({"user": ["This user belongs to another account."]})
+    require_visible(actor, account)
+    if not _may_manage_keys_of(actor, user):
+        raise PermissionDenied("You may not make API keys for this user.")
+    errors: dict[str, list[str]] = {}
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = ["The expiry must be in the future."]
+    if not user.is_active:
+        errors["user"] = ["This user is disabled."]
+    prefix, token = new_token()
+    key = ApiKey(user=user, account=account, name=(name or "").strip(), read_only=bool(read_only),
+                 expires_at=expires_at, prefix=prefix, token_hash=hash_token(token), created_by=actor)
+    try:
+        key.full_clean(exclude=["prefix", "token_hash", *errors])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    key.save()
+    record(actor, account, "api_key.create", ip, name=key.name, username=user.username,
+           prefix=key.prefix, read_only=key.read_only,
+           expires_at=key.expires_at.isoformat() if key.expires_at else "")
+    return key, token
+
+
+@transaction.atomic
+def do_revoke_api_key(account: Account, key: ApiKey, *, actor: User, ip: str | None = None) -> ApiKey:
+    """The key stops working at once (the next request with it is refused)."""
+    key = ApiKey.objects.select_for_update(of=("self",)).select_related("user__account").get(pk=key.pk)
+    if key.account_id != account.pk:
+        raise NotInSubtree
+    require_visible(actor, account)
+    if not _may_manage_keys_of(actor, key.user):
+        raise PermissionDenied("You may not revoke this user's API keys.")
+    if key.revoked_at is not None:
+        return key
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    record(actor, account, "api_key.revoke", ip, name=key.name, username=key.user.username,
+           prefix=key.prefix)
+    return key
