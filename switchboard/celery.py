@@ -20,4 +20,8 @@ app.conf.beat_schedule = {
     # Voicemail older than its box's keep_days: one vm_list per box and node per run, and
     # keep_days counts days, so four runs a day are precise enough.
     "fsnodes-voicemail-retention": {"task": "fsnodes.voicemail_retention", "schedule": 6 * 3600.0},
+    # Call records: next months' partitions exist long before they are needed (a missed
+    # run only sends rows to the default partition); retention counts days.
+    "cdr-ensure-partitions": {"task": "cdr.ensure_partitions", "schedule": 24 * 3600.0},
+    "cdr-retention": {"task": "cdr.retention", "schedule": 6 * 3600.0},
 }

@@ -46,6 +46,8 @@ SHARED_APPS = [
     "fsconf",
     "fsnodes",
     "callcontrol",
+    # Call records (cdr/): their table is platform-wide, partitioned by month.
+    "cdr",
     # Sign-in throttling (django-axes; tenants/throttling.py): its attempt table is
     # platform-wide, like the users.
     "tenants.signin_apps.SignInThrottlingConfig",
@@ -71,6 +73,7 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "fsconf.middleware.FreeswitchShortcutMiddleware",
+    "cdr.middleware.CallRecordShortcutMiddleware",
     "tenants.middleware.AccountTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -228,6 +231,12 @@ SOFIA_PROFILES_DIR = Path(
     os.environ.get("SWITCHBOARD_SOFIA_PROFILES_DIR", BASE_DIR / "deploy" / "freeswitch" / "sip_profiles")
 )
 TRUNK_PROFILE = os.environ.get("SWITCHBOARD_TRUNK_PROFILE", "external")
+# Call records (docs/cdr.md): kept CDR_RETENTION_DAYS unless an account's own policy says
+# otherwise (cdr.RetentionPolicy); the raw post beside them only CDR_RAW_RETENTION_DAYS;
+# monthly partitions created this many months ahead by Celery beat.
+CDR_RETENTION_DAYS = int(os.environ.get("SWITCHBOARD_CDR_RETENTION_DAYS", "400"))
+CDR_RAW_RETENTION_DAYS = int(os.environ.get("SWITCHBOARD_CDR_RAW_RETENTION_DAYS", "30"))
+CDR_PARTITIONS_AHEAD = int(os.environ.get("SWITCHBOARD_CDR_PARTITIONS_AHEAD", "2"))
 # Uploaded prompts and hold music, and the WAV copies FreeSWITCH plays (pbx.media). Never
 # served over HTTP (no MEDIA_URL): this directory is mounted on every FreeSWITCH node, where
 # it appears at FREESWITCH_MEDIA_BASE (docs/media.md); on one machine both are the same.
