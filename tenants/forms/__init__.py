@@ -1,9 +1,11 @@
 from tenants.forms.accounts import AccountChangeForm, AccountCreateForm, MoveAccountForm
+from tenants.forms.apikeys import ApiKeyCreateForm
 from tenants.forms.users import StaffUserChangeForm, StaffUserCreateForm
 
 __all__ = [
     "AccountChangeForm",
     "AccountCreateForm",
+    "ApiKeyCreateForm",
     "MoveAccountForm",
     "StaffUserChangeForm",
     "StaffUserCreateForm",
