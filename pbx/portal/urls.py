@@ -1,13 +1,31 @@
 from django.urls import path
 
-from pbx.portal import views
+from pbx.portal.views import account, destinations, explain, extensions, ringgroups
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("login/", views.PortalLoginView.as_view(), name="login"),
-    path("logout/", views.portal_logout, name="logout"),
-    path("masquerade/", views.masquerade_start, name="masquerade-start"),
-    path("masquerade/end/", views.masquerade_end, name="masquerade-end"),
+    path("", account.dashboard, name="dashboard"),
+    path("login/", account.PortalLoginView.as_view(), name="login"),
+    path("logout/", account.portal_logout, name="logout"),
+    path("masquerade/", account.masquerade_start, name="masquerade-start"),
+    path("masquerade/end/", account.masquerade_end, name="masquerade-end"),
+    # Extensions and their devices.
+    path("extensions/", extensions.ExtensionListView.as_view(), name="extension-list"),
+    path("extensions/add/", extensions.ExtensionEditView.as_view(), name="extension-create"),
+    path("extensions/<int:pk>/", extensions.ExtensionEditView.as_view(), name="extension-edit"),
+    path("extensions/<int:pk>/delete/", extensions.ExtensionDeleteView.as_view(), name="extension-delete"),
+    path("extensions/<int:pk>/devices/add/", extensions.DeviceCreateView.as_view(), name="device-create"),
+    path("devices/<int:pk>/secret/", extensions.DeviceSecretView.as_view(), name="device-secret"),
+    path("devices/<int:pk>/delete/", extensions.DeviceDeleteView.as_view(), name="device-delete"),
+    # Ring groups.
+    path("ring-groups/", ringgroups.RingGroupListView.as_view(), name="ring-group-list"),
+    path("ring-groups/add/", ringgroups.RingGroupEditView.as_view(), name="ring-group-create"),
+    path("ring-groups/<int:pk>/", ringgroups.RingGroupEditView.as_view(), name="ring-group-edit"),
+    path("ring-groups/<int:pk>/delete/", ringgroups.RingGroupDeleteView.as_view(), name="ring-group-delete"),
+    path("ring-groups/<int:pk>/members/", ringgroups.RingGroupMembersView.as_view(),
+         name="ring-group-members"),
+    # Routing.
+    path("explain/", explain.ExplainView.as_view(), name="explain"),
+    path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
 ]

@@ -9,11 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from pbx.models import Device, Extension, RingGroup
 from pbx.portal.access import portal_login_required
 from pbx.portal.forms import PortalAuthenticationForm
 from tenants.actions import do_accept_masquerade, do_end_masquerade
 from tenants.http import client_ip
-from tenants.models import Account
+from tenants.models import Account, PhoneNumber
 from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
@@ -42,8 +43,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "domains": list(account.domains.all()),
             "staff": account.users.filter(is_active=True).order_by("username"),
             "effectively_active": account.is_effectively_active(),
+            "counts": _counts(account),
         },
     )
+
+
+def _counts(account: Account) -> dict[str, int]:
+    """What the account has, at a glance (the connection is in its schema)."""
+    return {
+        "extensions": Extension.objects.count(),
+        "devices": Device.objects.count(),
+        "ring_groups": RingGroup.objects.count(),
+        "numbers": PhoneNumber.objects.filter(account=account).count(),
+    }
 
 
 def masquerade_start(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,56 @@
+"""What every portal page shares, on top of the project's generic pages
+(``switchboard.views``): the portal's identity (``access.portal_identity``: the tenant's
+own staff, or an ancestor's admin using the account) and the actions' role check.
+
+The connection is already in ``request.tenant``'s schema (django-tenants), so a page's
+queryset holds only this tenant's rows: another tenant's id is simply not found (404)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from pbx.actions.crud import authorize
+from pbx.portal.access import PortalIdentity, portal_identity
+from switchboard.views import Identity, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView
+from tenants.http import client_ip
+
+
+class PortalPage(ObjectView):
+    base_template = "portal/base.html"
+
+    def identify(self, request: HttpRequest) -> PortalIdentity | None:
+        identity = portal_identity(request)
+        if identity is not None:
+            request.portal = identity
+        return identity
+
+    def sign_in_response(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            # Signed in, but not for this tenant (or no longer allowed): drop it.
+            logout(request)
+        return redirect(f"/login/?next={request.path}")
+
+    def authorize(self, identity: Identity) -> None:
+        authorize(identity.user, identity.account)
+
+    def client_ip(self) -> str | None:
+        return client_ip(self.request)
+
+    @property
+    def writer(self) -> dict:
+        """The keyword arguments every action takes: who, from where."""
+        return {"actor": self.identity.user, "ip": self.client_ip()}
+
+
+class PortalListView(PortalPage, ObjectListView):
+    pass
+
+
+class PortalEditView(PortalPage, ObjectEditView):
+    pass
+
+
+class PortalDeleteView(PortalPage, ObjectDeleteView):
+    pass

@@ -1,0 +1,125 @@
+"""Ring groups and their members, rung in the order shown (moved with up/down buttons,
+each one POST, so it works from the keyboard and without JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from pbx.actions.ringgroups import (
+    Member,
+    do_create_ring_group,
+    do_delete_ring_group,
+    do_set_ring_group_members,
+    do_update_ring_group,
+)
+from pbx.destinations import describe
+from pbx.filtersets import RingGroupFilterSet
+from pbx.models import RingGroup
+from pbx.portal.forms.ringgroups import MemberForm, RingGroupForm
+from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
+from switchboard.views import Column
+
+
+class _RingGroupPages:
+    model = RingGroup
+    verbose_name = "ring group"
+    verbose_name_plural = "ring groups"
+    list_url_name = "portal:ring-group-list"
+    create_url_name = "portal:ring-group-create"
+    edit_url_name = "portal:ring-group-edit"
+    delete_url_name = "portal:ring-group-delete"
+
+
+class RingGroupListView(_RingGroupPages, PortalListView):
+    filterset_class = RingGroupFilterSet
+    columns = (
+        Column("number", "Number", link=True),
+        Column("name", "Name"),
+        Column("strategy", "Rings"),
+        Column("members", "Members", render=lambda group: group.member_count),
+        Column("fallback", "If nobody answers", render=lambda group: describe(group.fallback)),
+    )
+
+    def get_queryset(self) -> models.QuerySet:
+        return RingGroup.objects.annotate(member_count=models.Count("members")).order_by("number")
+
+
+class RingGroupEditView(_RingGroupPages, PortalEditView):
+    form_class = RingGroupForm
+    template_name = "portal/ring_group_edit.html"
+
+    def create(self, form: forms.Form) -> RingGroup:
+        return do_create_ring_group(self.identity.account, **self.writer, **form.cleaned_data)
+
+    def update(self, obj: RingGroup, form: forms.Form) -> RingGroup:
+        return do_update_ring_group(self.identity.account, obj, **self.writer, **self.changed_values(form))
+
+    def extra_context(self, obj: RingGroup | None, member_form: MemberForm | None = None) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        members = [(member, describe(member.destination)) for member in obj.members.all()]
+        return {"members": members, "member_form": member_form or MemberForm()}
+
+
+class RingGroupDeleteView(_RingGroupPages, PortalDeleteView):
+    def delete(self, obj: RingGroup) -> None:
+        do_delete_ring_group(self.identity.account, obj, **self.writer)
+
+
+class RingGroupMembersView(_RingGroupPages, PortalPage):
+    """One change to the member list (add, up, down, remove), written as the whole new
+    list by ``do_set_ring_group_members``; its refusals are shown on the group's page."""
+
+    OPERATIONS = ("add", "up", "down", "remove")
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return redirect(self.url(self.edit_url_name, self.get_object(pk)))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        group = self.get_object(pk)
+        self.authorize(self.identity)
+        members: list[Member] = [(m.destination, m.ring_seconds, m.enabled) for m in group.members.all()]
+        operation = request.POST.get("operation", "")
+        member_form = MemberForm(request.POST if operation == "add" else None)
+        try:
+            members = self.changed(members, operation, request.POST.get("position", ""), member_form)
+            do_set_ring_group_members(self.identity.account, group, members, **self.writer)
+        except ValidationError as error:
+            edit = RingGroupEditView()
+            edit.setup(request, pk=pk)
+            edit.identity = self.identity
+            return self._page_with(edit, group, member_form, error.messages)
+        messages.success(request, f"Members of ring group {group} saved.")
+        return redirect(self.url(self.edit_url_name, group))
+
+    def changed(self, members: list[Member], operation: str, position: str,
+                member_form: MemberForm) -> list[Member]:
+        if operation == "add":
+            if not member_form.is_valid():
+                raise ValidationError(member_form.errors.get("destination") or ["Choose a member."])
+            return [*members, (member_form.cleaned_data["destination"], None, True)]
+        if (operation not in self.OPERATIONS or not position.isdigit()
+                or not 0 <= int(position) < len(members)):
+            raise ValidationError("That member is no longer in the list; reload the page.")
+        index = int(position)
+        if operation == "remove":
+            return members[:index] + members[index + 1:]
+        other = index - 1 if operation == "up" else index + 1
+        if not 0 <= other < len(members):
+            return members
+        members[index], members[other] = members[other], members[index]
+        return members
+
+    def _page_with(self, edit: RingGroupEditView, group: RingGroup, member_form: MemberForm,
+                   refusals: list[str]) -> HttpResponse:
+        """The group's page again, with the action's refusal above the member list."""
+        return render(self.request, edit.template_name, edit.context(
+            object=group, form=edit.build_form(group), delete_url=edit.url(edit.delete_url_name, group),
+            member_errors=refusals, **edit.extra_context(group, member_form)), status=400)

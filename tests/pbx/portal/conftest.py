@@ -1,0 +1,59 @@
+"""The portal's test world: tenant C1 (the victim) with a person of every role and a few
+PBX objects made by the actions; tenant C2's admin is the attacker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django_tenants.utils import schema_context
+
+from pbx.actions import do_add_device, do_create_extension, do_create_ring_group, do_set_ring_group_members
+from pbx.models import Device, Extension, RingGroup, RingGroupMember
+from tenants.actions import do_create_staff_user
+from tenants.models import Account, Role, User
+from tests.conftest import PASSWORD, Browser, Tree
+
+HOST, OTHER_HOST = "c1.localhost", "c2.localhost"
+
+
+@dataclass
+class World:
+    tree: Tree
+    account: Account
+    people: dict[str, User]
+    extension: Extension  # 1001, a member of the ring group, with a device
+    spare: Extension  # 1002, used by nothing
+    device: Device
+    group: RingGroup  # 2000 Sales
+
+    def browser(self, who: str | None, host: str = HOST) -> Browser:
+        browser = Browser(host)
+        return browser.login_as(self.people[who]) if who else browser
+
+
+def state(account: Account) -> dict[str, list]:
+    """Everything a portal page could change in ``account``'s schema."""
+    with schema_context(account.schema_name):
+        return {
+            "extensions": list(Extension.objects.order_by("pk").values()),
+            "devices": list(Device.objects.order_by("pk").values()),
+            "groups": list(RingGroup.objects.order_by("pk").values()),
+            "members": list(RingGroupMember.objects.order_by("pk").values()),
+        }
+
+
+@pytest.fixture
+def world(tree: Tree) -> World:
+    c1 = tree.c1
+    reseller = tree.user("r1_admin")
+    people = {"admin": tree.user("c1_admin"), "attacker": tree.user("c2_admin")}
+    for role in (Role.READ_ONLY, Role.USER_ACTIVATION, Role.SUPERVISOR):
+        people[role.value] = do_create_staff_user(reseller, account=c1, username=f"c1_{role.value}",
+                                                  password=PASSWORD, role=role)
+    extension = do_create_extension(c1, number="1001", name="Alice Archer")
+    spare = do_create_extension(c1, number="1002", name="Bob Baker")
+    device, _ = do_add_device(c1, extension, label="Desk phone")
+    group = do_create_ring_group(c1, number="2000", name="Sales")
+    do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
+    return World(tree, c1, people, extension, spare, device, group)

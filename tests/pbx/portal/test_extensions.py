@@ -1,0 +1,90 @@
+"""Extensions and devices in the portal: search, the actions' errors on the fields, the
+SIP secret shown once, forwarding through the destination picker."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from common.secrets import decrypt_secret
+from pbx.models import Device, Extension
+from tests.pbx.portal.conftest import World
+from tests.pbx.portal.test_pages import extension_data
+
+
+def test_search_narrows_the_list_and_htmx_gets_the_table_only(world: World):
+    browser = world.browser("admin")
+    page = browser.get("/extensions/?q=alice").content.decode()
+    assert "Alice Archer" in page and "Bob Baker" not in page and "<html" in page
+    table = browser.get("/extensions/?q=baker", HTTP_HX_REQUEST="true").content.decode()
+    assert "Bob Baker" in table and "Alice Archer" not in table
+    assert "<html" not in table and "<table" in table
+
+
+def test_a_taken_number_is_shown_on_the_number_field(world: World):
+    response = world.browser("admin").post("/extensions/add/", extension_data("2000", "Clash"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert list(errors) == ["number"]
+    assert "2000" in errors["number"][0]
+    with schema_context(world.account.schema_name):
+        assert not Extension.objects.filter(name="Clash").exists()
+
+
+def test_forwarding_and_dnd_are_set_with_the_picker(world: World):
+    data = {**extension_data("1001", "Alice Archer"), "do_not_disturb": "on", "forward_busy": "on",
+            "forward_busy_to_kind": "ring_group", "forward_busy_to_object": f"ring_group:{world.group.pk}"}
+    response = world.browser("admin").post(f"/extensions/{world.extension.pk}/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with schema_context(world.account.schema_name):
+        extension = Extension.objects.get(pk=world.extension.pk)
+    assert extension.do_not_disturb and extension.forward_busy
+    assert extension.forward_busy_to == f"ring_group:{world.group.pk}"
+    page = world.browser("admin").get(f"/extensions/{world.extension.pk}/").content.decode()
+    assert f'<option value="ring_group:{world.group.pk}" selected>' in page
+
+
+def test_an_object_of_another_kind_is_no_choice(world: World):
+    """A stale object select (kind changed without htmx) is refused with the model's words."""
+    data = {**extension_data("1001", "Alice Archer"), "forward_all": "on",
+            "forward_all_to_kind": "ring_group", "forward_all_to_object": f"extension:{world.spare.pk}"}
+    response = world.browser("admin").post(f"/extensions/{world.extension.pk}/", data)
+    assert response.status_code == 400
+    assert "Choose which ring group calls go to." in response.context["form"].errors["forward_all_to"]
+
+
+def test_deleting_a_used_extension_is_refused_with_its_users(world: World):
+    response = world.browser("admin").post(f"/extensions/{world.extension.pk}/delete/")
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Ring group 2000 Sales" in body
+    with schema_context(world.account.schema_name):
+        assert Extension.objects.filter(pk=world.extension.pk).exists()
+
+
+def test_a_new_device_secret_is_shown_once(world: World):
+    browser = world.browser("admin")
+    response = browser.post(f"/extensions/{world.spare.pk}/devices/add/", {"label": "Softphone"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    secret = response.context["secret"]
+    with schema_context(world.account.schema_name):
+        device = Device.objects.get(extension=world.spare)
+    assert device.username == "1002" and decrypt_secret(device.secret_encrypted) == secret
+    assert secret in response.content.decode()
+    assert secret not in browser.get(f"/extensions/{world.spare.pk}/").content.decode()
+
+
+def test_regenerating_replaces_the_secret(world: World):
+    with schema_context(world.account.schema_name):
+        old = decrypt_secret(Device.objects.get(pk=world.device.pk).secret_encrypted)
+    response = world.browser("admin").post(f"/devices/{world.device.pk}/secret/")
+    new = response.context["secret"]
+    with schema_context(world.account.schema_name):
+        stored = decrypt_secret(Device.objects.get(pk=world.device.pk).secret_encrypted)
+    assert new != old and stored == new
+
+
+def test_read_only_sees_a_disabled_form(world: World):
+    body = world.browser("read_only").get(f"/extensions/{world.extension.pk}/").content.decode()
+    assert "Read only" in body
+    assert 'name="name" value="Alice Archer" maxlength="100" required disabled' in body \
+        or ('name="name"' in body and "disabled" in body.split('name="name"')[1].split(">")[0])

@@ -1,0 +1,218 @@
+"""Every portal page and every role, generated from one declaration per page (``PAGES``).
+
+For each page: the admin reads it and (for a page that writes) writes through it; the
+read-only roles (read-only, user activation, supervisor) read what there is to read, get
+no write buttons, and have every write refused (403) with nothing changed; an anonymous
+visitor is sent to sign in; another tenant's admin is refused on this tenant's host, and
+on their own host this tenant's ids are 404 with nothing changed.
+
+``test_every_portal_url_is_declared`` walks the portal's URLconf: a new page without a
+declaration here (or in ``COVERED_ELSEWHERE``) fails the suite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, reverse
+
+from pbx.portal import urls as portal_urls
+from tests.pbx.portal.conftest import OTHER_HOST, World, state
+
+READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
+
+Data = Callable[[World], dict[str, Any]]
+
+
+def _no_destination(*names: str) -> dict[str, str]:
+    return {f"{name}_kind": "" for name in names}
+
+
+def extension_data(number: str, name: str) -> dict[str, Any]:
+    return {"number": number, "name": name, "enabled": "on", "call_permission": "domestic",
+            "ring_seconds": "25", "call_waiting": "on", "voicemail_enabled": "on",
+            **_no_destination("forward_all_to", "forward_busy_to", "forward_no_answer_to",
+                              "forward_unregistered_to")}
+
+
+def ring_group_data(number: str, name: str) -> dict[str, Any]:
+    return {"number": number, "name": name, "strategy": "simultaneous", "ring_seconds": "25",
+            "repeat": "0", **_no_destination("fallback")}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
+    query: Callable[[World], str] = lambda world: ""
+    # Read-only roles may look at it (200); False: it only leads to a write (403 for them).
+    readable: bool = True
+    # What an admin posts to write through it (None: the page writes nothing).
+    post: Data | None = None
+    admin_post_status: int = 302
+    # Words the admin's page shows that a read-only person's must not (write buttons).
+    write_markers: tuple[str, ...] = field(default=())
+
+    def url(self, world: World) -> str:
+        query = self.query(world)
+        return reverse(f"portal:{self.name}", kwargs=self.kwargs(world)) + (f"?{query}" if query else "")
+
+
+extension_pk = lambda world: {"pk": world.extension.pk}  # noqa: E731
+spare_pk = lambda world: {"pk": world.spare.pk}  # noqa: E731
+device_pk = lambda world: {"pk": world.device.pk}  # noqa: E731
+group_pk = lambda world: {"pk": world.group.pk}  # noqa: E731
+
+PAGES = {page.name: page for page in (
+    Page("dashboard"),
+    Page("extension-list", write_markers=("Add extension",)),
+    Page("extension-create", readable=False, post=lambda w: extension_data("1010", "Carol Cole")),
+    Page("extension-edit", kwargs=extension_pk, post=lambda w: extension_data("1001", "Alice Renamed"),
+         write_markers=(">Save<", "Add device", "New secret")),
+    Page("extension-delete", kwargs=spare_pk, readable=False, post=lambda w: {}),
+    Page("device-create", kwargs=extension_pk, readable=False, post=lambda w: {"label": "Softphone"},
+         admin_post_status=200),
+    Page("device-secret", kwargs=device_pk, readable=False, post=lambda w: {}, admin_post_status=200),
+    Page("device-delete", kwargs=device_pk, readable=False, post=lambda w: {}),
+    Page("ring-group-list", write_markers=("Add ring group",)),
+    Page("ring-group-create", readable=False, post=lambda w: ring_group_data("2001", "Support")),
+    Page("ring-group-edit", kwargs=group_pk, post=lambda w: ring_group_data("2000", "Sales and more"),
+         write_markers=(">Save<", "Add member", "aria-label=\"Remove ")),
+    Page("ring-group-delete", kwargs=group_pk, readable=False, post=lambda w: {}),
+    # GET only redirects to the group's page; the POST is one change to the member list.
+    Page("ring-group-members", kwargs=group_pk,
+         post=lambda w: {"operation": "add", "destination_kind": "extension",
+                         "destination_object": f"extension:{w.spare.pk}"}),
+    Page("explain", query=lambda w: "caller=1001&dialed=2000"),
+    Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
+)}
+
+# Portal URLs whose tests live with the sign-in and masquerade they belong to.
+COVERED_ELSEWHERE = {
+    "login": "tests/tenants/test_portal.py",
+    "logout": "tests/pbx/portal/test_account.py",
+    "masquerade-start": "tests/tenants/test_masquerade.py",
+    "masquerade-end": "tests/tenants/test_masquerade.py",
+}
+
+
+def _names(patterns: list, prefix: str = "") -> list[str]:
+    names: list[str] = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            names += _names(pattern.url_patterns, prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(pattern.name)
+        elif isinstance(pattern, URLPattern):
+            names.append(f"<unnamed {pattern.pattern}>")
+    return names
+
+
+def test_every_portal_url_is_declared():
+    names = _names(portal_urls.urlpatterns)
+    missing = [name for name in names if name not in PAGES and name not in COVERED_ELSEWHERE]
+    assert not missing, f"portal URLs without a declared test in {__name__}.PAGES: {missing}"
+    stale = sorted(set(PAGES) - set(names))
+    assert not stale, f"declared pages that are not in the portal's URLconf: {stale}"
+    root = Path(__file__).resolve().parents[3]
+    for name, test_file in COVERED_ELSEWHERE.items():
+        path = reverse(f"portal:{name}")
+        assert path in (root / test_file).read_text(), f"{test_file} does not visit {path} ({name})"
+
+
+class _Ids:
+    """Stands in for a World when only the shape of a page's URL is wanted."""
+
+    class _Row:
+        pk = 1
+
+    extension = spare = device = group = _Row()
+
+
+def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
+    return [pytest.param(page, id=page.name) for page in PAGES.values() if predicate(page)]
+
+
+# --- admin ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_admin_reads(world: World, page: Page):
+    response = world.browser("admin").get(page.url(world))
+    expected = 302 if page.name == "ring-group-members" else 200
+    assert response.status_code == expected, response.content[:500]
+    body = response.content.decode()
+    for marker in page.write_markers:
+        assert marker in body, f"{page.name}: the admin's page lacks {marker!r}"
+
+
+@pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
+def test_admin_writes(world: World, page: Page):
+    before = state(world.account)
+    response = world.browser("admin").post(page.url(world), page.post(world))
+    assert response.status_code == page.admin_post_status, response.content.decode()[:3000]
+    assert state(world.account) != before, f"{page.name}: the admin's POST changed nothing"
+
+
+# --- read-only roles -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", READ_ONLY_ROLES)
+@pytest.mark.parametrize("page", _pages())
+def test_read_only_roles_read_without_write_buttons(world: World, page: Page, role: str):
+    response = world.browser(role).get(page.url(world))
+    if not page.readable:
+        assert response.status_code == 403
+        assert "read-only" in response.content.decode()
+        return
+    assert response.status_code == (302 if page.name == "ring-group-members" else 200)
+    body = response.content.decode()
+    for marker in page.write_markers:
+        assert marker not in body, f"{page.name}: {role} sees {marker!r}"
+
+
+@pytest.mark.parametrize("role", READ_ONLY_ROLES)
+@pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
+def test_read_only_roles_cannot_write(world: World, page: Page, role: str):
+    before = state(world.account)
+    response = world.browser(role).post(page.url(world), page.post(world))
+    assert response.status_code == 403
+    assert "Your role is read-only." in response.content.decode()
+    assert state(world.account) == before
+
+
+# --- strangers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_anonymous_is_sent_to_sign_in(world: World, page: Page):
+    before = state(world.account)
+    browser = world.browser(None)
+    response = browser.get(page.url(world))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    if page.post is not None:
+        response = browser.post(page.url(world), page.post(world))
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert state(world.account) == before
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_other_tenants_admin_is_refused_on_this_host(world: World, page: Page):
+    before = state(world.account)
+    browser = world.browser("attacker")  # a session bound to this host, as if stolen
+    response = browser.post(page.url(world), page.post(world)) if page.post else browser.get(page.url(world))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert state(world.account) == before
+
+
+@pytest.mark.parametrize("page", _pages(lambda page: "pk" in page.kwargs(_Ids())))
+def test_other_tenants_admin_gets_404_for_this_tenants_ids(world: World, page: Page):
+    before = state(world.account)
+    attacker = world.browser("attacker", host=OTHER_HOST)
+    assert attacker.get(page.url(world)).status_code == 404
+    if page.post is not None:
+        assert attacker.post(page.url(world), page.post(world)).status_code == 404
+    assert state(world.account) == before
