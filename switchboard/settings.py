@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a sign-in refused by the throttle into HTTP 429 (tenants.throttling.lockout_response).
     "axes.middleware.AxesMiddleware",
+    # request.htmx: the portal's lists answer an htmx request with their table only.
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "switchboard.urls_tenant"
