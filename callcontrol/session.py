@@ -243,9 +243,15 @@ class CallSession:
         return BridgeResult(status == "SUCCESS", cause, completion)
 
     def transfer(self, destination: str, *, context: str | None = None, dialplan: str = "XML",
-                 timeout: float = TRANSFER_TIMEOUT) -> None:
+                 timeout: float = TRANSFER_TIMEOUT, on_behalf: int | None = None) -> None:
         """Hand the call to the dialplan (default: the tenant's context, its domain), and
-        let go of it: ``resume`` first, so closing our socket does not hang it up."""
+        let go of it: ``resume`` first, so closing our socket does not hang it up. A
+        ``~`` destination gets the proof the dialplan asks of our own transfers
+        (pbx.routing.transfer_proof), made ``on_behalf`` of an extension when its
+        follow-me sends the call on."""
+        from pbx.models.destinations import TRANSFER_PREFIX
+        from pbx.routing import TRANSFER_PROOF_VARIABLE, transfer_proof
+
         context = context or self.domain
         arg = " ".join(_one_word(n, v) for n, v in (
             ("destination", destination), ("dialplan", dialplan), ("context", context)))
@@ -280,3 +286,5 @@ class CallSession:
         """The next digit pressed outside of ``collect`` (e.g. during a bridge or a
         playback), or None after ``timeout`` seconds."""
         return self.conn.next_dtmf(timeout)
+        if destination.startswith(TRANSFER_PREFIX):
+            self.set(TRANSFER_PROOF_VARIABLE, transfer_proof(context, destination, on_behalf))

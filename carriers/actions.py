@@ -17,7 +17,7 @@ from tenants.models import Account, User
 from tenants.scoping import require_manager_of
 
 TRUNK_FIELDS = ("name", "enabled", "emergency", "rules", "weight_cost", "caller_id_regex",
-                "caller_id_prefix", "caller_id_value")
+                "caller_id_prefix", "caller_id_value", "send_asserted_identity")
 GATEWAY_FIELDS = ("position", "server", "port", "transport", "realm", "username", "register",
                   "codecs", "prefix", "progress_timeout", "enabled")
 

@@ -134,7 +134,8 @@ class TrunkAdmin(ScopedAdmin):
         return [
             (None, {"fields": about}),
             ("Rules", {"fields": ["rules"]}),
-            ("Caller ID", {"fields": ["caller_id_regex", "caller_id_prefix", "caller_id_value"]}),
+            ("Caller ID", {"fields": ["caller_id_regex", "caller_id_prefix", "caller_id_value",
+                                      "send_asserted_identity"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from carriers.models import Trunk
-from carriers.numbering import CallClass, DialedNumber, classify
+from carriers.numbering import PREMIUM, CallClass, DialedNumber, UncallableNumber, read_dialed
 from common import prepared
 from tenants.models import Account
 
@@ -22,6 +22,15 @@ from tenants.models import Account
 BARRED = "OUTGOING_CALL_BARRED"
 NO_ROUTE = "NO_ROUTE_DESTINATION"
 INVALID_NUMBER = "INVALID_NUMBER_FORMAT"
+# What reaches a carrier is only what we put there. By default FreeSWITCH copies every
+# ``sip_h_*`` variable of the calling leg -- every X-, P- and Diversion header the phone
+# (or an inbound carrier) sent -- and its multipart bodies onto the outbound leg
+# (mod_sofia.c, sofia_outgoing_channel, reading these two variables on the calling leg).
+# A phone's forged Diversion would have a carrier authorise or bill a call as another
+# tenant's number. These are set on the calling leg before a bridge that may reach a
+# carrier; our own headers (caller ID, Diversion, P-Asserted-Identity) go on the legs.
+CARRIER_LEG_VARIABLES = {"sip_copy_custom_headers": "false", "sip_copy_multipart": "false"}
+CARRIER_ENDPOINT = "sofia/gateway/"
 # Characters that end or split a bridge string's per-leg variable list.
 _BRIDGE_UNSAFE = re.compile(r"[\[\]{}^,|'\"\\]")
 
@@ -42,6 +51,7 @@ class TrunkView:
     caller_id_prefix: str
     caller_id_value: str
     gateways: tuple[GatewayView, ...]
+    send_asserted_identity: bool = False
 
     def number_for(self, e164: str) -> str | None:
         """What this trunk sends for ``e164``: the first group of the first matching rule
@@ -85,7 +95,7 @@ def trunks_of(owner_id: int | None) -> list[TrunkView]:
         TrunkView(
             name=row.name, emergency=row.emergency, rules=tuple(row.rules),
             caller_id_regex=row.caller_id_regex, caller_id_prefix=row.caller_id_prefix,
-            caller_id_value=row.caller_id_value,
+            caller_id_value=row.caller_id_value, send_asserted_identity=row.send_asserted_identity,
             gateways=tuple(GatewayView(f"gw{g['pk']}", g["prefix"], g["progress_timeout"])
                            for g in row.gateway_rows),
         )
@@ -110,14 +120,19 @@ class Leg:
     caller_id_number: str
     caller_id_name: str
     progress_timeout: int
+    asserted_identity: bool = False  # the trunk wants P-Asserted-Identity
 
     def bridge_string(self) -> str:
-        variables = ",".join([
+        variables = [
             f"leg_progress_timeout={self.progress_timeout}",
             f"origination_caller_id_number={_bridge_safe(self.caller_id_number)}",
             f"origination_caller_id_name={_bridge_safe(self.caller_id_name)}",
-        ])
-        return f"[{variables}]sofia/gateway/{self.gateway}/{self.number}"
+        ]
+        if self.asserted_identity:
+            # sofia then sends P-Asserted-Identity with the caller ID above (sofia_glue.c
+            # reads the leg's sip_cid_type; a gateway leg never takes the caller's).
+            variables.append("sip_cid_type=pid")
+        return f"[{','.join(variables)}]{CARRIER_ENDPOINT}{self.gateway}/{self.number}"
 
 
 class Refusal(StrEnum):
@@ -125,6 +140,7 @@ class Refusal(StrEnum):
     INVALID_NUMBER = "invalid_number"
     INTERNATIONAL_OFF = "barred_by_account"  # the account's international switch
     NOT_PERMITTED = "barred_by_permission"  # the calling extension's call permission
+    PREMIUM_OFF = "premium_barred_by_account"  # the account's premium-rate switch
     NO_TRUNK = "no_trunk"  # the account has no enabled trunk to call out on
     NO_MATCHING_TRUNK = "no_matching_trunk"  # no trunk's rules match the number
     NO_GATEWAY = "no_gateway"  # the trunks that match have no enabled gateway
@@ -146,10 +162,11 @@ class OutboundRoute:
 def route_outbound(
     account: Account, trunks: list[TrunkView], dialed: str, caller: Caller
 ) -> OutboundRoute:
-    number = classify(dialed, account.country, account.outbound_caller_id)
-    if number is None:
+    try:
+        number = read_dialed(dialed, account.country, account.outbound_caller_id)
+    except UncallableNumber as exc:
         return OutboundRoute(None, refused=INVALID_NUMBER, refusal=Refusal.INVALID_NUMBER,
-                             reason=f"{dialed} is not a number a carrier could complete")
+                             reason=str(exc).rstrip("."))
     emergency = number.call_class is CallClass.EMERGENCY
     if not emergency:
         barred = _barred(account, caller, number)
@@ -168,7 +185,7 @@ def route_outbound(
         caller_id = caller.caller_id_number
     legs = tuple(
         Leg(gateway.name, gateway.prefix + sent, trunk.caller_id_for(caller_id, emergency=emergency),
-            caller.caller_id_name, gateway.progress_timeout)
+            caller.caller_id_name, gateway.progress_timeout, asserted_identity=trunk.send_asserted_identity)
         for trunk, sent in candidates for gateway in trunk.gateways
     )
     if legs:
@@ -190,13 +207,26 @@ def _barred(account: Account, caller: Caller, number: DialedNumber) -> tuple[Ref
     call_class = number.call_class
     if call_class is CallClass.INTERNATIONAL and not account.allow_international:
         return (Refusal.INTERNATIONAL_OFF,
-                f"{account.name} may not call abroad (its international calling is off)")
-    if not _allowed(account, caller, call_class):
+                f"{account.name} may not call abroad (its international calling is off; "
+                f"{number.number} is in {number.region})")
+    if number.premium and not account.allow_premium_rate:
+        return (Refusal.PREMIUM_OFF,
+                f"{account.name} may not call premium-rate numbers ({number.number})")
+    if not _allowed(account, caller, call_class) or not number.needs <= caller.toll_allow:
         allowed = [c.value for c in _CLASS_ORDER if c.value in caller.toll_allow]
         may = " and ".join(allowed) + " calls only" if allowed else "internal calls only"
+        if allowed and PREMIUM in caller.toll_allow:
+            may += ", premium-rate included"
         return (Refusal.NOT_PERMITTED,
-                f"{_with_article(call_class.value)} call; the caller's call permission allows {may}")
+                f"{_with_article(number.describe())} call; the caller's call permission allows {may}")
     return None
+
+
+def why_barred(account: Account, caller: Caller, number: DialedNumber) -> str:
+    """Why ``caller`` may not call ``number`` in ``account`` ("" when it may): what the
+    dialplan checks, for the actions that save a number to be called later (forwards)."""
+    barred = _barred(account, caller, number)
+    return barred[1] if barred is not None else ""
 
 
 def _with_article(words: str) -> str:

@@ -9,7 +9,7 @@ import re
 
 from django.conf import settings
 
-from carriers.routing import Caller
+from carriers.routing import CARRIER_ENDPOINT, CARRIER_LEG_VARIABLES, Caller
 from esl.addresses import connect_address, parse_address
 from fsconf.request import FetchRequest
 from fsconf.voicemail import leave_message_actions
@@ -28,6 +28,8 @@ from pbx.routing import (
 )
 
 Actions = list[tuple[str, str]]
+# Set on the calling leg before any bridge that may reach a carrier (carriers.routing).
+CARRIER_HEADER_POLICY: Actions = [("set", f"{name}={value}") for name, value in CARRIER_LEG_VARIABLES.items()]
 # Characters that would let configured text (a caller-ID prefix, a name) expand channel
 # variables or split an application's arguments.
 _UNSAFE = re.compile(r"[${}\[\]|,\s]+")
@@ -72,10 +74,13 @@ def actions_for(final: Final, context: str) -> Actions:
     if isinstance(final, Outbound):
         # Gateways are tried in order ("|"); when all fail the call ends with the last
         # carrier's cause, which the caller's phone shows.
-        actions = [("set", "hangup_after_bridge=true"), ("set", f"outbound_number={final.number}")]
+        actions = [("set", "hangup_after_bridge=true"), ("set", f"outbound_number={final.number}"),
+                   *CARRIER_HEADER_POLICY]
         if final.emergency:
             actions.append(("set", "emergency_call=true"))
-        return [*actions, ("bridge", final.bridge)]
+        # Ours, on every leg of the failover ({...} before the first leg applies to all).
+        ours = f"{{sip_h_Diversion={final.diversion}}}" if final.diversion else ""
+        return [*actions, ("bridge", ours + final.bridge)]
     if isinstance(final, Pickup):
         return [("pickup", final.key)]
     if isinstance(final, Queue):
@@ -86,6 +91,8 @@ def actions_for(final: Final, context: str) -> Actions:
 
 def _ring(ring: Ring, context: str) -> Actions:
     actions: Actions = [("set", "hangup_after_bridge=true"), ("set", "continue_on_fail=true")]
+    if CARRIER_ENDPOINT in ring.dial:
+        actions += CARRIER_HEADER_POLICY  # a ring group's outside member
     if ring.after is not None:
         actions.append(("set", f"call_timeout={ring.seconds}"))
     if ring.ringback:

@@ -50,12 +50,13 @@ _ENTRIES_SQL = """
     INSERT INTO {table} (
       account_id, user_id, kind, device_secret, extension_id, number, name,
       outbound_caller_id_name, outbound_caller_id_number, language, timezone, ring_seconds,
-      voicemail_enabled, call_permission, call_groups, emergency_callback_number, siblings,
+      voicemail_enabled, call_permission, allow_premium_rate, call_groups, emergency_callback_number,
+      siblings,
       vm_number, vm_pin, vm_email, vm_sms_email, vm_delete_after_email, vm_skip_instructions,
       vm_enabled, route_facts)
     SELECT %s, n.user_id, n.kind, n.device_secret, e.id, e.number, e.name,
            e.outbound_caller_id_name, e.outbound_caller_id_number, e.language, e.timezone,
-           e.ring_seconds, e.voicemail_enabled, e.call_permission, e.call_groups,
+           e.ring_seconds, e.voicemail_enabled, e.call_permission, e.allow_premium_rate, e.call_groups,
            e.emergency_callback_number, COALESCE(sib.usernames, '{{}}'),
            b.number, b.pin, b.email, b.sms_email, b.delete_after_email, b.skip_instructions,
            b.enabled,

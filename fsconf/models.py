@@ -44,6 +44,7 @@ class DirectoryEntry(models.Model):
     ring_seconds = models.PositiveSmallIntegerField(null=True)
     voicemail_enabled = models.BooleanField(null=True)
     call_permission = models.TextField(null=True)  # noqa: DJ001
+    allow_premium_rate = models.BooleanField(null=True)
     call_groups = ArrayField(models.TextField(), null=True)
     emergency_callback_number = models.TextField(null=True)  # noqa: DJ001
     # The extension's enabled devices' usernames, in username order (its dial-string).

@@ -47,6 +47,9 @@ class Plan:
     fallback: str
     voicemail: str  # the extension's box as a destination ("" for none)
     steps: list[Step] = field(default_factory=list)
+    # Whose follow-me: outside numbers (steps, an outside fallback) are called with its
+    # permission, not the account's.
+    extension_pk: int | None = None
 
 
 def _schedule_closed(schedule, account, at: datetime) -> bool:
@@ -55,20 +58,23 @@ def _schedule_closed(schedule, account, at: datetime) -> bool:
     return evaluate(schedule, at, default_timezone=account.timezone).action != "open"
 
 
-def _external_leg(tenancy, number: str) -> Leg | None:
-    from pbx.routing import Outbound, plan_outbound, platform_caller
+def _external_leg(tenancy, extension, number: str) -> Leg | None:
+    """The outside ``number`` of ``extension``'s follow-me as one carrier leg: called with
+    the extension's own permission and our Diversion (pbx.routing.forward_out)."""
+    from pbx.routing import Outbound, Plan, forward_out
 
-    route = plan_outbound(tenancy, number, platform_caller(tenancy.account), forwarded=True)
+    route = forward_out(tenancy, extension, number, Plan(), forward="follow_me")
     if not isinstance(route.final, Outbound):
         why = route.steps[-1].text if route.steps else "refused"
         log.info("follow-me target %s left out: %s", number, why)
         return None
     first = route.final.bridge.split("|")[0]
+    ours = {"sip_h_Diversion": route.final.diversion} if route.final.diversion else {}
     match = _CARRIER_LEG.match(first)
     if match is None:
-        return Leg(first, {}, True)
+        return Leg(first, ours, True)
     variables = dict(item.split("=", 1) for item in match[1].split(",") if "=" in item)
-    return Leg(match[2], variables, True)
+    return Leg(match[2], {**variables, **ours}, True)
 
 
 def plan_follow_me(tenancy, pk: int, *, at: datetime, rate: int = 8000) -> Plan | None:
@@ -94,7 +100,7 @@ def plan_follow_me(tenancy, pk: int, *, at: datetime, rate: int = 8000) -> Plan 
             ignore_busy=follow_me.ignore_busy,
             ringback=((playable_path(follow_me.moh_group, rate) or "") if follow_me.moh_group_id
                       else RINGBACK),
-            fallback=follow_me.fallback, voicemail=voicemail,
+            fallback=follow_me.fallback, voicemail=voicemail, extension_pk=extension.pk,
         )
         steps = list(follow_me.steps.prefetch_related("targets"))
         targets = [Destination.parse(t.destination) for s in steps for t in s.targets.all()]
@@ -108,7 +114,7 @@ def plan_follow_me(tenancy, pk: int, *, at: datetime, rate: int = 8000) -> Plan 
                 if target.kind == DestinationKind.EXTENSION and target.pk in numbers:
                     legs.append(Leg(f"user/{numbers[target.pk]}@{tenancy.domain}", {}, False))
                 elif target.kind == DestinationKind.EXTERNAL:
-                    leg = _external_leg(tenancy, target.ref)
+                    leg = _external_leg(tenancy, extension, target.ref)
                     if leg is not None:
                         legs.append(leg)
             if legs:

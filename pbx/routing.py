@@ -17,15 +17,18 @@ every destination is planned by the same code however the call reached it.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 import phonenumbers
 from django.db import connection
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_tenants.utils import schema_context
 
+from carriers.numbering import PREMIUM
 from carriers.routing import Caller, route_outbound, trunks_of
 from pbx.models import (
     BlockDirection,
@@ -40,7 +43,9 @@ from pbx.models import (
     RingStrategy,
     VoicemailBox,
 )
+from pbx.models.destinations import TRANSFER_PREFIX
 from pbx.numbering import PICKUP_PREFIX
+from pbx.permissions import caller_of
 from tenants.models import Account
 
 CHECK_OWN_VOICEMAIL = "*97"
@@ -170,6 +175,9 @@ class Outbound:
     number: str
     bridge: str
     emergency: bool = False
+    # The Diversion header the carrier gets (a forward of one of our extensions), "" for
+    # none: the only SIP header of ours besides caller ID; the phone's are never copied.
+    diversion: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,20 +239,80 @@ class Plan:
         return self
 
 
+# --- our own transfers ------------------------------------------------------------------
+#
+# ``~kind:ref`` and ``~after:...`` numbers are how one lookup hands a call to the next, and
+# call-control apps to the dialplan. A phone can dial them too (sofia URL-decodes the
+# request-URI user) and a phone can send a REFER naming one, which FreeSWITCH carries out
+# as a blind transfer (switch_ivr_session_transfer, the same "bl_xfer" our transfers
+# leave in transfer_source). So each of our transfers first sets a channel variable, which
+# no SIP message can set (a phone's headers become ``sip_h_*`` variables), holding an HMAC
+# over the context, the number and the extension the transfer is made for: only a lookup
+# that carries it may plan a ``~`` number. It is bound to the number, so a REFER naming
+# another ``~`` number on a channel we once transferred is still refused.
+TRANSFER_PROOF_VARIABLE = "switchboard_transfer"
+_AFTER_DISPOSITION = re.compile(r"^(~after:)[^:]*(:.*)$")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A lookup reached through one of our transfers; ``on_behalf`` is the extension (pk)
+    whose follow-me or forward sent the call on, whose permission an outside number is
+    called with (None: a configured route, the account's)."""
+    on_behalf: int | None = None
+
+
+def _transfer_mac(context: str, number: str, on_behalf: str) -> str:
+    # The disposition of ``~after:<disposition>:...`` is FreeSWITCH's, filled in at run
+    # time (${originate_disposition}): it is not part of what is signed.
+    signed = _AFTER_DISPOSITION.sub(r"\1*\2", number)
+    value = "\x1f".join((context.lower(), signed, on_behalf))
+    return salted_hmac("switchboard.transfer", value, algorithm="sha256").hexdigest()[:32]
+
+
+def transfer_proof(context: str, number: str, on_behalf: int | None = None) -> str:
+    """The value of TRANSFER_PROOF_VARIABLE that lets the lookup of ``number`` in
+    ``context`` plan it: ``<on_behalf>.<mac>``."""
+    who = "" if on_behalf is None else str(on_behalf)
+    return f"{who}.{_transfer_mac(context, number, who)}"
+
+
+def proven_transfer(context: str, number: str, proof: str) -> Transfer | None:
+    """The transfer ``proof`` (the channel's TRANSFER_PROOF_VARIABLE) shows for a lookup
+    of ``number`` in ``context``; None when it shows none."""
+    who, _, mac = proof.rpartition(".")
+    if not mac or not (who == "" or (who.isdigit() and who.isascii())):
+        return None
+    if not constant_time_compare(mac, _transfer_mac(context, number, who)):
+        return None
+    return Transfer(int(who) if who else None)
+
+
 # --- entry points -----------------------------------------------------------------------
 
 
 def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_username: str,
-                at: datetime) -> Plan:
+                at: datetime, transfer: Transfer | None = None) -> Plan:
     """What dialing ``dialed`` inside the tenant's context does. Emergency numbers come
-    first, so nothing configured in the tenant can capture them."""
+    first, so nothing configured in the tenant can capture them. ``transfer``: the
+    lookup was reached through one of our transfers (:func:`proven_transfer`); without
+    it ``~`` numbers lead nowhere."""
     account = t.account
     if caller is not None and phonenumbers.is_emergency_number(dialed, account.country):
         return plan_outbound(t, dialed, caller)
+    if dialed.startswith(TRANSFER_PREFIX) and transfer is None:
+        return Plan().then("not_dialable", f"{dialed} is an internal transfer number: only the "
+                                           "system's own transfers reach it.").ending(
+            Hangup("UNALLOCATED_NUMBER"))
     if dialed.startswith(AFTER_PREFIX):
         return plan_after(t, dialed[len(AFTER_PREFIX):], at=at)
     destination = Destination.from_transfer_number(dialed)
     if destination is not None:
+        if destination.kind == DestinationKind.EXTERNAL and transfer.on_behalf is not None:
+            extension = _extension_by_pk(t, transfer.on_behalf)
+            if extension is None:
+                return _missing(Plan(), "The extension that forwarded the call no longer exists.")
+            return forward_out(t, extension, destination.ref, Plan(), forward="follow_me")
         return plan_destination(t, destination, at=at)
     if dialed in (CHECK_OWN_VOICEMAIL, CHECK_ANY_VOICEMAIL):
         return _check_voicemail(t, dialed, caller_username)
@@ -357,7 +425,7 @@ def after_ringing(t: Tenancy, extension: Extension, outcome: Outcome, plan: Plan
         target = Destination.parse(getattr(extension, f"forward_{name}_to"))
         why = _OUTCOME_TEXT[outcome]
         plan.then(f"forward_{name}", f"{why}: forwarded ({name.replace('_', ' ')} forward).")
-        return plan.ending(GoTo(target))
+        return _forward_to(t, extension, target, plan, name)
     return _voicemail_or_hangup(t, extension, plan, disposition or _OUTCOME_CAUSE[outcome],
                                 _OUTCOME_TEXT[outcome], busy=outcome is Outcome.BUSY)
 
@@ -385,12 +453,12 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
             Hangup("UNALLOCATED_NUMBER"))
     if extension.forward_all and extension.forward_all_to:
         plan.then("forward_all", f"Extension {extension.number} forwards all calls.")
-        return plan.ending(GoTo(Destination.parse(extension.forward_all_to)))
+        return _forward_to(t, extension, Destination.parse(extension.forward_all_to), plan, "all")
     if extension.do_not_disturb:
         plan.then("dnd", f"Extension {extension.number} is on do not disturb.")
         if extension.forward_busy and extension.forward_busy_to:
             plan.then("forward_busy", "Callers go to the busy forward.")
-            return plan.ending(GoTo(Destination.parse(extension.forward_busy_to)))
+            return _forward_to(t, extension, Destination.parse(extension.forward_busy_to), plan, "dnd")
         return _voicemail_or_hangup(t, extension, plan, "USER_BUSY", "Do not disturb", busy=True)
     follow_me = extension.active_follow_me
     if follow_me is not None:
@@ -705,9 +773,54 @@ def _prompt_path(prompt) -> str:
 def platform_caller(account: Account) -> Caller:
     """The caller a configured route calls out as (a forward to a mobile, an external
     ring group member): the account's own number, with what the account may dial."""
-    allowed = {"local", "domestic"} | ({"international"} if account.allow_international else set())
+    allowed = ({"local", "domestic"} | ({"international"} if account.allow_international else set())
+               | ({PREMIUM} if account.allow_premium_rate else set()))
     return Caller(toll_allow=frozenset(allowed), caller_id_number=account.outbound_caller_id,
                   caller_id_name=account.name)
+
+
+# RFC 5806 reasons, by the forward (Extension.FORWARDS, "dnd", "follow_me") that sent a
+# call on to an outside number.
+DIVERSION_REASONS = {"all": "unconditional", "busy": "user-busy", "no_answer": "no-answer",
+                     "unregistered": "unavailable", "dnd": "do-not-disturb", "follow_me": "follow-me"}
+
+
+def forwarding_caller(account: Account, extension: Extension) -> Caller:
+    """An extension's forward or follow-me calling out: with the extension's own call
+    permission (a phone limited to internal calls must not reach a carrier by
+    forwarding), presenting the account's number and name as configured routes do."""
+    return Caller(toll_allow=caller_of(account, extension).toll_allow,
+                  caller_id_number=account.outbound_caller_id, caller_id_name=account.name)
+
+
+def diversion_header(t: Tenancy, extension: Extension, forward: str) -> str:
+    """Our Diversion header for a call ``extension`` forwards out: its DID (the first of
+    the account's numbers routed to it; else its caller ID; else the account's), which
+    carriers use to accept and bill forwarded calls. Never the phone's own header."""
+    from tenants.models import PhoneNumber
+
+    did = (PhoneNumber.objects.filter(account_id=t.account.pk, route=f"extension:{extension.pk}")
+           .order_by("e164").values_list("e164", flat=True).first()
+           or extension.outbound_caller_id_number or t.account.outbound_caller_id)
+    if not did:
+        return ""
+    return f"<sip:{did}@{t.domain}>;reason={DIVERSION_REASONS[forward]};counter=1"
+
+
+def forward_out(t: Tenancy, extension: Extension, number: str, plan: Plan, *, forward: str) -> Plan:
+    """``extension``'s ``forward`` sends the call to the outside ``number``: placed in
+    this lookup with the extension's permission (never through a ``~external:``
+    transfer, which configured routes use with the account's), with our Diversion."""
+    planned = plan_outbound(t, number, forwarding_caller(t.account, extension), plan=plan, forwarded=True)
+    if isinstance(planned.final, Outbound):
+        planned.final = replace(planned.final, diversion=diversion_header(t, extension, forward))
+    return planned
+
+
+def _forward_to(t: Tenancy, extension: Extension, target: Destination, plan: Plan, forward: str) -> Plan:
+    if target.kind == DestinationKind.EXTERNAL:
+        return forward_out(t, extension, target.ref, plan, forward=forward)
+    return plan.ending(GoTo(target))
 
 
 def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None = None,

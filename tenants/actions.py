@@ -49,6 +49,7 @@ EDITABLE_ACCOUNT_FIELDS = (
     "max_concurrent_calls",
     "max_extensions",
     "allow_international",
+    "allow_premium_rate",
     "outbound_caller_id",
     "emergency_caller_id",
     "country",
@@ -151,9 +152,29 @@ def limit_errors(account: Account, parent: Account) -> dict[str, list[str]]:
     if account.allow_international and not parent.allow_international:
         errors["allow_international"] = [f"{parent.name} may not call internationally itself."]
     return errors
+    if account.allow_premium_rate and not parent.allow_premium_rate:
+        errors["allow_premium_rate"] = [f"{parent.name} may not call premium-rate numbers itself."]
 
 
 def _full_clean(account: Account, parent: Account | None = None) -> None:
+# Calling switches a sub-account may only have while every account above it has them.
+CALLING_SWITCHES = ("allow_international", "allow_premium_rate")
+
+
+def _withdraw_from_subtree(actor: User, account: Account, ip: str | None, switches: list[str]) -> None:
+    """``switches`` were just turned off on ``account``: its descendants lose them too,
+    so a sub-account's calling never exceeds a reseller's (each change audited)."""
+    for switch in switches:
+        below = Account.objects.filter(path__startswith=account.path, depth__gt=account.depth,
+                                       **{switch: True})
+        for descendant in below:
+            setattr(descendant, switch, False)
+            descendant.save(update_fields=[switch, "updated_at"])
+            record(actor, descendant, "account.update", ip, changed={switch: "False"},
+                   reason=f"withdrawn with {account.name}'s")
+            _notify_account_changed(descendant)
+
+
     """Model validation, E.164 caller IDs and limits within the parent's, all at once."""
     errors: dict[str, list[str]] = {}
     if parent is not None:
@@ -278,6 +299,7 @@ def do_update_account(actor: User, account: Account, ip: str | None = None, **fi
     record(actor, account, "account.update", ip, changed={k: str(v) for k, v in changed.items()})
     _notify_account_changed(account)
     return account
+    _withdraw_from_subtree(actor, account, ip, [s for s in CALLING_SWITCHES if changed.get(s) is False])
 
 
 @transaction.atomic

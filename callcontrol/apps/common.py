@@ -58,16 +58,17 @@ def tenant_or_none(session: CallSession):
         return None
 
 
-def send_to(session: CallSession, value: str) -> None:
+def send_to(session: CallSession, value: str, *, on_behalf: int | None = None) -> None:
     """Transfer to a stored destination through the tenant's dialplan; an empty one or
-    a bare ``hangup`` ends the call here."""
+    a bare ``hangup`` ends the call here. ``on_behalf``: the extension whose follow-me
+    sends the call on, whose permission an outside number is then called with."""
     destination = Destination.parse(value) if value else None
     if destination is None:
         goodbye(session)
     elif destination.kind == DestinationKind.HANGUP:
         session.hangup(destination.ref or "NORMAL_CLEARING")
     else:
-        session.transfer(destination.transfer_number)
+        session.transfer(destination.transfer_number, on_behalf=on_behalf)
 
 
 def channel_rate(session: CallSession) -> int:

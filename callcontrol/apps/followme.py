@@ -69,6 +69,7 @@ from callcontrol.apps.common import (
     tenant_or_none,
 )
 from callcontrol.session import CallSession
+from carriers.routing import CARRIER_LEG_VARIABLES
 from pbx.followme import Leg, Plan, Step, plan_follow_me
 
 log = logging.getLogger("callcontrol.apps.followme")
@@ -164,6 +165,10 @@ def follow_me(session: CallSession) -> None:
         session.set("instant_ringback", "true")
         if not plan.ignore_busy:
             session.set("fail_on_single_reject", BUSY_CAUSES)
+        if any(leg.external for step in plan.steps for leg in step.legs):
+            # Carriers get our headers only, never the caller's (fsconf.destinations).
+            for name, value in CARRIER_LEG_VARIABLES.items():
+                session.set(name, value)
         for number, step in enumerate(plan.steps):
             if number and plan.offer_voicemail and plan.voicemail:
                 if not answered:
@@ -180,7 +185,7 @@ def follow_me(session: CallSession) -> None:
                 return
             log.info("call %s follow-me %s step %d: %s", session.uuid, pk, number + 1, result.cause)
     if plan.fallback:
-        send_to(session, plan.fallback)
+        send_to(session, plan.fallback, on_behalf=plan.extension_pk)
     elif plan.voicemail:
         send_to(session, plan.voicemail)
     else:

@@ -65,6 +65,11 @@ class Trunk(models.Model):
         "fixed caller ID", max_length=16, blank=True, validators=[validate_caller_id_number],
         help_text="Send this caller ID on every call through the trunk.",
     )
+    send_asserted_identity = models.BooleanField(
+        "send P-Asserted-Identity", default=False,
+        help_text="The carrier wants the caller ID in a P-Asserted-Identity header too "
+                  "(FreeSWITCH's caller-ID type pid); otherwise the profile's (Remote-Party-ID).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

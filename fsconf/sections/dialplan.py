@@ -4,6 +4,7 @@ calls arrive in the ``public`` context and are matched by the dialed DID."""
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import partial
 
@@ -18,7 +19,19 @@ from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
 from fsconf.sections.directory import from_index
 from fsconf.tenancy import Tenant, tenant_for_domain, tenant_for_number
-from pbx.routing import SCREENING_PASSES, GoTo, InboundPlan, Tenancy, plan_dialed, plan_inbound
+from pbx.models.destinations import TRANSFER_PREFIX
+from pbx.routing import (
+    SCREENING_PASSES,
+    TRANSFER_PROOF_VARIABLE,
+    GoTo,
+    InboundPlan,
+    Tenancy,
+    Transfer,
+    plan_dialed,
+    plan_inbound,
+    proven_transfer,
+    transfer_proof,
+)
 from tenants.models import Account
 from tenants.validators import normalize_e164
 
@@ -31,11 +44,27 @@ CALLER_VARIABLES = ("variable_user_name", "variable_toll_allow", "variable_outbo
                     "variable_outbound_caller_id_name", "variable_emergency_caller_id_number")
 
 
+log = logging.getLogger(__name__)
+
+
+def transfer_of(fetch: FetchRequest, context: str, dialed: str) -> Transfer | None:
+    """The transfer of ours that brought the call to ``dialed`` (pbx.routing's proof in
+    the channel variable, which no SIP message can set), or None."""
+    if not dialed.startswith(TRANSFER_PREFIX):
+        return None
+    return proven_transfer(context, dialed, fetch.get(f"variable_{TRANSFER_PROOF_VARIABLE}"))
+
+
 def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
-    """The context, the number and what the answer reads of the caller."""
-    return ("dialplan", fetch.get("Hunt-Context") or fetch.get("Caller-Context"),
-            fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number"),
-            *(fetch.get(name) for name in CALLER_VARIABLES))
+    """The context, the number, what the answer reads of the caller and, for a ``~``
+    number, whether (and for whom) one of our transfers brought the call there."""
+    context = fetch.get("Hunt-Context") or fetch.get("Caller-Context")
+    dialed = fetch.get("Hunt-Destination-Number") or fetch.get("Caller-Destination-Number")
+    identity = ("dialplan", context, dialed, *(fetch.get(name) for name in CALLER_VARIABLES))
+    if not dialed.startswith(TRANSFER_PREFIX):
+        return identity
+    transfer = transfer_of(fetch, context, dialed)
+    return (*identity, "transfer", "none" if transfer is None else str(transfer.on_behalf or ""))
 
 
 def tenancy(tenant: Tenant) -> Tenancy:
@@ -61,8 +90,15 @@ def answer(fetch: FetchRequest) -> bytes:
         return NOT_FOUND
     if not tenant.serving:
         return _context_document(context, dialed, [("hangup", "CALL_REJECTED")], account=None)
+    transfer = transfer_of(fetch, context, dialed)
+    if dialed.startswith(TRANSFER_PREFIX) and transfer is None:
+        # A phone dialing (or REFERring a call to) an internal transfer number.
+        log.warning("dialplan: %s in %s without our transfer (caller %r, channel %r): refused",
+                    dialed[:100], context[:100], fetch.get("variable_user_name")[:64],
+                    fetch.get("Channel-Name")[:200])
     plan = plan_dialed(tenancy(tenant), dialed, caller=caller_from(fetch),
-                       caller_username=fetch.get("variable_user_name"), at=timezone.now())
+                       caller_username=fetch.get("variable_user_name"), at=timezone.now(),
+                       transfer=transfer)
     note_valid_until(plan.valid_until)
     return _context_document(context, dialed, actions_for(plan.final, tenant.primary_domain),
                              tenant.account)
@@ -105,9 +141,12 @@ def _inbound_document(dialed: str, domain: str, inbound: InboundPlan) -> bytes:
         _actions(condition, [("set", f"domain_name={domain}"), ("set", "switchboard_app=privacy"),
                              ("set", f"switchboard_ref={dialed}"),
                              ("socket", f"{callcontrol_socket()} async full")])
+    final = inbound.plan.final
+    if isinstance(final, GoTo):
+        # Every caller that passed the conditions above is transferred there.
+        _transfer_proof(ctx, domain, [transfer(final.transfer_number, domain)])
     route = etree.SubElement(etree.SubElement(ctx, "extension", name=f"dialed-{dialed}"), "condition",
                              number_condition)
-    final = inbound.plan.final
     if not isinstance(final, GoTo):
         _actions(route, actions_for(final, domain))
         return serialize(root)
@@ -121,6 +160,35 @@ def _inbound_document(dialed: str, domain: str, inbound: InboundPlan) -> bytes:
     actions.append(transfer(final.transfer_number, domain))
     _actions(route, actions)
     return serialize(root)
+
+
+def _transfer_proof(parent: etree._Element, context: str, actions: list[tuple[str, str]]) -> None:
+    """Before the actions of a document that transfers to a ``~`` number, an extension
+    that sets the proof the next lookup checks (pbx.routing.transfer_proof). First in
+    the document, like the call limit, so the number's own actions read as before; one
+    document transfers to at most one ``~`` destination (any disposition of ``~after:``
+    is the same proof)."""
+    proofs = {transfer_proof(*target) for application, data in actions
+              for target in [_transfer_target(application, data, context)] if target}
+    if not proofs:
+        return
+    if len(proofs) > 1:
+        raise ValueError(f"one document, several transfer targets: {actions}")
+    holder = etree.SubElement(parent, "extension", name="switchboard-transfer", attrib={"continue": "true"})
+    _actions(etree.SubElement(holder, "condition"), [("set", f"{TRANSFER_PROOF_VARIABLE}={proofs.pop()}")])
+
+
+def _transfer_target(application: str, data: str, context: str) -> tuple[str, str] | None:
+    """(context, ``~`` number) a transfer action (``<number> XML <context>``) or a limit
+    that transfers when exceeded (``hash <realm> <id> <max> <number>``) goes to."""
+    words = data.split(" ")
+    if application == "transfer":
+        number, context = words[0], (words[2] if len(words) > 2 else context)
+    elif application == "limit" and len(words) > 4:
+        number = words[4]
+    else:
+        return None
+    return (context, number) if number.startswith(TRANSFER_PREFIX) else None
 
 
 def _actions(condition: etree._Element, actions: list[tuple[str, str]]) -> None:
@@ -146,6 +214,7 @@ def _context_document(
                       "!NORMAL_TEMPORARY_FAILURE"),
             ("set", "switchboard_limited=true"),
         ])
+    _transfer_proof(ctx, context, actions)
     extension = etree.SubElement(ctx, "extension", name=f"dialed-{dialed}")
     condition = etree.SubElement(extension, "condition", field="destination_number",
                                  expression=f"^{re.escape(dialed)}$")

@@ -174,7 +174,8 @@ def schema_user(tenant: Tenant, user_id: str) -> DirectoryEntry | None:
 
 _EXTENSION_FACTS = (
     "number", "name", "outbound_caller_id_name", "outbound_caller_id_number", "language",
-    "timezone", "ring_seconds", "voicemail_enabled", "call_permission", "call_groups",
+    "timezone", "ring_seconds", "voicemail_enabled", "call_permission", "allow_premium_rate",
+    "call_groups",
     "emergency_callback_number",
 )
 _BOX_FACTS = ("vm_number", "vm_pin", "vm_email", "vm_sms_email", "vm_delete_after_email",

@@ -19,7 +19,7 @@ from tenants.models import Account, User
 
 EXTENSION_FIELDS = (
     "name", "email", "outbound_caller_id_name", "outbound_caller_id_number", "language",
-    "timezone", "ring_seconds", "voicemail_enabled", "call_permission",
+    "timezone", "ring_seconds", "voicemail_enabled", "call_permission", "allow_premium_rate",
     "hidden_from_directory", "disallow_dial_by_extension", "call_waiting", "call_groups", "enabled",
     *ROUTING_FIELDS,
 )

@@ -16,14 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_tenants.utils import schema_context
 
-from carriers.numbering import CallClass, classify
 from pbx.actions.extensions import do_update_extension
 from pbx.actions.forwarding import check_extension_routing
 from pbx.destinations import describe
 from pbx.models import Destination, DestinationKind, Extension
 from pbx.models.destinations import OBJECT_KINDS
 from pbx.numbering import PLAN_MODELS
-from pbx.permissions import caller_of
+from pbx.permissions import forward_number
 from pbx.routing import FORWARD_ON_CODES, SWITCH_CODES
 from tenants.models import Account
 
@@ -42,16 +41,14 @@ def forward_target(account: Account, extension: Extension, name: str, number: st
             found = model.objects.filter(number=number).first()
             if found is not None:
                 return str(Destination(_kind_of(model), str(found.pk)))
-    dialed = classify(number, account.country, account.outbound_caller_id)
-    if dialed is None:
-        raise ValidationError({field: [f"{number} is neither a number of {account.name} "
-                                       "nor a phone number that can be called."]})
-    if dialed.call_class is CallClass.EMERGENCY:
-        raise ValidationError({field: [f"Calls cannot be forwarded to the emergency number {number}."]})
-    caller = caller_of(account, extension)
-    if dialed.call_class.value not in caller.toll_allow:
-        raise ValidationError({field: [f"Extension {extension.number} may not call {dialed.number} "
-                                       f"({dialed.call_class.value}), so it may not forward there."]})
+    try:
+        dialed = forward_number(account, extension, number)
+    except ValidationError as exc:
+        if exc.code == "uncallable":
+            raise ValidationError({field: [f"{number} is neither a number of {account.name} "
+                                           f"nor a phone number that can be called: {exc.messages[0]}"]}
+                                  ) from exc
+        raise ValidationError({field: exc.messages}) from exc
     return str(Destination(DestinationKind.EXTERNAL, dialed.number))
 
 

@@ -24,6 +24,7 @@ from pbx.models import (
     MohGroup,
     Schedule,
 )
+from pbx.permissions import forward_number
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -31,7 +32,7 @@ MAX_STEPS = 10
 MAX_TARGETS = 5
 
 
-def _steps(follow_me: FollowMe, steps: list[Mapping[str, Any]]
+def _steps(account: Account, follow_me: FollowMe, steps: list[Mapping[str, Any]]
            ) -> list[tuple[FollowMeStep, list[FollowMeTarget]]]:
     errors: list[str] = []
     built: list[tuple[FollowMeStep, list[FollowMeTarget]]] = []
@@ -61,6 +62,13 @@ def _steps(follow_me: FollowMe, steps: list[Mapping[str, Any]]
             except ValidationError as exc:
                 errors += [f"{where}: {message}" for message in exc.messages]
                 continue
+            if destination.kind == DestinationKind.EXTERNAL:
+                # Rung with the extension's own permission (pbx.followme), like a forward.
+                try:
+                    forward_number(account, follow_me.extension, destination.ref)
+                except ValidationError as exc:
+                    errors += [f"{where}: {message}" for message in exc.messages]
+                    continue
             if str(destination) in seen:
                 errors.append(f"{where}: already rung in this step.")
             seen.add(str(destination))
@@ -93,7 +101,7 @@ def do_set_follow_me(
         itself = Destination(DestinationKind.EXTENSION, str(extension.pk))
         target("fallback", follow_me.fallback, allowed=ROUTE_KINDS, not_to=itself,
                what="Follow-me of an extension")
-        built = _steps(follow_me, steps)
+        built = _steps(account, follow_me, steps)
         if enabled and not built:
             raise ValidationError({"steps": ["Add at least one step, or switch follow-me off."]})
         refuse_loop(itself, extension_routes(extension, follow_me))

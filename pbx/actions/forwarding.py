@@ -18,6 +18,7 @@ from pbx.models import (
     FollowMeTarget,
     VoicemailBox,
 )
+from pbx.permissions import forward_number
 from tenants.models import Account, PhoneNumber
 
 K = DestinationKind
@@ -25,6 +26,8 @@ FORWARD_KINDS = (K.EXTENSION, K.VOICEMAIL, K.RING_GROUP, K.IVR, K.EXTERNAL, K.CO
                  K.SCHEDULE, K.QUEUE, K.HANGUP)
 FORWARD_FIELDS = tuple(f for name in Extension.FORWARDS for f in (f"forward_{name}", f"forward_{name}_to"))
 ROUTING_FIELDS = (*FORWARD_FIELDS, "do_not_disturb", "emergency_address", "emergency_callback_number")
+# Changing these re-checks the extension's outside forwards and follow-me numbers.
+PERMISSION_FIELDS = ("call_permission", "allow_premium_rate")
 _WHEN = {"all": "all calls", "busy": "calls while busy", "no_answer": "unanswered calls",
          "unregistered": "calls while no phone is registered"}
 
@@ -54,9 +57,18 @@ def check_extension_routing(account: Account, extension: Extension, changed: Ite
             errors[field] = [f"Choose where {_WHEN[name]} go, or switch this forward off."]
         elif value and (on or field in changed):
             try:
-                target(field, value, allowed=FORWARD_KINDS, not_to=itself, what="An extension")
+                destination = target(field, value, allowed=FORWARD_KINDS, not_to=itself, what="An extension")
             except ValidationError as exc:
                 errors.update(exc.message_dict)
+                continue
+            # An outside number is called with the extension's own permission
+            # (pbx.routing), so one it may not call is refused now, not at call time.
+            if destination.kind == K.EXTERNAL and on and changed & {
+                    field, f"forward_{name}", *PERMISSION_FIELDS}:
+                try:
+                    forward_number(account, extension, destination.ref)
+                except ValidationError as exc:
+                    errors[field] = exc.messages
     number = extension.emergency_callback_number
     if number and not PhoneNumber.objects.filter(account=account, e164=number).exists():
         errors["emergency_callback_number"] = [

@@ -53,6 +53,13 @@ class Extension(models.Model):
     call_permission = models.CharField(
         max_length=16, choices=CallPermission.choices, default=CallPermission.DOMESTIC
     )
+    # Revenue-share numbers (carriers.numbering.PREMIUM_TYPES) besides the permission's
+    # classes, and only where the account allows them too (Account.allow_premium_rate).
+    allow_premium_rate = models.BooleanField(
+        "may call premium-rate numbers", default=False,
+        help_text="Premium-rate and other revenue-share numbers (+1 900, UK 09 and 070, ...), "
+                  "within the call permission; the account must allow them too.",
+    )
     hidden_from_directory = models.BooleanField(default=False)
     disallow_dial_by_extension = models.BooleanField(default=False)
     call_waiting = models.BooleanField(default=True)

@@ -148,7 +148,8 @@ class AccountAdmin(ScopedAdmin):
     # --- forms ---
 
     def get_fieldsets(self, request, obj=None):
-        limits = ("Limits", {"fields": ["max_concurrent_calls", "max_extensions", "allow_international"]})
+        limits = ("Limits", {"fields": ["max_concurrent_calls", "max_extensions", "allow_international",
+                                       "allow_premium_rate"]})
         caller_id = ("Caller ID", {"fields": ["outbound_caller_id", "emergency_caller_id"]})
         settings = ("Settings", {"fields": ["timezone", "language"]})
         if obj is None:

@@ -78,6 +78,11 @@ class Account(TenantMixin, MP_Node):
     allow_international = models.BooleanField(
         default=False, help_text="Allow outbound calls to international destinations."
     )
+    allow_premium_rate = models.BooleanField(
+        "allow premium-rate calls", default=False,
+        help_text="Allow outbound calls to premium-rate and other revenue-share numbers "
+                  "(+1 900, UK 09 and 070, shared-cost ranges); each extension needs it too.",
+    )
     outbound_caller_id = models.CharField(
         "default outbound caller ID", max_length=16, blank=True, validators=[validate_e164]
     )

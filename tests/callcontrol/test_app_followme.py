@@ -39,7 +39,8 @@ MOBILE = "+14165550123"
 @pytest.fixture
 def setup(tree):
     c1 = tree.c1
-    do_update_account(tree.user("r1_admin"), c1, outbound_caller_id="+14165550100")
+    do_update_account(tree.user("r1_admin"), c1, outbound_caller_id="+14165550100",
+                      country="CA")  # a Toronto company: the Toronto mobile is domestic
     c1.refresh_from_db()
     trunk = do_create_trunk(tree.user("master_admin"), tree.master, name="A", weight_cost=10,
                             rules=[r"^\+(1\d{10})$"], gateways=[{"server": "a.carrier.example.com"}])
@@ -85,6 +86,8 @@ def test_first_step_answered(pbx, setup):  # noqa: F811
     assert variables_set(call) == [
         ("ringback", RINGBACK), ("transfer_ringback", RINGBACK), ("ignore_early_media", "true"),
         ("instant_ringback", "true"), ("fail_on_single_reject", BUSY_CAUSES),
+        # A step reaches a carrier: the caller's SIP headers are not copied to its legs.
+        ("sip_copy_custom_headers", "false"), ("sip_copy_multipart", "false"),
     ]
     assert "answer" not in [name for name, _ in executed(call)]  # the answering leg answers it
     assert transfer_of(call) == "" and hangups(call) == ["NORMAL_CLEARING"]
@@ -95,12 +98,15 @@ def test_external_step_with_confirmation_accepted(pbx, setup):  # noqa: F811
     assert len(dialed) == 2
     [mobile] = legs(dialed[1])
     assert mobile.endswith(f"]sofia/gateway/{setup.gateway}/{MOBILE[1:]}")  # the trunk rule strips +
-    variables = dict(item.split("=", 1) for item in mobile[len("[^^;"):mobile.index("]")].split(";"))
+    separator = mobile[len("[^^")]  # ";" unless a value holds one (our Diversion does)
+    variables = dict(item.split("=", 1) for item in mobile[len("[^^;"):mobile.index("]")].split(separator))
     assert variables["group_confirm_key"] == "1"
     assert variables["group_confirm_file"] == ACCEPT_CALL
     assert variables["group_confirm_timeout"] == str(CONFIRM_SECONDS)
     assert variables["leg_timeout"] == str(20 + CONFIRM_SECONDS)
     assert variables["origination_caller_id_number"] == "+14165550100"  # the carrier route's
+    # Our Diversion (the extension's number), the only header of ours besides caller ID.
+    assert variables["sip_h_Diversion"] == "<sip:+14165550100@c1.example.net>;reason=follow-me;counter=1"
     assert transfer_of(call) == ""
 
 

@@ -13,6 +13,7 @@ from pbx.actions import (
     do_set_ivr_options,
 )
 from pbx.models import VoicemailBox
+from pbx.routing import TRANSFER_PROOF_VARIABLE, transfer_proof
 from tests.callcontrol.helpers import finish
 from tests.callcontrol.pbx_apps import (
     apps_of,
@@ -65,7 +66,11 @@ def test_each_key_goes_to_its_destination(pbx, office, key):  # noqa: F811
     destination = office.options[key]
     assert transfer_of(call) == f"~{destination}"
     assert args_of(call, "transfer") == [f"~{destination} XML {domain_of(office.c1)}"]
-    assert apps_of(call) == ["answer", "play_and_get_digits", "transfer"]
+    # The transfer is proven ours (pbx.routing.transfer_proof): the dialplan plans a ``~``
+    # number only with it, so a phone cannot dial or REFER one.
+    assert apps_of(call) == ["answer", "play_and_get_digits", "set", "transfer"]
+    assert args_of(call, "set") == [
+        f"{TRANSFER_PROOF_VARIABLE}={transfer_proof(domain_of(office.c1), f'~{destination}')}"]
     # FreeSWITCH keeps the call after we let go: no hangup from us.
     assert hangups(call) == [] and any(c.line == "resume" for c in call.commands)
 

@@ -33,8 +33,8 @@ def test_demo_911_and_a_domestic_number_bridge_to_the_demo_trunk(db, committed):
         f"[leg_progress_timeout=20,origination_caller_id_number=+14165550100,"
         f"origination_caller_id_name=Acme Corp]sofia/gateway/{gateway}/911"]
     assert ("set", "emergency_call=true") in actions(root)
-    (leg,) = bridge_legs(dial("2125550123"))  # a US number: the demo accounts' country
-    assert leg.endswith(f"sofia/gateway/{gateway}/+12125550123")
+    (leg,) = bridge_legs(dial("6135550123"))  # an Ottawa number: the demo accounts are Canadian
+    assert leg.endswith(f"sofia/gateway/{gateway}/+16135550123")
 
 
 def test_demo_gateway_is_the_documented_test_carrier(db, committed):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from lxml import etree
 
 from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+from pbx.routing import TRANSFER_PROOF_VARIABLE
 from tenants.actions import do_suspend_account
 from tests.conftest import route_to
 from tests.fsconf.replay import Captured, replay, request, response
 from tests.fsconf.test_dialplan import actions, call, rings
+from tests.fsconf.transfers import proof_set_by
 
 DID = "dialplan-public-did-14165550100-external-profile"
 
@@ -66,8 +70,12 @@ def test_other_routes_go_on_in_the_tenant_context(did, acme_beta):
     assert actions(root) == [("set", "domain_name=acme.example.net"),
                              ("transfer", f"~{box} XML acme.example.net")]
     assert root.find(".//action[@application='limit']") is None
+    # The transfer's proof (pbx.routing.transfer_proof) goes with the call, as FreeSWITCH
+    # carries the channel variable the document set.
+    proof = f"&variable_{TRANSFER_PROOF_VARIABLE}={quote(proof_set_by(root), safe='')}"
     handed_over = call("dialplan-acme-1001-to-1002",
-                       **{"Destination-Number=1002": f"Destination-Number=~{box}"})
+                       **{"Destination-Number=1002": f"Destination-Number=~{box}",
+                          "&variable_sip_from_user=": proof + "&variable_sip_from_user="})
     assert actions(handed_over) == [("answer", ""), ("voicemail", "default acme.example.net 1002")]
     assert handed_over.find(".//action[@application='limit']") is not None
 

@@ -64,7 +64,10 @@ def bridge_legs(root: etree._Element) -> list[str]:
 def carriers(acme_beta):
     """Platform trunks: A (cheap, North America only), B (dearer, everything)."""
     master = acme_beta.user("master_admin")
-    do_update_account(acme_beta.user("r1_admin"), acme_beta.c1, outbound_caller_id="+14165550100")
+    # Toronto and Vancouver companies, as their numbers say: +1 416 is local, the US abroad.
+    do_update_account(acme_beta.user("r1_admin"), acme_beta.c1, outbound_caller_id="+14165550100",
+                      country="CA")
+    do_update_account(acme_beta.user("r2_admin"), acme_beta.c2, country="CA")
     acme_beta.c1.refresh_from_db()
     a = do_create_trunk(master, acme_beta.master, name="A", weight_cost=10,
                         rules=[r"^\+(1\d{10})$"], gateways=[CARRIER_A])

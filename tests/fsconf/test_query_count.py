@@ -53,7 +53,7 @@ def test_outbound_call_and_sofia_conf_within_budget(routed, committed):
         do_create_trunk(routed.user("master_admin"), routed.master, name="A",
                         gateways=[{"server": "a.example.com"}, {"server": "b.example.com"}])
     sofia = request("configuration-sofia.conf-startup")
-    for captured in (dial_body("4165550123"), dial_body("911"), Captured(**vars(sofia))):
+    for captured in (dial_body("2125550123"), dial_body("911"), Captured(**vars(sofia))):
         with CaptureQueriesContext(connection) as queries:
             result = replay(captured)
         assert result.status_code == 200 and b"gateway" in result.content, result.content

@@ -17,33 +17,47 @@ from pbx.actions import (
     do_update_extension,
 )
 from pbx.models import Destination, Extension
+from pbx.routing import TRANSFER_PROOF_VARIABLE
 from tests.conftest import route_to
 from tests.fsconf.replay import replay, replay_document, response
 from tests.fsconf.test_dialplan import actions, rings
 from tests.fsconf.test_outbound import dial_body
+from tests.fsconf.transfers import as_our_transfer, proof_set_by
 
 DOMAIN = "acme.example.net"
 
 
-def dial(dialed: str) -> list[tuple[str, str]]:
+def lookup(dialed: str, proof: str | None = None):
+    """The document for 1001 dialing ``dialed``. A ``~`` number comes with the proof of
+    our own transfer: ``proof``, or (None) the one our transfer to it would set."""
     from lxml import etree
 
-    result = replay(dial_body(dialed))
+    if proof is None and dialed.startswith("~"):
+        proof = as_our_transfer(DOMAIN, dialed)[TRANSFER_PROOF_VARIABLE]
+    result = replay(dial_body(dialed, **({TRANSFER_PROOF_VARIABLE: proof} if proof else {})))
     assert result.status_code == 200, result.content
-    return actions(etree.fromstring(result.content))
+    return etree.fromstring(result.content)
+
+
+def dial(dialed: str) -> list[tuple[str, str]]:
+    return actions(lookup(dialed))
 
 
 def walk(dialed: str, disposition: str = "NO_ANSWER", limit: int = 10) -> list[list[tuple[str, str]]]:
-    """Every lookup FreeSWITCH makes for a call to ``dialed``: transfers are followed;
+    """Every lookup FreeSWITCH makes for a call to ``dialed``: transfers are followed,
+    with the proof each document sets (so a document that forgets it ends the walk);
     ringing that ends in ``~after:`` ends with ``disposition``."""
     hops = []
+    proof = None
     for _ in range(limit):
-        found = dial(dialed)
+        root = lookup(dialed, proof)
+        found = actions(root)
         hops.append(found)
         application, data = found[-1]
         if application != "transfer":
             return hops
         dialed = data.split(" ")[0].replace("${originate_disposition}", disposition)
+        proof = proof_set_by(root)
     raise AssertionError(f"more than {limit} transfers: {hops}")
 
 

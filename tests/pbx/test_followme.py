@@ -24,11 +24,11 @@ def test_the_seed_example_desk_and_mobile_then_home_then_voicemail(tree):
     do_set_follow_me(tree.c1, alice, record_name=True, offer_voicemail=True, active_hours=hours,
                      moh_group=music, steps=[
                          {"ring_seconds": 25, "confirm": False,
-                          "targets": [ref(alice), "external:+14165550100"]},
-                         {"ring_seconds": 25, "targets": ["external:+14165550101"]},
+                          "targets": [ref(alice), "external:+12125550100"]},
+                         {"ring_seconds": 25, "targets": ["external:+12125550101"]},
                      ])
-    assert steps_of(tree.c1, alice) == [(25, False, [ref(alice), "external:+14165550100"]),
-                                        (25, True, ["external:+14165550101"])]
+    assert steps_of(tree.c1, alice) == [(25, False, [ref(alice), "external:+12125550100"]),
+                                        (25, True, ["external:+12125550101"])]
     with schema_context(tree.c1.schema_name):
         stored = FollowMe.objects.get(extension_id=alice.pk)
     assert (stored.enabled, stored.record_name, stored.offer_voicemail, stored.ignore_busy) == (
@@ -36,7 +36,7 @@ def test_the_seed_example_desk_and_mobile_then_home_then_voicemail(tree):
     assert (stored.active_hours_id, stored.moh_group_id, stored.fallback) == (hours.pk, music.pk, "")
     assert last_event(tree.c1, "follow_me.set").details == {
         "extension": "1001", "enabled": True, "fallback": "",
-        "steps": [[ref(alice), "external:+14165550100"], ["external:+14165550101"]]}
+        "steps": [[ref(alice), "external:+12125550100"], ["external:+12125550101"]]}
 
 
 def test_setting_it_again_replaces_the_steps(tree):
@@ -56,9 +56,9 @@ def test_step_errors_are_named_and_nothing_changes(tree):
     with refused("steps") as error:
         do_set_follow_me(tree.c1, alice, steps=[
             {"targets": [ref(alice), "voicemail:1"]},
-            {"ring_seconds": 2, "targets": ["external:+14165550100", "external:+14165550100"]},
+            {"ring_seconds": 2, "targets": ["external:+12125550100", "external:+12125550100"]},
             {"targets": []},
-            {"targets": ["external:+1416555010" + str(n) for n in range(6)]},
+            {"targets": ["external:+1212555010" + str(n) for n in range(6)]},
             {"ring": 5, "targets": [ref(alice)]},
         ])
     assert error.messages == [
@@ -121,6 +121,6 @@ def test_another_tenants_objects_are_out_of_reach(tree):
         do_set_follow_me(tree.c2, attacker, active_hours=victim_hours,
                          steps=[{"targets": [ref(attacker)]}])
     with pytest.raises(type(victim).DoesNotExist):
-        do_set_follow_me(tree.c2, victim, steps=[{"targets": ["external:+14165550100"]}])
+        do_set_follow_me(tree.c2, victim, steps=[{"targets": ["external:+12125550100"]}])
     with schema_context(tree.c1.schema_name):
         assert not FollowMe.objects.exists()

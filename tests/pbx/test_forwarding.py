@@ -26,11 +26,11 @@ from tests.pbx.routing_helpers import exists, extension, last_event, padded, ref
 def test_forwards_and_dnd_are_saved_and_audited(tree, committed):
     alice, bob = extension(tree.c1, "1001", "Alice"), extension(tree.c1, "1002", "Bob")
     do_update_extension(tree.c1, alice, forward_busy=True, forward_busy_to=ref(bob),
-                        forward_no_answer=True, forward_no_answer_to="external:+14165550100",
+                        forward_no_answer=True, forward_no_answer_to="external:+12125550100",
                         do_not_disturb=True)
     stored = reload(tree.c1, alice)
     assert (stored.forward_busy, stored.forward_busy_to) == (True, ref(bob))
-    assert stored.forward_no_answer_to == "external:+14165550100"
+    assert stored.forward_no_answer_to == "external:+12125550100"
     assert stored.do_not_disturb is True
     event = last_event(tree.c1, "extension.update")
     assert event.details["fields"] == ["do_not_disturb", "forward_busy", "forward_busy_to",

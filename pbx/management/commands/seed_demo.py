@@ -40,13 +40,15 @@ class Command(BaseCommand):
         reseller_admin = User.objects.get(username="reseller")
         self._account(
             reseller_admin, parent=reseller, name="Acme Corp", domain="acme.example.net",
-            aliases=["acme.localhost"], timezone="America/Toronto",
+            # Canadian companies, as their numbers and time zones say: a Toronto number is
+            # local for Acme, a US one international (carriers.numbering reads regions).
+            aliases=["acme.localhost"], timezone="America/Toronto", country="CA",
             outbound_caller_id="+14165550100", emergency_caller_id="+14165550100",
             admin_user={"username": "acme-admin", "password": PASSWORDS["acme-admin"]},
         )
         self._account(
             admin, parent=master, name="Beta Ltd", domain="beta.example.net",
-            aliases=["beta.localhost"], timezone="America/Vancouver",
+            aliases=["beta.localhost"], timezone="America/Vancouver", country="CA",
             outbound_caller_id="+16045550199", emergency_caller_id="+16045550199",
             admin_user={"username": "beta-admin", "password": PASSWORDS["beta-admin"]},
         )
