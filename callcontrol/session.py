@@ -258,6 +258,8 @@ class CallSession:
         if self._in_schema:
             raise RuntimeError("call primitives cannot run inside tenant_schema()")
         self.conn.check_alive()
+        if destination.startswith(TRANSFER_PREFIX):
+            self.set(TRANSFER_PROOF_VARIABLE, transfer_proof(context, destination, on_behalf))
         self.conn.command("resume")
         self.execute("transfer", arg, timeout=timeout)
         self.conn.ended = self.conn.ended or CallEnded("transferred")
@@ -286,5 +288,3 @@ class CallSession:
         """The next digit pressed outside of ``collect`` (e.g. during a bridge or a
         playback), or None after ``timeout`` seconds."""
         return self.conn.next_dtmf(timeout)
-        if destination.startswith(TRANSFER_PREFIX):
-            self.set(TRANSFER_PROOF_VARIABLE, transfer_proof(context, destination, on_behalf))

@@ -151,12 +151,11 @@ def limit_errors(account: Account, parent: Account) -> dict[str, list[str]]:
             errors[field] = [f"At most {getattr(parent, field)}, the limit of {parent.name}."]
     if account.allow_international and not parent.allow_international:
         errors["allow_international"] = [f"{parent.name} may not call internationally itself."]
-    return errors
     if account.allow_premium_rate and not parent.allow_premium_rate:
         errors["allow_premium_rate"] = [f"{parent.name} may not call premium-rate numbers itself."]
+    return errors
 
 
-def _full_clean(account: Account, parent: Account | None = None) -> None:
 # Calling switches a sub-account may only have while every account above it has them.
 CALLING_SWITCHES = ("allow_international", "allow_premium_rate")
 
@@ -175,6 +174,7 @@ def _withdraw_from_subtree(actor: User, account: Account, ip: str | None, switch
             _notify_account_changed(descendant)
 
 
+def _full_clean(account: Account, parent: Account | None = None) -> None:
     """Model validation, E.164 caller IDs and limits within the parent's, all at once."""
     errors: dict[str, list[str]] = {}
     if parent is not None:
@@ -298,8 +298,8 @@ def do_update_account(actor: User, account: Account, ip: str | None = None, **fi
     account.save(update_fields=[*changed, "updated_at"])
     record(actor, account, "account.update", ip, changed={k: str(v) for k, v in changed.items()})
     _notify_account_changed(account)
-    return account
     _withdraw_from_subtree(actor, account, ip, [s for s in CALLING_SWITCHES if changed.get(s) is False])
+    return account
 
 
 @transaction.atomic
