@@ -152,3 +152,17 @@ def caller_from(variables: FetchRequest) -> Caller | None:
         caller_id_name=variables.get("variable_outbound_caller_id_name", ""),
         emergency_caller_id_number=variables.get("variable_emergency_caller_id_number", ""),
     )
+
+
+def call_record_kind(final: Final) -> str:
+    """What a call record calls the destination ``final`` reaches (switchboard_dest_kind,
+    docs/cdr.md); "" for a transfer, whose next lookup names it."""
+    if isinstance(final, Ring):
+        # Only an extension's ring has an ``after`` (its own forwards).
+        return "extension" if final.after is not None else "ring_group"
+    if isinstance(final, App):
+        return final.name
+    if isinstance(final, GoTo):
+        return ""
+    return {Voicemail: "voicemail", CheckVoicemail: "check_voicemail", Outbound: "outbound",
+            Pickup: "pickup", Queue: "queue", Hangup: "hangup"}.get(type(final), "")

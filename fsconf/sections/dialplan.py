@@ -13,7 +13,14 @@ from django.utils import timezone
 from lxml import etree
 
 from fsconf.cache import note_valid_until
-from fsconf.destinations import actions_for, callcontrol_socket, caller_from, fs_text, transfer
+from fsconf.destinations import (
+    actions_for,
+    call_record_kind,
+    callcontrol_socket,
+    caller_from,
+    fs_text,
+    transfer,
+)
 from fsconf.directory_index import extension_facts
 from fsconf.documents import NOT_FOUND, new_document, serialize
 from fsconf.request import FetchRequest
@@ -101,7 +108,7 @@ def answer(fetch: FetchRequest) -> bytes:
                        transfer=transfer)
     note_valid_until(plan.valid_until)
     return _context_document(context, dialed, actions_for(plan.final, tenant.primary_domain),
-                             tenant.account)
+                             tenant.account, kind=call_record_kind(plan.final))
 
 
 def _inbound(dialed: str) -> bytes:
@@ -119,14 +126,16 @@ def _inbound(dialed: str) -> bytes:
     inbound = plan_inbound(tenancy(tenant), e164, route=number.route,
                            privacy_screening=number.privacy_screening,
                            caller_id_name=number.caller_id_name, moh_group_id=number.moh_group_id)
-    return _inbound_document(dialed, tenant.primary_domain, inbound)
+    return _inbound_document(dialed, tenant.primary_domain, inbound, account=tenant.account, did=e164)
 
 
-def _inbound_document(dialed: str, domain: str, inbound: InboundPlan) -> bytes:
+def _inbound_document(dialed: str, domain: str, inbound: InboundPlan, *, account: Account,
+                      did: str) -> bytes:
     """Blocked callers, then privacy screening, then the route: the first two are
     conditions on the caller's number, so this one answer serves every caller."""
     root, section = new_document("dialplan")
     ctx = etree.SubElement(section, "context", name=PUBLIC_CONTEXT)
+    _call_record_marks(ctx, account=account, did=did, kind=call_record_kind(inbound.plan.final))
     if inbound.blocked_pattern:
         blocked = etree.SubElement(etree.SubElement(ctx, "extension", name="blocked-callers"), "condition",
                                    field="caller_id_number", expression=inbound.blocked_pattern)
@@ -191,6 +200,23 @@ def _transfer_target(application: str, data: str, context: str) -> tuple[str, st
     return (context, number) if number.startswith(TRANSFER_PREFIX) else None
 
 
+def _call_record_marks(context: etree._Element, *, account: Account, kind: str = "", did: str = "") -> None:
+    """First in the document, whatever the call then does (a blocked caller, a call over
+    the limit included): what each leg's call record is attributed by (cdr.ingest). The
+    account's id (not its domain, which can change), the DID the call came in on, and
+    the kind of destination this lookup sends it to (a later lookup, after a transfer,
+    overwrites it). ``export`` sets them on this leg and on every leg it bridges to,
+    which FreeSWITCH's CDR of that leg then carries too."""
+    marks = [("export", f"switchboard_account={account.pk}")]
+    if did:
+        marks.append(("export", f"switchboard_did={did}"))
+    if kind:
+        marks.append(("export", f"switchboard_dest_kind={kind}"))
+    holder = etree.SubElement(context, "extension", name="switchboard-call-record",
+                              attrib={"continue": "true"})
+    _actions(etree.SubElement(holder, "condition"), marks)
+
+
 def _actions(condition: etree._Element, actions: list[tuple[str, str]]) -> None:
     for application, data in actions:
         attrs = {"application": application}
@@ -200,11 +226,12 @@ def _actions(condition: etree._Element, actions: list[tuple[str, str]]) -> None:
 
 
 def _context_document(
-    context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None
+    context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None, *, kind: str = ""
 ) -> bytes:
     root, section = new_document("dialplan")
     ctx = etree.SubElement(section, "context", name=context)
     if account is not None:
+        _call_record_marks(ctx, account=account, kind=kind)
         # The account's concurrent-call limit, checked before anything else runs, once
         # per call however many transfers the call goes through.
         limit = etree.SubElement(ctx, "extension", name="account-call-limit", attrib={"continue": "true"})

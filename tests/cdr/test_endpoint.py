@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -201,3 +202,45 @@ def test_postgresql_down_answers_503_and_the_retry_is_stored(acme):
 
 def test_unreadable_post_while_postgresql_is_down_is_503_too(db):
     assert post_without_postgresql("/freeswitch/cdr/json", b"junk", "")[0] == 503
+
+
+def with_variables(name: str, *, context: str = "", **variables: str) -> bytes:
+    """A captured JSON post with the variables our dialplan now exports added (the capture
+    was made before they existed), and optionally the first profile's context."""
+    data = json.loads(CAPTURED[name].body)
+    data["variables"].update(variables)
+    if context:
+        data["callflow"][-1]["caller_profile"]["context"] = context
+    return json.dumps(data).encode()
+
+
+def test_switchboard_account_wins_over_the_domain(acme):
+    # A DID call of C2's that reached a phone whose domain is acme's: the account our
+    # dialplan named is the one billed, not whoever owns the phone's domain.
+    body = with_variables("B-json_cdr-raw-a-leg", context="public", switchboard_account=str(acme.c2.pk),
+                          switchboard_did="+14165550100", switchboard_dest_kind="extension")
+    assert send("B-json_cdr-raw-a-leg", body=body).status_code == 200
+    record = CallRecord.objects.get()
+    assert (record.account_id, record.account_path) == (acme.c2.pk, acme.c2.path)
+    assert (record.direction, record.did, record.destination_kind) == ("inbound", "+14165550100", "extension")
+
+
+def test_unknown_account_id_falls_back_to_the_domain(acme):
+    body = with_variables("B-json_cdr-raw-a-leg", switchboard_account="999999999")
+    send("B-json_cdr-raw-a-leg", body=body)
+    assert CallRecord.objects.get().account_id == acme.c1.pk
+
+
+def test_carrier_leg_names_its_trunk(acme):
+    from carriers.actions import do_create_trunk
+
+    trunk = do_create_trunk(acme.user("master_admin"), acme.master, name="A", weight_cost=10,
+                            gateways=[{"server": "a.carrier.example.com"}])
+    gateway = f"gw{trunk.gateways.get().pk}"
+    body = with_variables("A-json_cdr-raw-b-leg", sip_gateway_name=gateway,
+                          channel_name=f"sofia/external/{gateway}/14165550123",
+                          switchboard_account=str(acme.c1.pk), switchboard_dest_kind="outbound")
+    send("A-json_cdr-raw-b-leg", body=body)
+    record = CallRecord.objects.get()
+    assert (record.trunk_id, record.gateway, record.direction) == (trunk.pk, gateway, "outbound")
+    assert record.account_id == acme.c1.pk

@@ -55,7 +55,9 @@ def test_local_call_bridges_like_the_capture_then_asks_what_next(acme_beta):
 def test_every_call_passes_the_account_limit_first(acme_beta):
     do_update_account(acme_beta.user("r1_admin"), acme_beta.c1, max_concurrent_calls=3)
     root = call("dialplan-acme-1001-to-1002")
-    first = root.find(".//context/extension")
+    # Only the call record's marks come before it: variables, exported (test_call_record_marks).
+    marks, first = root.findall(".//context/extension")[:2]
+    assert {a.get("application") for a in marks.iter("action")} == {"export"}
     assert first.get("continue") == "true"
     limit = first.find("condition/action")
     assert (limit.get("application"), limit.get("data")) == (
