@@ -35,7 +35,10 @@ class _PreparingCursor(ServerBindingCursor):
 
 def cursor():
     """A cursor whose statements are prepared on first use (in the connection's current
-    transaction state, like any Django cursor)."""
+    transaction state, like any Django cursor). As Django's own cursors, the first one of
+    a request (or call) runs the health check (CONN_HEALTH_CHECKS), so a connection that
+    died while idle is replaced rather than failing the lookup."""
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = _PreparingCursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

@@ -89,6 +89,33 @@ def database_url() -> str:
     return url
 
 
+def socket_limits(options: dict) -> dict:
+    """libpq options that make the kernel give up on a PostgreSQL that stopped answering
+    (a network partition), for every process: TCP keepalives (an idle connection, or one
+    waiting for a long query's result, is probed after ``DATABASE_KEEPALIVES_IDLE`` s and
+    dropped after three unanswered probes 3 s apart) and ``tcp_user_timeout`` (data sent
+    but unacknowledged for ``DATABASE_TCP_USER_TIMEOUT`` ms ends the connection). Both
+    only concern TCP (a unix socket ignores them) and are backstops: the xml_curl and
+    call-control paths give up sooner, client-side (common.dbhealth). Plus, when
+    ``DATABASE_STATEMENT_TIMEOUT`` (ms) is set, PostgreSQL's ``statement_timeout`` for
+    this process's sessions: set it per role (web server, call control), not for
+    migrations and Celery, whose statements may rightly take longer. Options already in
+    ``DATABASE_URL`` win."""
+    idle = int(os.environ.get("DATABASE_KEEPALIVES_IDLE", "10"))
+    found = {
+        "keepalives": 1,
+        "keepalives_idle": idle,
+        "keepalives_interval": 3,
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(os.environ.get("DATABASE_TCP_USER_TIMEOUT", "10000")),
+    }
+    limits = {name: options.get(name, value) for name, value in found.items()}
+    statement_timeout = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT", "0"))
+    if statement_timeout > 0 and "statement_timeout" not in options.get("options", ""):
+        limits["options"] = f"{options.get('options', '')} -c statement_timeout={statement_timeout}".strip()
+    return limits
+
+
 def django_database_config(url: str) -> dict:
     parsed = urlparse(url)
     socket_dir = parse_qs(parsed.query).get("host", [None])[0]
@@ -108,6 +135,7 @@ def django_database_config(url: str) -> dict:
     # FreeSWITCH waits 3 s for an xml_curl answer (deploy/freeswitch): an unreachable
     # database must fail fast enough to serve the last known good answer instead.
     config["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")))
+    config["OPTIONS"].update(socket_limits(config["OPTIONS"]))
     config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
     pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
     if pool_size:

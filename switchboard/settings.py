@@ -111,6 +111,16 @@ TEMPLATES = [
 WSGI_APPLICATION = "switchboard.wsgi.application"
 
 DATABASES = {"default": django_database_config(database_url())}
+# django-tenants' backend built on ours: every database wait bounded, and a breaker that
+# answers at once while PostgreSQL is unreachable (common.dbhealth, common.pgbackend).
+ORIGINAL_BACKEND = "common.pgbackend"
+# The longest one database wait may take (seconds), per role: an xml_curl answer must
+# come well inside FreeSWITCH's 3 s timeout; call control's queries hold its whole hub;
+# the admin and portal may run slower pages. Migrations, Celery and manage.py: none
+# (DATABASE_WAIT_LIMIT sets a process-wide one).
+FSCONF_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_FSCONF_DATABASE_WAIT", "1.0"))
+CALLCONTROL_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_CALLCONTROL_DATABASE_WAIT", "1.0"))
+WEB_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_WEB_DATABASE_WAIT", "30"))
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from common.dbhealth import breaker
 from fsconf.cache import reset_platform_generation
 from tenants.actions import do_bootstrap_master, do_create_account, do_create_staff_user
 from tenants.models import Account, Role, User
@@ -69,6 +70,14 @@ def committed(django_capture_on_commit_callbacks):
     invalidation, queued commands) as a real commit would; the test's own transaction
     keeps every test isolated."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _database_breaker_closed():
+    """A test that makes the database unreachable opens the process-wide breaker
+    (common.dbhealth); the next test starts with it closed."""
+    yield
+    breaker.reset()
 
 
 @pytest.fixture(autouse=True)
