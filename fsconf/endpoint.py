@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DatabaseError
 
+from common.dbhealth import breaker
+from common.dbhealth import limits as database_limits
 from fsconf.access import address_allowed, credentials_ok
 from fsconf.request import BadFetch, parse_fetch_body
 from fsconf.sections import answer
@@ -45,10 +48,18 @@ def handle(*, remote_addr: str, forwarded_for: str, authorization: str, method: 
     if section is not None and fetched.section != section:
         return _plain(400, f"this URL answers section={section}, not {fetched.section}")
     try:
-        answered = answer(fetched)
-    except DatabaseError:
+        # Every database wait ends within FSCONF_DATABASE_WAIT, and while the breaker is
+        # open none is even tried, so the last known good answer (or this 503) comes well
+        # inside FreeSWITCH's 3 s timeout, partition or not (common.dbhealth).
+        with database_limits(wait=settings.FSCONF_DATABASE_WAIT):
+            answered = answer(fetched)
+    except DatabaseError as exc:
         # 503: FreeSWITCH tries its next binding, then its static files.
-        log.exception("xml_curl: database unavailable for %s", fetched.section)
+        if breaker.is_open:
+            # The outage is logged once, by the breaker; not a traceback per request.
+            log.warning("xml_curl: database unavailable, %s not answered: %s", fetched.section, exc)
+        else:
+            log.exception("xml_curl: database unavailable for %s", fetched.section)
         return _plain(503, "temporarily unable to answer")
     except Exception:
         # A bug of ours: FreeSWITCH is better served by its next binding than by a 500.

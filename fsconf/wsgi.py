@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import close_old_connections
 
+from common.dbhealth import limits as database_limits
 from fsconf.endpoint import handle
 from fsconf.request import MAX_BODY_BYTES
 
@@ -37,22 +39,25 @@ def _body(environ: dict) -> bytes:
 
 
 def freeswitch_app(environ: dict, start_response: Callable, section: str | None) -> Iterable[bytes]:
-    close_old_connections()
-    try:
-        reply = handle(
-            remote_addr=environ.get("REMOTE_ADDR", ""),
-            forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
-            authorization=environ.get("HTTP_AUTHORIZATION", ""),
-            method=environ.get("REQUEST_METHOD", ""),
-            body=_body(environ),
-            section=section,
-        )
-    finally:
-        # After the request too, as Django's handler does: under gevent every request is
-        # a greenlet with connections of its own, and with a pool (CONN_MAX_AGE=0) this
-        # is what gives the connection back; skipping it exhausted the pool in the
-        # benchmark (docs/benchmarks.md).
+    # The recycling below may check a connection that failed (a SELECT 1): bounded as the
+    # request's own waits are (fsconf.endpoint).
+    with database_limits(wait=settings.FSCONF_DATABASE_WAIT):
         close_old_connections()
+        try:
+            reply = handle(
+                remote_addr=environ.get("REMOTE_ADDR", ""),
+                forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
+                authorization=environ.get("HTTP_AUTHORIZATION", ""),
+                method=environ.get("REQUEST_METHOD", ""),
+                body=_body(environ),
+                section=section,
+            )
+        finally:
+            # After the request too, as Django's handler does: under gevent every request
+            # is a greenlet with connections of its own, and with a pool (CONN_MAX_AGE=0)
+            # this is what gives the connection back; skipping it exhausted the pool in
+            # the benchmark (docs/benchmarks.md).
+            close_old_connections()
     headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
                *reply.headers.items()]
     start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
