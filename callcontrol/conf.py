@@ -22,6 +22,14 @@ def setting(name: str, default):
 APP_VARIABLE = "switchboard_app"
 # Played to a call whose app is unknown, before hanging up with UNALLOCATED_NUMBER.
 UNKNOWN_APP_PROMPT = "ivr/ivr-call_cannot_be_completed_as_dialed.wav"
+# When an app cannot reach the database: the channel variable by which the dialplan says
+# it planned what to do instead, in the actions after ``socket`` (call control then lets
+# FreeSWITCH go on with them); without it, this is played (the special information tone,
+# "the call cannot be completed", which needs no sound files) before a hangup with
+# NORMAL_TEMPORARY_FAILURE.
+FALLBACK_VARIABLE = "switchboard_fallback"
+UNAVAILABLE_PROMPT = "tone_stream://%(274,0,913.8);%(274,0,1370.6);%(380,0,1776.7)"
+UNAVAILABLE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 # Modules whose @register'ed apps the server runs.
 APP_MODULES = (
     "callcontrol.apps.demo",

@@ -6,6 +6,15 @@ the ``switchboard_app`` channel variable, run it, then release the call (hang up
 left it up, ``exit``, close) and log one line. Nothing a call does -- hang up, drop the
 socket, send garbage, stall, raise -- reaches the server or the other calls.
 
+The database: as on each request of the web server, a call's first query health-checks
+the process's connection first (common.dbhealth.refresh_connections), so a connection
+lost during an outage is replaced by the next call, without a restart. Every database
+wait of a call ends within ``CALLCONTROL_DATABASE_WAIT`` (the queries block the hub, so
+all calls), and while the breaker is open none is tried. An app the database fails is
+not left in silence: if the dialplan planned a fallback after ``socket``
+(``switchboard_fallback``), the call goes back to it (``resume``); else the caller hears
+the special information tone and the call ends with NORMAL_TEMPORARY_FAILURE.
+
 ``server.sessions`` holds the live sessions (tests assert it empties; the benchmark
 counts it); ``server.pool`` the connection greenlets.
 """
@@ -19,12 +28,15 @@ import socket
 import time
 
 import gevent
+from django.db import InterfaceError, OperationalError
 from gevent.pool import Pool
 from gevent.server import StreamServer
 
 from callcontrol import conf
 from callcontrol.session import CallSession
-from esl.connection import CallEnded, CallerHungUp, CommandTimeout, OutboundConnection
+from common.dbhealth import limits as database_limits
+from common.dbhealth import refresh_connections
+from esl.connection import CallControlError, CallEnded, CallerHungUp, CommandTimeout, OutboundConnection
 
 log = logging.getLogger("callcontrol.server")
 
@@ -46,6 +58,8 @@ class CallControlServer:
         self.release_timeout = release_timeout
         self.app_variable = conf.setting("CALLCONTROL_APP_VARIABLE", conf.APP_VARIABLE)
         self.unknown_prompt = conf.setting("CALLCONTROL_UNKNOWN_APP_PROMPT", conf.UNKNOWN_APP_PROMPT)
+        self.unavailable_prompt = conf.setting("CALLCONTROL_UNAVAILABLE_PROMPT", conf.UNAVAILABLE_PROMPT)
+        self.database_wait = conf.setting("CALLCONTROL_DATABASE_WAIT", 1.0)
         self.sessions: dict[int, CallSession] = {}
         self.calls_handled = 0
         self.pool = Pool(max_calls)
@@ -91,7 +105,11 @@ class CallControlServer:
                 conn.handshake(timeout=self.handshake_timeout)
                 session = CallSession(conn, app_name=conn.variables.get(self.app_variable, ""))
                 self.sessions[key] = session
-                outcome = self._run_app(session)
+                with database_limits(wait=self.database_wait):
+                    refresh_connections()
+                    outcome = self._run_app(session)
+            except (OperationalError, InterfaceError) as exc:
+                outcome = self._without_database(session, exc)
             except CallerHungUp as exc:
                 outcome = f"caller hung up ({exc.reason}{' ' + exc.cause if exc.cause else ''})"
             except CallEnded as exc:
@@ -132,6 +150,28 @@ class CallControlServer:
             return "done (hung up after the app)"
         reason = session.ended.reason
         return "done" if reason in ("local", "transferred") else f"done ({reason})"
+
+    def _without_database(self, session: CallSession, exc: Exception) -> str:
+        """The app could not reach the database (common.dbhealth): hand the call back to
+        the dialplan's fallback, or tell the caller and hang up (module docstring)."""
+        outcome = f"database unavailable ({' '.join(str(exc).split())[:120]})"
+        conn = session.conn
+        if conn.ended is not None or conn.closed:
+            return outcome
+        fallback = conn.variables.get(conf.FALLBACK_VARIABLE, "")
+        try:
+            if fallback:
+                # FreeSWITCH goes on with the actions after ``socket`` once we let go.
+                conn.command("resume")
+                conn.ended = conn.ended or CallEnded("resumed")
+                return f"{outcome}: back to the dialplan's fallback ({fallback})"
+            # Early media if the call is not answered yet: the caller hears it, unbilled.
+            session.play(self.unavailable_prompt, timeout=10.0)
+            session.hangup(conf.UNAVAILABLE_CAUSE)
+            return f"{outcome}: told the caller, hung up"
+        except CallControlError as failed:
+            self._give_up(conn)
+            return f"{outcome}; then {failed}"
 
     @staticmethod
     def _give_up(conn: OutboundConnection) -> None:

@@ -5,7 +5,9 @@ interactive commands).
 
 No monkeypatching: the server uses gevent sockets directly, and the few database queries a
 call makes (tenant lookup, the app's own reads) block the hub briefly on the one shared
-connection, which is what ``CallSession.tenant_schema()`` relies on.
+connection, which is what ``CallSession.tenant_schema()`` relies on. Since a query blocks
+every call and the node manager, every database wait of the process is bounded by
+``CALLCONTROL_DATABASE_WAIT`` (common.dbhealth), the manager's too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from callcontrol import conf
 from callcontrol.server import CallControlServer
+from common.dbhealth import set_default_wait_limit
 from esl.addresses import parse_address
 from fsnodes.manager import NodeManager
 
@@ -34,6 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, listen=None, max_calls=None, no_manager=False, **options):
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        set_default_wait_limit(conf.setting("CALLCONTROL_DATABASE_WAIT", 1.0))
         address = parse_address(listen, "--listen") if listen else conf.listen_address()
         kwargs = {"max_calls": max_calls} if max_calls else {}
         server = CallControlServer(address, **kwargs)
