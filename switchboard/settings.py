@@ -74,6 +74,9 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "fsconf.middleware.FreeswitchShortcutMiddleware",
     "cdr.middleware.CallRecordShortcutMiddleware",
+    # While PostgreSQL is unreachable: 503 with a page and Retry-After, logged once
+    # (before the tenant middleware, whose hostname lookup is the first query).
+    "switchboard.outage.DatabaseOutageMiddleware",
     "tenants.middleware.AccountTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,6 +296,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A request answered with the outage page is not also logged as a 500 (switchboard.outage).
+    "filters": {"unlogged_outage": {"()": "switchboard.outage.UnloggedOutage"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"},
+                "django.request": {"filters": ["unlogged_outage"]}},
 }
