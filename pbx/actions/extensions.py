@@ -1,4 +1,6 @@
-"""Extensions and their devices (SIP credentials)."""
+"""Extensions and their devices (SIP credentials). Only the account's admins (or an
+ancestor's) write them; ``actor`` None is the platform itself (demo data, a phone's
+feature code)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -8,6 +10,7 @@ from django_tenants.utils import schema_context
 from common.secrets import encrypt_secret, generate_secret
 from pbx.actions.checks import refuse_if_used
 from pbx.actions.common import changed, only
+from pbx.actions.crud import authorize
 from pbx.actions.forwarding import ROUTING_FIELDS, check_extension_routing, goes_with, renumber_box
 from pbx.actions.queues import extension_changed, forget_extension
 from pbx.actions.voicemail import apply_extension_voicemail
@@ -28,11 +31,12 @@ DEVICE_FIELDS = ("label", "mac_address", "vendor", "model", "enabled")
 
 @transaction.atomic
 def do_create_extension(
-    account: Account, *, number: str, name: str, actor: User | None = None,
+    account: Account, *, number: str, name: str, actor: User | None = None, ip: str | None = None,
     voicemail_pin: str | None = None, **fields
 ) -> Extension:
     """A new extension and, with voicemail on (the default), its box, whose PIN is
     ``voicemail_pin`` or a random one (mod_voicemail would let an empty PIN in)."""
+    authorize(actor, account)
     only(fields, EXTENSION_FIELDS)
     with schema_context(account.schema_name):
         if Extension.objects.count() >= account.max_extensions:
@@ -49,16 +53,17 @@ def do_create_extension(
         extension.save()
         check_extension_routing(account, extension, fields)
         apply_extension_voicemail(extension, voicemail_pin)
-    record(actor, account, "extension.create", number=number, name=name)
+    record(actor, account, "extension.create", ip, number=number, name=name)
     changed(account)
     return extension
 
 
 @transaction.atomic
 def do_update_extension(account: Account, extension: Extension, *, actor: User | None = None,
-                        voicemail_pin: str | None = None, **fields) -> Extension:
+                        ip: str | None = None, voicemail_pin: str | None = None, **fields) -> Extension:
     """Voicemail off keeps the box and its messages (calls no longer go there); on again
     reuses it. ``voicemail_pin`` sets the box's PIN."""
+    authorize(actor, account)
     only(fields, (*EXTENSION_FIELDS, "number"))
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
@@ -78,7 +83,7 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
             extension_changed(account, extension)  # its queue agents' contacts and statuses
         apply_extension_voicemail(extension, voicemail_pin, renamed=renamed)
         usernames = list(extension.devices.values_list("username", flat=True))
-    record(actor, account, "extension.update", number=extension.number,
+    record(actor, account, "extension.update", ip, number=extension.number,
            fields=sorted([*fields, *(["voicemail_pin"] if voicemail_pin else [])]),
            **({"old_number": old_number} if extension.number != old_number else {}))
     # Disabling an extension disables its devices' credentials in effect.
@@ -87,7 +92,9 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
 
 
 @transaction.atomic
-def do_delete_extension(account: Account, extension: Extension, *, actor: User | None = None) -> None:
+def do_delete_extension(account: Account, extension: Extension, *, actor: User | None = None,
+                        ip: str | None = None) -> None:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
         refuse_if_used(extension, account=account, ignore=goes_with(extension))
@@ -98,7 +105,7 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
         number = extension.number
         forget_extension(account, extension)  # it leaves its call queues (cascade)
         extension.delete()  # its box goes with it (one-to-one, cascade)
-    record(actor, account, "extension.delete", number=number)
+    record(actor, account, "extension.delete", ip, number=number)
     changed(account, usernames)
     if box is not None:
         voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
@@ -108,11 +115,12 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
 @transaction.atomic
 def do_add_device(
     account: Account, extension: Extension, *, username: str | None = None,
-    secret: str | None = None, actor: User | None = None, **fields
+    secret: str | None = None, actor: User | None = None, ip: str | None = None, **fields
 ) -> tuple[Device, str]:
     """Add a SIP credential to an extension. Returns the device and its secret, which is
     shown once (it is stored encrypted). The first device's username defaults to the
     extension number, later ones to <number>-<n>."""
+    authorize(actor, account)
     only(fields, DEVICE_FIELDS)
     secret = secret or generate_secret()
     with schema_context(account.schema_name):
@@ -127,17 +135,18 @@ def do_add_device(
                         secret_encrypted=encrypt_secret(secret), **fields)
         device.full_clean()
         device.save()
-    record(actor, account, "device.create", username=username, extension=extension.number)
+    record(actor, account, "device.create", ip, username=username, extension=extension.number)
     changed(account, [username])
     return device, secret
 
 
 @transaction.atomic
 def do_update_device(account: Account, device: Device, *, actor: User | None = None,
-                     new_secret: str | None = None, rotate_secret: bool = False,
+                     ip: str | None = None, new_secret: str | None = None, rotate_secret: bool = False,
                      **fields) -> tuple[Device, str | None]:
     """Change a device; with ``rotate_secret`` (or ``new_secret``) give it a new SIP
     secret, returned once."""
+    authorize(actor, account)
     only(fields, DEVICE_FIELDS)
     secret = new_secret or (generate_secret() if rotate_secret else None)
     with schema_context(account.schema_name):
@@ -148,17 +157,19 @@ def do_update_device(account: Account, device: Device, *, actor: User | None = N
             device.secret_encrypted = encrypt_secret(secret)
         device.full_clean()
         device.save()
-    record(actor, account, "device.update", username=device.username,
+    record(actor, account, "device.update", ip, username=device.username,
            fields=sorted(fields) + (["secret"] if secret else []))
     changed(account, [device.username])
     return device, secret
 
 
 @transaction.atomic
-def do_remove_device(account: Account, device: Device, *, actor: User | None = None) -> None:
+def do_remove_device(account: Account, device: Device, *, actor: User | None = None,
+                     ip: str | None = None) -> None:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         device = Device.objects.get(pk=device.pk)
         username = device.username
         device.delete()
-    record(actor, account, "device.delete", username=username)
+    record(actor, account, "device.delete", ip, username=username)
     changed(account, [username])
