@@ -28,6 +28,11 @@ class ActionFormMetaclass(DeclarativeFieldsMetaclass):
 class ActionForm(forms.Form, metaclass=ActionFormMetaclass):
     """Subclasses declare ``class Meta: model, fields`` and any extra fields."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A label is its words only ("Number", not "Number:"): what screen readers say.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     @staticmethod
     def formfield_for(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
         return db_field.formfield(**kwargs)

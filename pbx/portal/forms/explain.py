@@ -4,6 +4,10 @@ from django import forms
 
 
 class ExplainForm(forms.Form):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     caller = forms.CharField(
         label="From", max_length=32, required=False,
         help_text="An extension's number for a call from inside, or the outside caller's number "

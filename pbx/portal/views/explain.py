@@ -16,7 +16,7 @@ from pbx.explain import Decision, explain_route
 from pbx.models import Destination, DestinationKind, Extension, RingGroup
 from pbx.portal.forms.explain import ExplainForm
 from pbx.portal.views.base import PortalPage
-from pbx.routing import GoTo
+from pbx.routing import GoTo, Ring
 
 # The portal page of each kind of object a hop can name (kinds without a page yet are
 # shown unlinked).
@@ -84,7 +84,7 @@ class ExplainView(PortalPage):
                     here = decision.final.destination
                     link = page_of(here)
                 else:
-                    # What happens at the object the call is at (it rings, it goes to voicemail).
-                    link = page_of(here) if decision.final is not None else None
+                    # The object the call is at rings.
+                    link = page_of(here) if isinstance(decision.final, Ring) else None
                 hops.append(Hop(decision, link))
         return render(request, "portal/explain.html", self.context(form=form, hops=hops, asked=form.is_bound))
