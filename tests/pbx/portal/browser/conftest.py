@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
 
 
@@ -28,8 +29,11 @@ def find_chromium() -> tuple[str | None, str]:
     except ImportError:
         return None, ("BROWSER TESTS SKIPPED: the playwright package is not installed "
                       "(pip install -e '.[dev]')")
-    path = (os.environ.get("SWITCHBOARD_CHROMIUM") or shutil.which("chromium")
-            or shutil.which("chromium-browser"))
+    # By absolute path too: `bin/test --bare` leaves only the venv on PATH, and a browser
+    # started by its path is not a tool the suite finds by accident.
+    candidates = (os.environ.get("SWITCHBOARD_CHROMIUM"), shutil.which("chromium"),
+                  shutil.which("chromium-browser"), *DEBIAN_CHROMIUM)
+    path = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
     if path is None:
         return None, ("BROWSER TESTS SKIPPED: no chromium on PATH (Debian: apt-get install chromium; "
                       ".ci/run installs it) and SWITCHBOARD_CHROMIUM is not set")
