@@ -95,6 +95,30 @@ class BridgeResult:
     completion: Completion = field(repr=False)
 
 
+def whole_entry(regex: str) -> str:
+    """``regex`` anchored at both ends: FreeSWITCH's switch_regex_match searches (PCRE2
+    without anchoring), so ``\\d{3,6}`` alone would also accept ``12*345``."""
+    return f"^(?:{regex})$"
+
+
+def accepted_digits(variables: dict[str, str], min_digits: int, max_digits: int) -> str:
+    """The entry a ``play_and_get_digits`` completion carries, or "".
+
+    switch_play_and_get_digits returns on the first try whose keys are valid, with the
+    digits variable holding them and ``read_result`` as that try's switch_ivr_read left
+    it: ``success`` (terminator, or ``max_digits`` reached) or ``timeout`` (the caller
+    stopped after at least ``min_digits`` keys). Every other end leaves no valid entry:
+    ``failure`` after too few keys, which the variable may still hold, or a hangup
+    mid-entry; keys failing the regex are moved to ``<var>_invalid`` and the variable is
+    cleared; a prompt that cannot be played leaves ``read_result`` unset. The length is
+    checked as well, as a guard (a terminator written ``+#`` would be appended).
+    """
+    if variables.get("read_result") not in ("success", "timeout"):
+        return ""
+    digits = variables.get(DIGITS_VARIABLE, "")
+    return digits if min_digits <= len(digits) <= max_digits else ""
+
+
 def _one_word(name: str, value: str) -> str:
     if not value or any(c.isspace() for c in value):
         raise ValueError(f"{name} must be one word: {value!r}")
@@ -200,7 +224,14 @@ class CallSession:
                 wait_timeout: float | None = None) -> str:
         """``play_and_get_digits``: plays ``prompt`` (or a short silence), collects
         ``min_digits``..``max_digits`` digits; ``timeout`` seconds of silence per try end
-        it; a terminator ends the input early. Returns the digits ("" for none/invalid).
+        it; a terminator ends the input early. ``regex`` must match the whole entry.
+        Returns the digits ("" for none/invalid).
+
+        How FreeSWITCH ends a try (switch_ivr_read, switch_play_and_get_digits in
+        switch_ivr_play_say.c; see ``accepted_digits``): a terminator or the last of
+        ``max_digits`` gives ``read_result=success``; the caller stopping for
+        ``digit_timeout`` after at least ``min_digits`` keys gives ``timeout`` -- valid
+        keys all the same, the way a menu key without ``#`` arrives.
         """
         if not 0 <= min_digits <= max_digits or max_digits < 1:
             raise ValueError("need 0 <= min_digits <= max_digits, max_digits >= 1")
@@ -210,22 +241,21 @@ class CallSession:
             _one_word("terminators", terminators or "none"),
             _one_word("prompt", prompt or SILENCE),
             _one_word("invalid_prompt", invalid_prompt or SILENCE),
-            DIGITS_VARIABLE, _one_word("regex", regex), str(round(digit_timeout * 1000)),
+            DIGITS_VARIABLE, _one_word("regex", whole_entry(regex)), str(round(digit_timeout * 1000)),
         ]
         if wait_timeout is None:
             wait_timeout = tries * (timeout + max_digits * digit_timeout) + PROMPT_ALLOWANCE
         completion = self.execute("play_and_get_digits", " ".join(args), timeout=wait_timeout)
         self.conn.flush_dtmf()
-        if completion.variables.get("read_result") != "success":
-            return ""
-        return completion.variables.get(DIGITS_VARIABLE, "")
+        return accepted_digits(completion.variables, min_digits, max_digits)
 
     def bridge(self, targets: str | Sequence[str], timeout: float, *,
                max_duration: float = MAX_BRIDGED_SECONDS, ring_grace: float = 30.0) -> BridgeResult:
         """Ring ``targets`` (dial strings) at once for ``timeout`` seconds. Returns when
-        the bridge attempt fails or, if someone answered, when the conversation ends
-        (bounded by ``max_duration``) with the caller still on the line. Until a leg
-        answers, the wait is ``timeout`` + ``ring_grace`` (originate setup, early media)."""
+        the bridge attempt fails, whatever the cause, or, if someone answered, when the
+        conversation ends (bounded by ``max_duration``) with the caller still on the line
+        (``_prepare_bridge``). Until a leg answers, the wait is ``timeout`` + ``ring_grace``
+        (originate setup, early media)."""
         if isinstance(targets, str):
             targets = [targets]
         if not targets:
@@ -233,6 +263,7 @@ class CallSession:
         for target in targets:
             if "\n" in target or "," in target.split("}", 1)[-1]:
                 raise ValueError(f"bad bridge target {target!r}")
+        self._prepare_bridge()
         dial = f"{{leg_timeout={max(1, round(timeout))}}}" + ",".join(targets)
         completion = self.execute("bridge", dial, timeout=timeout + ring_grace, extend_on="CHANNEL_BRIDGE",
                                   extend_by=max_duration)
@@ -241,6 +272,22 @@ class CallSession:
             completion.variables.get("originate_disposition") or status or "UNKNOWN"
         )
         return BridgeResult(status == "SUCCESS", cause, completion)
+
+    def _prepare_bridge(self) -> None:
+        """Make the channel keep the caller after a bridge, whatever the dialplan set
+        before handing the call over, so ``bridge`` returns to the app.
+
+        After a failed bridge FreeSWITCH hangs the caller up with the bridge's cause
+        (switch_channel_handle_cause, switch_channel.c) unless ``continue_on_fail`` allows
+        that cause; without it only NO_ANSWER, NO_USER_RESPONSE and ORIGINATOR_CANCEL go
+        on -- not ALLOTTED_TIMEOUT, which a ``leg_timeout`` gives, nor busy, rejected or
+        not registered. After an answered bridge ``hangup_after_bridge=true`` (set by the
+        dialplan's ring actions) hangs the caller up when the other side does
+        (switch_ivr_multi_threaded_bridge, switch_ivr_bridge.c). Set once per call."""
+        if self.variables.get("continue_on_fail") != "true":
+            self.set("continue_on_fail", "true")
+        if self.variables.get("hangup_after_bridge", "false").lower() not in ("false", "f", "no", "off", "0"):
+            self.set("hangup_after_bridge", "false")
 
     def transfer(self, destination: str, *, context: str | None = None, dialplan: str = "XML",
                  timeout: float = TRANSFER_TIMEOUT, on_behalf: int | None = None) -> None:

@@ -88,9 +88,20 @@ def test_first_step_answered(pbx, setup):  # noqa: F811
         ("instant_ringback", "true"), ("fail_on_single_reject", BUSY_CAUSES),
         # A step reaches a carrier: the caller's SIP headers are not copied to its legs.
         ("sip_copy_custom_headers", "false"), ("sip_copy_multipart", "false"),
+        # Before the first bridge (CallSession.bridge): a step that fails returns to us.
+        ("continue_on_fail", "true"),
     ]
     assert "answer" not in [name for name, _ in executed(call)]  # the answering leg answers it
     assert transfer_of(call) == "" and hangups(call) == ["NORMAL_CLEARING"]
+
+
+@pytest.mark.parametrize("cause", ["ALLOTTED_TIMEOUT", "USER_NOT_REGISTERED", "CALL_REJECTED"])
+def test_an_unanswered_step_goes_on_to_the_next_and_the_fallback(pbx, setup, cause):  # noqa: F811
+    """Issue 12 defect 2: the legs' leg_timeout ends an unanswered step with
+    ALLOTTED_TIMEOUT, after which FreeSWITCH hung the caller up (no continue_on_fail)."""
+    call, dialed = run(pbx, setup, setup.follow(fallback=ref(setup.desk)), cause, cause)
+    assert len(dialed) == 2 and not call.hung_up
+    assert transfer_of(call) == f"~{ref(setup.desk)}"
 
 
 def test_external_step_with_confirmation_accepted(pbx, setup):  # noqa: F811

@@ -79,7 +79,7 @@ def test_menu_arguments_follow_the_settings(pbx, office):  # noqa: F811
     call = dial(pbx, office.c1, "ivr", office.main.pk)
     # min max tries timeout terminators prompt invalid var regex digit_timeout
     args = wait_for_nth(call, "play_and_get_digits", 1).arg.split(" ")
-    assert args[:5] == ["1", "6", "1", "1000", "none"] and args[8:] == ["[0-9*#]+", "1000"]
+    assert args[:5] == ["1", "6", "1", "1000", "none"] and args[8:] == ["^(?:[0-9*#]+)$", "1000"]
     call.hangup()
     finish(pbx, call)
 

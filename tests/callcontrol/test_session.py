@@ -90,7 +90,75 @@ def test_collect_returns_the_digits(harness):
     finish(harness, call)
     assert results["value"] == ("42", "")  # the second timed out without digits
     args = [a for _, name, a, _ in sendmsgs(call) if name == "play_and_get_digits"]
-    assert args[0] == r"1 4 1 2000 # ivr/ivr-enter.wav silence_stream://250 cc_digits \d+ 2000"
+    # The regex is anchored: FreeSWITCH's match searches (switch_regex_match).
+    assert args[0] == r"1 4 1 2000 # ivr/ivr-enter.wav silence_stream://250 cc_digits ^(?:\d+)$ 2000"
+
+
+# How play_and_get_digits ends (switch_ivr_read, switch_play_and_get_digits), what the
+# fake answers accordingly, and what collect() makes of it.
+@pytest.mark.parametrize(("keys", "min_digits", "max_digits", "expected", "read_result", "variable"), [
+    ("12#", 1, 4, "12", "success", "12"),      # the terminator
+    ("1234", 1, 4, "1234", "success", "1234"),  # max digits reached
+    ("12", 1, 4, "12", "timeout", "12"),        # the caller stops: the digit timeout (defect 1)
+    ("1", 1, 6, "1", "timeout", "1"),           # an attendant key without #
+    ("", 1, 4, "", "failure", None),            # no key at all: below min_digits
+    ("1#", 2, 4, "", "failure", "1"),           # too few keys: FreeSWITCH keeps them, we do not
+    ("1", 2, 4, "", "failure", "1"),            # too few, then the timeout
+    ("12*", 1, 3, "", "success", None),         # not the regex (whole entry): moved to _invalid
+    ("", 0, 4, "", "timeout", None),            # nothing, and nothing needed
+    ("#", 0, 4, "", "success", None),           # only the terminator
+])
+def test_collect_reads_every_end_of_play_and_get_digits(harness, keys, min_digits, max_digits, expected,
+                                                        read_result, variable):
+    def app(s):
+        s.answer()
+        return s.collect(min_digits, max_digits, timeout=1, terminators="#", digit_timeout=1)
+
+    def press(call):
+        call.wait_for_app("play_and_get_digits")
+        call.press(keys)
+
+    call, results = run(harness, "c", app, setup=press)
+    finish(harness, call, timeout=5)
+    assert results["value"] == expected
+    assert call.channel_variables.get("read_result") == read_result
+    assert call.channel_variables.get("cc_digits") == variable
+    if keys == "12*":
+        assert call.channel_variables["cc_digits_invalid"] == "12*"
+    # The invalid prompt follows every try that gave no valid entry.
+    assert call.apps == ["answer", "play_and_get_digits"]
+
+
+def test_collect_after_a_prompt_freeswitch_cannot_play(harness):
+    """switch_ivr_play_file fails: no keys are waited for, read_result stays unset."""
+    def app(s):
+        s.answer()
+        return s.collect(1, 4, timeout=5, prompt="ivr/missing.wav")
+
+    def missing(call):
+        call.missing_files.add("ivr/missing.wav")
+
+    started = time.monotonic()
+    call, results = run(harness, "c", app, setup=missing)
+    finish(harness, call)
+    assert results["value"] == "" and "read_result" not in call.channel_variables
+    assert time.monotonic() - started < 2
+
+
+def test_collect_tries_again_itself_and_plays_the_invalid_prompt(harness):
+    def app(s):
+        s.answer()
+        return s.collect(2, 4, timeout=1, tries=2, invalid_prompt="ivr/invalid.wav")
+
+    def press(call):
+        call.wait_for_app("play_and_get_digits")
+        call.press("5#")  # too short: the invalid prompt, then the second try
+        gevent.sleep(0.3)
+        call.press("55")
+
+    call, results = run(harness, "c", app, setup=press)
+    finish(harness, call, timeout=6)
+    assert results["value"] == "55" and call.channel_variables["read_result"] == "timeout"
 
 
 def test_collect_rejects_arguments_that_would_shift_the_others(harness):
@@ -115,6 +183,70 @@ def test_bridge_failure_and_success(harness):
     bridges = [a for _, name, a, _ in sendmsgs(call) if name == "bridge"]
     assert bridges == ["{leg_timeout=20}user/1002@acme.example.net",
                        "{leg_timeout=15}user/1002@acme.example.net,user/1003@acme.example.net"]
+    # Once, before the first bridge: a failed bridge returns instead of ending the call.
+    assert [a for _, name, a, _ in sendmsgs(call) if name == "set"] == ["continue_on_fail=true"]
+
+
+@pytest.mark.parametrize("cause", ["ALLOTTED_TIMEOUT", "USER_BUSY", "CALL_REJECTED", "USER_NOT_REGISTERED",
+                                   "NORMAL_TEMPORARY_FAILURE", "NO_ANSWER"])
+def test_a_failed_bridge_returns_to_the_app_whatever_the_cause(harness, cause):
+    """Issue 12 defect 2: a leg_timeout ends unanswered legs with ALLOTTED_TIMEOUT, after
+    which FreeSWITCH hangs the caller up unless continue_on_fail allows it."""
+    def app(s):
+        harness.calls[0].bridge_outcome = cause
+        result = s.bridge("user/1002@acme.example.net", timeout=1)
+        s.play("ivr/ivr-not_available.wav")
+        return result
+
+    call, results = run(harness, "b", app)
+    finish(harness, call)
+    assert (results["value"].connected, results["value"].cause) == (False, cause)
+    assert call.apps == ["set", "bridge", "playback"] and call.hangup_cause == "NORMAL_CLEARING"
+
+
+def test_a_bridge_keeps_the_caller_when_the_dialplan_set_hangup_after_bridge(harness):
+    def app(s):
+        harness.calls[0].bridge_outcome = "SUCCESS"
+        result = s.bridge("user/1002@acme.example.net", timeout=5)
+        s.play("ivr/ivr-thank_you.wav")
+        return result
+
+    call, results = run(harness, "b", app,
+                        variables={"hangup_after_bridge": "true", "continue_on_fail": "true"})
+    finish(harness, call)
+    assert results["value"].connected
+    assert [a for _, name, a, _ in sendmsgs(call) if name == "set"] == ["hangup_after_bridge=false"]
+    assert call.apps == ["set", "bridge", "playback"]
+
+
+# The fake follows FreeSWITCH where the session's preparation matters: without it the
+# caller is gone after these bridges.
+@pytest.mark.parametrize(("variables", "cause", "hung_up"), [
+    ({}, "ALLOTTED_TIMEOUT", True),
+    ({}, "USER_BUSY", True),
+    ({}, "NO_ANSWER", False),                                  # always a reason to go on
+    ({"continue_on_fail": "true"}, "ALLOTTED_TIMEOUT", False),
+    ({"continue_on_fail": "false"}, "NO_ANSWER", True),
+    ({"continue_on_fail": "USER_BUSY,NO_ANSWER"}, "USER_BUSY", False),
+    ({"continue_on_fail": "USER_BUSY,NO_ANSWER"}, "ALLOTTED_TIMEOUT", True),
+    ({"failure_causes": "USER_BUSY"}, "ALLOTTED_TIMEOUT", False),
+    ({"hangup_after_bridge": "true"}, "SUCCESS", True),
+    ({}, "SUCCESS", False),
+])
+def test_fake_ends_the_call_after_a_bridge_as_freeswitch_does(harness, variables, cause, hung_up):
+    def app(s):
+        harness.calls[0].bridge_outcome = cause
+        s.execute("bridge", "user/1002@acme.example.net", timeout=5, extend_on="CHANNEL_BRIDGE", extend_by=5)
+        s.play("ivr/ivr-thank_you.wav")
+
+    call, results = run(harness, "b", app, variables=variables)
+    finish(harness, call)
+    if hung_up:
+        expected = "NORMAL_CLEARING" if cause == "SUCCESS" else cause
+        assert isinstance(results["error"], CallerHungUp) and results["error"].cause == expected
+        assert call.apps == ["bridge"]
+    else:
+        assert "error" not in results and call.apps == ["bridge", "playback"]
 
 
 def test_a_bridged_call_outlives_the_ring_timeout(harness):

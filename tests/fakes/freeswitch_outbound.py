@@ -40,6 +40,26 @@ With ``event-lock: true`` (what we send) each waits for the one before, as here 
 default. ``variable_current_application`` names the app from its CHANNEL_EXECUTE on
 (capture a).
 
+Read from FreeSWITCH's source (the bundled build, git cc93a68) and followed here, not
+captured: ``play_and_get_digits`` runs ``switch_play_and_get_digits`` and, per try,
+``switch_ivr_read`` (``switch_ivr_play_say.c``) and ``switch_ivr_collect_digits_count``
+(``switch_ivr.c``): the first key stops the prompt; the first key must come within the
+timeout, each next one within the digit timeout; ``read_result`` is ``success`` for a
+terminator or max digits, ``timeout`` for a timeout after at least ``min`` keys
+(``failure`` below ``min``), unset when the prompt cannot be played; the variable holds
+whatever was keyed (also too few keys), is cleared when the keys fail the (unanchored,
+PCRE) regex, which then go to ``<var>_invalid``; the invalid prompt plays after every
+failed try. After a failed ``bridge`` ``switch_channel_handle_cause`` (``switch_channel.c``)
+hangs the caller up with the bridge's cause unless ``continue_on_fail`` (true or a list
+of causes) or ``failure_causes`` lets the dialplan go on -- without either, only
+NO_ANSWER, NO_USER_RESPONSE and ORIGINATOR_CANCEL do; an answered bridge hangs the caller
+up when the peer hangs up if ``hangup_after_bridge`` is true (``switch_ivr_bridge.c``).
+``DIALSTATUS`` after a failed bridge is ``NOANSWER``, ``BUSY``, ``CANCEL``, ``DONTCALL``,
+``INVALIDARGS`` or the cause itself (``switch_ivr_originate.c``). The variables the
+captured applications set (``read_result``, ``pagd_digits``, ``continue_on_fail``,
+``DIALSTATUS`` ...) are left out of every event built from a capture unless this call set
+them.
+
 gevent-based: runs in the test's hub beside the server under test.
 """
 
@@ -71,6 +91,21 @@ CAPTURED_UUID = "53698a91-8454-492a-bd68-4803ebfae072"
 CAPTURED_DOMAIN = "acme.example.net"
 CAPTURED_DESTINATION = "9000"
 DISCONNECT_BODY = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+# Set by the applications the captures ran (play_and_get_digits into pagd_digits, set
+# continue_on_fail, bridge, playback): a fresh call has none of them.
+CAPTURED_APP_VARIABLES = frozenset({
+    "read_result", "read_terminator_used", "pagd_digits", "continue_on_fail",
+    "originate_disposition", "DIALSTATUS", "originate_failed_cause", "dialed_user",
+    "dialed_domain", "playback_last_offset_pos", "playback_seconds", "playback_ms",
+    "playback_samples", "current_application_response",
+})
+# switch_channel_handle_cause: without continue_on_fail and failure_causes, the causes
+# after which the dialplan goes on.
+CONTINUE_BY_DEFAULT = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL"})
+# switch_ivr_originate: DIALSTATUS of a failed originate (else the cause's name).
+DIALSTATUS = {"ORIGINATOR_CANCEL": "CANCEL", "USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER",
+              "DESTINATION_OUT_OF_ORDER": "INVALIDARGS", "INVALID_PROFILE": "INVALIDARGS",
+              "CALL_REJECTED": "DONTCALL"}
 
 Headers = list[tuple[str, str]]
 
@@ -138,6 +173,33 @@ def connect_reply_template() -> Headers:
     return parse_block(captured_messages(HAPPY)[0].rstrip(b"\n"))
 
 
+def fs_true(value: str | None) -> bool:
+    """switch_true (switch_utils.h)."""
+    if not value:
+        return False
+    if value.lower() in ("yes", "on", "true", "t", "enabled", "active", "allow"):
+        return True
+    digits = re.match(r"-?\d+", value.strip())
+    return digits is not None and int(digits.group()) != 0
+
+
+def continues_after(cause: str, variables: dict[str, str]) -> bool:
+    """Whether the dialplan goes on after a bridge failed with ``cause`` (else
+    FreeSWITCH hangs the caller up): switch_channel_handle_cause, without its
+    transfer_on_fail part."""
+    if cause == "ATTENDED_TRANSFER":
+        return False
+    continue_on_fail = variables.get("continue_on_fail")
+    failure_causes = variables.get("failure_causes")
+    if continue_on_fail is None and failure_causes is None:
+        return cause in CONTINUE_BY_DEFAULT
+    if failure_causes is not None and cause.upper() not in failure_causes.upper().split(","):
+        return True
+    if continue_on_fail is not None:
+        return fs_true(continue_on_fail) or cause.upper() in continue_on_fail.upper().split(",")
+    return False
+
+
 def command_reply(text: str) -> bytes:
     return b"Content-Type: command/reply\nReply-Text: " + text.encode() + b"\n\n"
 
@@ -174,7 +236,8 @@ class FakeCall:
         call.press("12#")
         call.wait_closed()
 
-    Knobs: ``playback_seconds`` (``playback_lengths``: per prompt), ``bridge_outcome`` (a
+    Knobs: ``playback_seconds`` (``playback_lengths``: per prompt), ``missing_files``
+    (prompts FreeSWITCH cannot open), ``bridge_outcome`` (a
     cause, or "SUCCESS" with ``bridge_talk_seconds``), ``record_seconds``, ``hold`` (apps that
     never complete), ``behaviours`` (app name -> fn(call, execution) returning (response,
     variables), or None to leave it running), ``header_values`` (header -> value in the
@@ -195,6 +258,7 @@ class FakeCall:
         self.channel_variables: dict[str, str] = {}  # set while the call runs
         self.playback_seconds = 0.01
         self.playback_lengths: dict[str, float] = {}  # prompt -> seconds
+        self.missing_files: set[str] = set()
         self.header_values: dict[str, str] = {}
         self.bridge_outcome = "USER_NOT_REGISTERED"
         self.bridge_talk_seconds = 0.05
@@ -403,6 +467,8 @@ class FakeCall:
         merged = {**self.extra_variables, **self.channel_variables}
         variables = {f"variable_{k}": v for k, v in merged.items()}
         for name, value in template:
+            if name.startswith("variable_") and name[9:] in CAPTURED_APP_VARIABLES and name not in variables:
+                continue
             if name == "Event-Name" and rename:
                 value = rename
             elif name in overrides:
@@ -490,8 +556,28 @@ class FakeCall:
             return False
         response, variables = outcome
         self.channel_variables.update(variables)
+        if execution.app == "bridge":
+            cause = self._hangup_after_bridge(variables)
+            if cause:
+                # The caller's channel hangs up inside the bridge application: CHANNEL_HANGUP
+                # first, then the bridge's completion (from the hangup sequence).
+                self.hangup(cause)
+                execution.completed.wait()
+                return False
         self._complete(execution, response, app_template, capture)
         return True
+
+    def _hangup_after_bridge(self, outcome: dict[str, str]) -> str:
+        """The cause FreeSWITCH hangs the caller up with when this bridge returns, or "":
+        a failure the dialplan may not go on after (switch_channel_handle_cause), or an
+        answered bridge with hangup_after_bridge (switch_ivr_multi_threaded_bridge)."""
+        variables = {**self.extra_variables, **self.channel_variables}
+        if outcome.get("DIALSTATUS") == "SUCCESS":
+            if fs_true(variables.get("hangup_after_bridge")):
+                return outcome.get("bridge_hangup_cause") or "NORMAL_CLEARING"
+            return ""
+        cause = outcome.get("originate_failed_cause") or outcome.get("originate_disposition", "")
+        return "" if not cause or continues_after(cause, variables) else cause
 
     def _complete(self, execution: Execution, response: str, app_template: str = "answer",
                   capture: str = HAPPY) -> None:
@@ -565,40 +651,133 @@ class FakeCall:
         return "_none_", {}
 
     def _play_and_get_digits(self, execution: Execution) -> tuple[str, dict[str, str]] | None:
-        # min max tries timeout_ms terminators file invalid_file var regex digit_timeout_ms
+        """switch_play_and_get_digits as mod_dptools calls it (see the module docstring):
+        ``min max tries timeout_ms terminators file invalid_file var regex digit_timeout_ms``.
+        Sets and unsets the channel variables itself; None if the caller hung up."""
         args = execution.arg.split(" ")
-        minimum, maximum, timeout_ms = int(args[0]), int(args[1]), int(args[3])
-        terminators, var = args[4], args[7]
-        regex = args[8] if len(args) > 8 else ""
-        digit_timeout_ms = int(args[9]) if len(args) > 9 else timeout_ms
-        terminators = "" if terminators == "none" else terminators
-        digits, used = "", ""
-        wait = timeout_ms / 1000
-        while len(digits) < maximum:
-            try:
-                digit = self._dtmf.get(timeout=wait)
-            except Empty:
-                break
-            if self.hung_up:
+
+        def arg(index: int, default: str = "") -> str:
+            return args[index] if len(args) > index else default
+
+        minimum = max(0, int(arg(0, "0")))
+        maximum = max(int(arg(1, "0") or 0), minimum)
+        tries = int(arg(2, "0") or 0)
+        timeout = max(int(arg(3, "1000") or 0), 1000) / 1000  # mod_dptools: at least 1 s
+        terminators = arg(4) or "#"
+        prompt, invalid, var, regex = arg(5), arg(6), arg(7), arg(8)
+        digit_timeout = (int(arg(9, "0") or 0) / 1000) or timeout
+        if regex and var:
+            self._unset(f"{var}_invalid")
+        while tries > 0 and not self.hung_up:
+            read = self._read_digits(minimum, maximum, prompt, var, timeout, terminators, digit_timeout)
+            if read is None:
                 return None
-            if digit in terminators:
-                used = digit
-                break
-            digits += digit
-            wait = digit_timeout_ms / 1000
-        if self.hung_up:
-            return None
-        valid = len(digits) >= minimum and (not regex or re.fullmatch(regex, digits) is not None)
-        variables = {"read_result": "success" if valid else ("timeout" if not digits else "failure")}
-        if used:
-            variables["read_terminator_used"] = used
-        variables[var] = digits if valid else ""
-        return "_none_", variables
+            status, digits = read
+            if status == "restart":
+                return "_none_", {}
+            if status == "timeout" and len(digits) >= minimum:
+                status = "success"
+            if minimum == 0 and not digits and "read_terminator_used" in self.channel_variables:
+                return "_none_", {}
+            if status == "success" and digits:
+                if not regex or re.search(regex, digits) is not None:
+                    return "_none_", {}
+                self._unset(var)
+                if var:
+                    self.channel_variables[f"{var}_invalid"] = digits
+            if not self._play_file(invalid):
+                return None
+            tries -= 1
+        return "_none_", {}
+
+    def _read_digits(self, minimum: int, maximum: int, prompt: str, var: str, timeout: float,
+                     terminators: str, digit_timeout: float) -> tuple[str, str] | None:
+        """One try: switch_ivr_read with switch_ivr_collect_digits_count. (status, digits)
+        with status success / timeout / too_small / failure / restart; None on hangup."""
+        term_required = terminators.startswith("=")
+        self._unset("read_result")
+        self._unset(var)
+        digits, used, status = "", "", "success"
+        if prompt and prompt.lower() != "silence":
+            if prompt in self.missing_files:
+                status = "false"  # switch_ivr_play_file fails: straight to the end
+            else:
+                first = self._prompt_or_key(prompt)
+                if first is None:
+                    return None
+                digits = first
+        if status == "success" and len(digits) < maximum:
+            status = "false"
+            hit = next((i for i, d in enumerate(digits) if d in terminators), None)
+            if hit is not None:  # a terminator keyed during the prompt
+                used, digits, status = digits[hit], digits[:hit], "success"
+            else:
+                wait = digit_timeout if digits else timeout
+                while True:
+                    digit = self._next_digit(wait)
+                    if digit is None:
+                        return None
+                    if digit == "":
+                        status = "timeout"
+                        break
+                    if digit in terminators:
+                        used, status = digit, "success"
+                        break
+                    digits += digit
+                    wait = digit_timeout
+                    if len(digits) >= maximum:
+                        status = "success"
+                        break
+        if status != "false":
+            if used:
+                self.channel_variables["read_terminator_used"] = used
+                at = terminators.find(used)
+                if at >= 1 and terminators[at - 1] in "+x":
+                    digits += used
+                    if terminators[at - 1] == "x":
+                        status = "restart"
+            elif term_required:
+                status = "too_small"
+            if minimum and len(digits) < minimum:
+                status = "too_small"
+            self.channel_variables["read_result"] = {"success": "success", "timeout": "timeout"}.get(
+                status, "failure")
+        if status != "restart" and maximum == 1 and len(digits) == 1 and digits in terminators:
+            digits = ""
+        if var and digits:
+            self.channel_variables[var] = digits
+        return status, digits
+
+    def _unset(self, name: str) -> None:
+        if name:
+            self.channel_variables.pop(name, None)
+
+    def _next_digit(self, timeout: float) -> str | None:
+        """The next key within ``timeout`` ("" if none), None if the call hung up."""
+        deadline = time.monotonic() + timeout
+        while not self.hung_up and not self.closed.is_set():
+            try:
+                return self._dtmf.get(timeout=max(0.0, min(0.02, deadline - time.monotonic())))
+            except Empty:
+                if time.monotonic() >= deadline:
+                    return ""
+        return None
+
+    def _prompt_or_key(self, prompt: str) -> str | None:
+        """A prompt that the first key stops: that key ("" if it played to its end), None
+        on hangup."""
+        return self._next_digit(self.playback_lengths.get(prompt, self.playback_seconds))
+
+    def _play_file(self, prompt: str) -> bool:
+        """A prompt no key stops (switch_ivr_play_file without input args); False on hangup."""
+        if not prompt or prompt in self.missing_files:
+            return not self.hung_up
+        return self._sleep_unless_hangup(self.playback_lengths.get(prompt, self.playback_seconds))
 
     def _bridge(self) -> tuple[str, dict[str, str]] | None:
         cause = self.bridge_outcome
         if cause != "SUCCESS":
-            return "_none_", {"originate_disposition": cause, "DIALSTATUS": cause,
+            return "_none_", {"originate_disposition": cause, "DIALSTATUS": DIALSTATUS.get(cause, cause),
                               "originate_failed_cause": cause}
         # Not captured: CHANNEL_BRIDGE / CHANNEL_UNBRIDGE are the captured CHANNEL_EXECUTE renamed.
         self._send_event("CHANNEL_EXECUTE", "answer", rename="CHANNEL_BRIDGE")
@@ -641,7 +820,10 @@ class FakeCall:
     def _state_event(self, index: int, cause: str) -> Headers:
         template = event_template("CHANNEL_STATE", index=index)
         out = []
+        merged = {**self.extra_variables, **self.channel_variables}
         for name, value in template:
+            if name.startswith("variable_") and name[9:] in CAPTURED_APP_VARIABLES and name[9:] not in merged:
+                continue
             if name == "Event-Sequence":
                 value = str(next(self._sequence))
             elif name == "Hangup-Cause":
