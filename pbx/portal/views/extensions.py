@@ -3,7 +3,6 @@ answers its creation or its regeneration (stored encrypted; never shown again)."
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from django import forms
@@ -35,12 +34,6 @@ def _forwarding(extension: Extension) -> str:
     return ", ".join(on) or "—"
 
 
-def _accepts_ip(action: Any) -> bool:
-    # The extension actions take ``ip`` once they share the crud helper's argument shape
-    # (conventions.md); until then the audit event is written without it.
-    return "ip" in inspect.signature(action).parameters
-
-
 class _ExtensionPages:
     model = Extension
     verbose_name = "extension"
@@ -51,8 +44,8 @@ class _ExtensionPages:
     delete_url_name = "portal:extension-delete"
 
     def write(self: Any, action: Any, *args: Any, **fields: Any) -> Any:
-        writer = self.writer if _accepts_ip(action) else {"actor": self.identity.user}
-        return action(self.identity.account, *args, **writer, **fields)
+        """Call ``action`` on this account as the person asking, from their address."""
+        return action(self.identity.account, *args, **self.writer, **fields)
 
 
 class ExtensionListView(_ExtensionPages, PortalListView):

@@ -20,6 +20,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
 from pbx.portal import urls as portal_urls
+from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import OTHER_HOST, World, state
 
 READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
@@ -152,9 +153,13 @@ def test_admin_reads(world: World, page: Page):
 @pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
 def test_admin_writes(world: World, page: Page):
     before = state(world.account)
-    response = world.browser("admin").post(page.url(world), page.post(world))
+    latest = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = world.browser("admin").post(page.url(world), page.post(world), REMOTE_ADDR="198.51.100.7")
     assert response.status_code == page.admin_post_status, response.content.decode()[:3000]
     assert state(world.account) != before, f"{page.name}: the admin's POST changed nothing"
+    # The write went through an action: audited with the person and their address.
+    events = list(AuditEvent.objects.filter(pk__gt=latest))
+    assert events and all(e.actor == world.people["admin"] and e.ip == "198.51.100.7" for e in events)
 
 
 # --- read-only roles -----------------------------------------------------------------
