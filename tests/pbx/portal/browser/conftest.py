@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 DEBIAN_CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
@@ -68,6 +68,9 @@ def committed_site(django_db_blocker, monkeypatch) -> Iterator[None]:
     # Playwright's sync API keeps an event loop in this thread; the test's own queries
     # (setting up, checking what the pages wrote) are ordinary synchronous ones.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The live server's request threads close their connections when a request ends:
+    # kept ones would outlive the threads and hold the test database open at its teardown.
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     with django_db_blocker.unblock():
         if connection.in_atomic_block:
             raise RuntimeError("a browser test runs inside a transaction: "

@@ -41,9 +41,12 @@ def site(committed_site, live_server) -> Site:
     return Site(f"http://acme.localhost:{port}", account, admin)
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, hide: tuple[str, ...] = ()) -> None:
+    """Save the page for docs/screenshots; ``hide`` masks what differs from run to run (a
+    new secret), so an unchanged page leaves the committed picture unchanged."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled",
+                    mask=[page.locator(selector) for selector in hide])
 
 
 def create_extension(page, site: Site, number: str, name: str) -> None:
@@ -77,7 +80,7 @@ def test_admin_builds_extensions_and_a_ring_group_and_explains_the_route(chromiu
     page.get_by_label("Label").fill("Desk phone")
     page.get_by_role("button", name="Add device").click()
     secret = page.inner_text("#secret").strip()
-    shot(page, "device-secret")
+    shot(page, "device-secret", hide=("#secret",))
     with schema_context(site.account.schema_name):
         assert decrypt_secret(Device.objects.get(username="1001").secret_encrypted) == secret
 
