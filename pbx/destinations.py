@@ -148,8 +148,10 @@ def refuse_if_used(target: models.Model, *, account=None,
                    ignore: Callable[[models.Model], bool] = _nothing) -> None:
     used_by = references(target, account=account, ignore=ignore)
     if used_by:
-        raise ValidationError(f"{label_of(target)} is still used by: {'; '.join(used_by)}. "
-                              "Change those routes first.", code="in_use")
+        # The list rides along as a parameter too (the API shows it as a list, used_by), so
+        # a % in a name must not read as a placeholder.
+        message = f"{label_of(target)} is still used by: {'; '.join(used_by)}. Change those routes first."
+        raise ValidationError(message.replace("%", "%%"), code="in_use", params={"used_by": used_by})
 
 
 # --- loops -----------------------------------------------------------------------------

@@ -59,4 +59,5 @@ def refuse_taken(number: str, *, exclude: models.Model | None = None, account=No
     lock_plan()
     owner = number_owner(number, exclude=exclude)
     if owner is not None:
-        raise ValidationError({"number": [f"{number} is already used by {owner}."]})
+        raise ValidationError({"number": [ValidationError(f"{number} is already used by {owner}.",
+                                                          code="taken")]})

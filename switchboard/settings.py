@@ -42,6 +42,11 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The REST API (switchboard/api/, every app's api/): list filters, the OpenAPI
+    # document and its two viewers, served from our static files (no CDN).
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "carriers",
     "fsconf",
     "fsnodes",
@@ -283,12 +288,49 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = EMBEDDED_DATA_DIR / "static"
 
+# The REST API (docs/api.md, switchboard/api/). An API key, or the session bound to its
+# host; never basic authentication, which would sign a user of one tenant in on another's
+# host (it skips tenants.sessions). One checkpoint: an identity, read-only writes nothing.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "switchboard.api.authentication.ApiKeyAuthentication",
+        "switchboard.api.authentication.HostSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["switchboard.api.permissions.IdentityCheckpoint"],
+    "DEFAULT_THROTTLE_CLASSES": ["switchboard.api.throttling.IdentityRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "switchboard.api.pagination.Pages",
+    "DEFAULT_FILTER_BACKENDS": [
+        # The FilterSets of <app>/filtersets.py, shared with the portal (``q`` searches).
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "switchboard.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "switchboard.api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests per API key (or signed-in user, or address before anyone is known); beyond
+# it, 429 with Retry-After. DRF's format: "<n>/<second|minute|hour|day>".
+API_THROTTLE_RATE = os.environ.get("SWITCHBOARD_API_RATE", "1200/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchboard API",
+    "DESCRIPTION": "Provisioning for the cloud PBX: accounts and every object of a tenant's PBX, "
+                   "scoped by the account tree (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_URLCONF": "switchboard.urls_api",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "tenants.models.accounts.Account.Kind",
+        "NewAccountKindEnum": ["customer", "reseller"],
+    },
 }
 
 LOGGING = {

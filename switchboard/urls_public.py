@@ -10,4 +10,5 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin_site.urls),
     path("freeswitch/", include("fsconf.urls")),
+    path("", include("switchboard.urls_api")),
 ]

@@ -128,7 +128,8 @@ def clean_domains(
         field = "domain" if names[0] in taken_names else "aliases"
         # Do not say who owns it: that would reveal another tenant.
         raise ValidationError(
-            {field: [f"The domain {n} is already in use on this platform." for n in sorted(taken_names)]}
+            {field: [ValidationError(f"The domain {n} is already in use on this platform.", code="taken")
+                     for n in sorted(taken_names)]}
         )
     return names
 
@@ -227,7 +228,7 @@ def check_new_account(
     try:
         domains = clean_domains(domain, aliases, None)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors.update(exc.error_dict)  # with their codes: a taken domain is a conflict
     if errors:
         raise ValidationError(errors)
     return account, domains

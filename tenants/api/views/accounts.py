@@ -1,0 +1,130 @@
+"""Accounts: the caller's own and every account below it. Writes are tenants.actions'
+(who may manage which account, limits within the parent's, the audit log)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from switchboard.api.views import ApiViewSet
+from tenants import actions
+from tenants.api.serializers.accounts import (
+    AccountNodeSerializer,
+    AccountSerializer,
+    NewAccountSerializer,
+    with_parent,
+)
+from tenants.filtersets import AccountFilterSet
+from tenants.models import Account
+
+ACCOUNT_LIST_OPTIONS = {
+    "filterset_class": AccountFilterSet,
+    "ordering_fields": ["name", "path", "created_at", "kind", "status"],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Every account you reach: yours and all below it"),
+    retrieve=extend_schema(summary="One account"),
+    partial_update=extend_schema(summary="Change an account's settings and limits"),
+    destroy=extend_schema(summary="Delete an account (soft: kept until purged)",
+                          responses={204: OpenApiResponse(description="Deleted.")}),
+)
+class AccountViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    serializer_class = AccountSerializer
+    lookup_url_kwarg = "account_id"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filterset_class = ACCOUNT_LIST_OPTIONS["filterset_class"]
+    ordering_fields = ACCOUNT_LIST_OPTIONS["ordering_fields"]
+    ordering = ["path"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Account.objects.none()
+        return with_parent(self.identity.accounts())
+
+    def _listed(self, queryset) -> Response:
+        """A filtered, ordered page of ``queryset``, as the list answers."""
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        return self.get_paginated_response(AccountSerializer(page, many=True).data)
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        account = self.get_object()
+        serializer = AccountSerializer(account, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        actions.do_update_account(self.identity.user, account, **self._ip(), **serializer.validated_data)
+        return Response(AccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        account = self.get_object()
+        actions.do_soft_delete_account(self.identity.user, account, **self._ip())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _ip(self) -> dict[str, str | None]:
+        return {"ip": self.writer()["ip"]}
+
+    @extend_schema(methods=["GET"], summary="The accounts directly below this one",
+                   responses=AccountSerializer(many=True))
+    @extend_schema(methods=["POST"], summary="Create a customer or reseller below this account",
+                   request=NewAccountSerializer, responses={201: AccountSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=NewAccountSerializer,
+            **ACCOUNT_LIST_OPTIONS)
+    def children(self, request: Request, *args, **kwargs) -> Response:
+        parent = self.get_object()
+        if request.method == "GET":
+            return self._listed(self.get_queryset().filter(
+                path__startswith=parent.path, depth=parent.depth + 1))
+        serializer = NewAccountSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        account = actions.do_create_account(
+            self.identity.user, parent=parent, name=fields.pop("name"), domain=fields.pop("domain"),
+            kind=fields.pop("kind", Account.Kind.CUSTOMER), aliases=fields.pop("aliases", []),
+            admin_user=fields.pop("admin_user", None), **self._ip(), **fields,
+        )
+        return Response(AccountSerializer(self.get_queryset().get(pk=account.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Every account below this one, at any depth",
+                   responses=AccountSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=AccountSerializer, **ACCOUNT_LIST_OPTIONS)
+    def descendants(self, request: Request, *args, **kwargs) -> Response:
+        root = self.get_object()
+        return self._listed(self.get_queryset().filter(path__startswith=root.path).exclude(pk=root.pk))
+
+    @extend_schema(summary="This account and everything below it, nested",
+                   responses=AccountNodeSerializer)
+    @action(detail=True, methods=["get"], serializer_class=AccountNodeSerializer, pagination_class=None,
+            filter_backends=[])
+    def tree(self, request: Request, *args, **kwargs) -> Response:
+        root = self.get_object()
+        rows = self.identity.accounts().filter(path__startswith=root.path).values(
+            "id", "name", "kind", "status", "path")
+        nodes: dict[str, dict] = {}
+        top: dict | None = None
+        for row in rows:  # ordered by path: a parent comes before its children
+            node = {"id": row["id"], "name": row["name"], "kind": row["kind"], "status": row["status"],
+                    "children": []}
+            nodes[row["path"]] = node
+            parent = nodes.get(row["path"][:-Account.steplen])
+            if parent is not None and row["path"] != root.path:
+                parent["children"].append(node)
+            elif row["path"] == root.path:
+                top = node
+        return Response(top)
+
+    @extend_schema(summary="Suspend: its calls and registrations, and its subtree's, are refused",
+                   request=None, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AccountSerializer)
+    def suspend(self, request: Request, *args, **kwargs) -> Response:
+        account = actions.do_suspend_account(self.identity.user, self.get_object(), **self._ip())
+        return Response(AccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+
+    @extend_schema(summary="Lift a suspension", request=None, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AccountSerializer)
+    def resume(self, request: Request, *args, **kwargs) -> Response:
+        account = actions.do_reactivate_account(self.identity.user, self.get_object(), **self._ip())
+        return Response(AccountSerializer(self.get_queryset().get(pk=account.pk)).data)
