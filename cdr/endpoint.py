@@ -54,6 +54,11 @@ def handle(*, remote_addr: str, forwarded_for: str, authorization: str, method: 
         fields = fields_of(parse(body, content_type))
     except BadRecord as exc:
         return _reject(body, str(exc), remote_addr, query_uuid, content_type)
+    except Exception:
+        # A bug of ours on a shape we did not foresee: FreeSWITCH retries, then keeps the
+        # record on disk for a replay once it is fixed.
+        log.exception("cdr: failed to read a post from %s (uuid=%s)", remote_addr, query_uuid[:80])
+        return _plain(503, "temporarily unable to store")
     try:
         stored = store(fields, body)
     except DatabaseError:

@@ -252,6 +252,8 @@ def build_conf(bundle: Bundle, base: Path, node: NodeSettings) -> Path:
     _edit(configs / "event_socket.conf.xml", r'name="password" value="[^"]*"',
           f'name="password" value="{node.event_socket_password}"')
     _edit(configs / "json_cdr.conf.xml", r'name="url" value="[^"]*"', f'name="url" value="{node.cdr_url}"')
+    _edit(configs / "json_cdr.conf.xml", r'name="cred" value="[^"]*"',
+          f'name="cred" value="{node.xml_curl_credentials}"')
     _edit(conf / "vars.xml", r"internal_sip_port=\d+", f"internal_sip_port={node.ports.internal_sip}")
     _edit(conf / "vars.xml", r"external_sip_port=\d+", f"external_sip_port={node.ports.external_sip}")
     # TLS stays off, but sofia still reserves nothing for these; keep them off the defaults.
