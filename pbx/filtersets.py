@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from pbx.models import Device, Extension, RingGroup
+from pbx.models import ConferenceRoom, Device, Extension, RingGroup
 
 
 class _Searchable(django_filters.FilterSet):
@@ -47,3 +47,11 @@ class DeviceFilterSet(_Searchable):
     class Meta:
         model = Device
         fields = ["q", "extension", "enabled"]
+
+
+class ConferenceRoomFilterSet(_Searchable):
+    search_fields = ("number", "name")
+
+    class Meta:
+        model = ConferenceRoom
+        fields = ["q", "locked", "record"]
