@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pbx.portal.views import account, destinations, explain, extensions, ringgroups
+from pbx.portal.views import account, conferences, destinations, explain, extensions, ringgroups
 
 app_name = "portal"
 
@@ -25,6 +25,14 @@ urlpatterns = [
     path("ring-groups/<int:pk>/delete/", ringgroups.RingGroupDeleteView.as_view(), name="ring-group-delete"),
     path("ring-groups/<int:pk>/members/", ringgroups.RingGroupMembersView.as_view(),
          name="ring-group-members"),
+    # Conference rooms.
+    path("conference-rooms/", conferences.ConferenceRoomListView.as_view(), name="conference-room-list"),
+    path("conference-rooms/add/", conferences.ConferenceRoomEditView.as_view(),
+         name="conference-room-create"),
+    path("conference-rooms/<int:pk>/", conferences.ConferenceRoomEditView.as_view(),
+         name="conference-room-edit"),
+    path("conference-rooms/<int:pk>/delete/", conferences.ConferenceRoomDeleteView.as_view(),
+         name="conference-room-delete"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),

@@ -23,6 +23,7 @@ from pbx.routing import GoTo, Ring
 OBJECT_PAGES = {
     DestinationKind.EXTENSION: "portal:extension-edit",
     DestinationKind.RING_GROUP: "portal:ring-group-edit",
+    DestinationKind.CONFERENCE: "portal:conference-room-edit",
 }
 
 

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import pytest
 from django_tenants.utils import schema_context
 
-from pbx.actions import do_add_device, do_create_extension, do_create_ring_group, do_set_ring_group_members
-from pbx.models import Device, Extension, RingGroup, RingGroupMember
+from pbx.actions import (
+    do_add_device,
+    do_create_conference_room,
+    do_create_extension,
+    do_create_ring_group,
+    do_set_ring_group_members,
+)
+from pbx.models import ConferenceRoom, Device, Extension, RingGroup, RingGroupMember
 from tenants.actions import do_create_staff_user
 from tenants.models import Account, Role, User
 from tests.conftest import PASSWORD, Browser, Tree
@@ -26,6 +32,7 @@ class World:
     spare: Extension  # 1002, used by nothing
     device: Device
     group: RingGroup  # 2000 Sales
+    room: ConferenceRoom  # 3000 Board room
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -40,6 +47,7 @@ def state(account: Account) -> dict[str, list]:
             "devices": list(Device.objects.order_by("pk").values()),
             "groups": list(RingGroup.objects.order_by("pk").values()),
             "members": list(RingGroupMember.objects.order_by("pk").values()),
+            "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
         }
 
 
@@ -56,4 +64,5 @@ def world(tree: Tree) -> World:
     device, _ = do_add_device(c1, extension, label="Desk phone")
     group = do_create_ring_group(c1, number="2000", name="Sales")
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
-    return World(tree, c1, people, extension, spare, device, group)
+    room = do_create_conference_room(c1, number="3000", name="Board room")
+    return World(tree, c1, people, extension, spare, device, group, room)

@@ -66,6 +66,7 @@ extension_pk = lambda world: {"pk": world.extension.pk}  # noqa: E731
 spare_pk = lambda world: {"pk": world.spare.pk}  # noqa: E731
 device_pk = lambda world: {"pk": world.device.pk}  # noqa: E731
 group_pk = lambda world: {"pk": world.group.pk}  # noqa: E731
+room_pk = lambda world: {"pk": world.room.pk}  # noqa: E731
 
 PAGES = {page.name: page for page in (
     Page("dashboard"),
@@ -87,6 +88,12 @@ PAGES = {page.name: page for page in (
     Page("ring-group-members", kwargs=group_pk,
          post=lambda w: {"operation": "add", "destination_kind": "extension",
                          "destination_object": f"extension:{w.spare.pk}"}),
+    Page("conference-room-list", write_markers=("Add conference room",)),
+    Page("conference-room-create", readable=False,
+         post=lambda w: {"number": "3001", "name": "Huddle", "max_members": "10"}),
+    Page("conference-room-edit", kwargs=room_pk, write_markers=(">Save<",),
+         post=lambda w: {"number": "3000", "name": "Board room 2", "max_members": "25"}),
+    Page("conference-room-delete", kwargs=room_pk, readable=False, post=lambda w: {}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
 )}
@@ -130,7 +137,7 @@ class _Ids:
     class _Row:
         pk = 1
 
-    extension = spare = device = group = _Row()
+    extension = spare = device = group = room = _Row()
 
 
 def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
