@@ -17,7 +17,11 @@ from tenants.models import Account, User
 from tenants.scoping import require_manager_of
 
 TRUNK_FIELDS = ("name", "enabled", "emergency", "rules", "weight_cost", "caller_id_regex",
-                "caller_id_prefix", "caller_id_value", "send_asserted_identity")
+                "caller_id_prefix", "caller_id_value", "send_asserted_identity", "number_format",
+                "national_country", "ping_interval", "ping_failures")
+# Trunk fields sofia.conf renders into each of its gateways: sofia applies them only to a
+# gateway it creates, so a change drops (killgw) and re-creates every gateway of the trunk.
+GATEWAY_SETTINGS_OF_TRUNK = frozenset({"enabled", "ping_interval", "ping_failures"})
 GATEWAY_FIELDS = ("position", "server", "port", "transport", "realm", "username", "register",
                   "codecs", "prefix", "progress_timeout", "enabled")
 
@@ -91,7 +95,8 @@ def do_update_trunk(actor: User, trunk: Trunk, **fields: Any) -> Trunk:
     _clean_trunk(trunk)
     trunk.save()
     record(actor, trunk.account, "trunk.update", name=trunk.name, fields=sorted(fields))
-    stale = [] if "enabled" not in fields else [g.freeswitch_name for g in trunk.gateways.all()]
+    rebuilt = GATEWAY_SETTINGS_OF_TRUNK & set(fields)
+    stale = [g.freeswitch_name for g in trunk.gateways.all()] if rebuilt else []
     _changed("trunk.update", stale)
     return trunk
 

@@ -90,7 +90,8 @@ class GatewayInline(admin.StackedInline):
 
 @admin.register(Trunk, site=admin_site)
 class TrunkAdmin(ScopedAdmin):
-    list_display = ["name", "account", "enabled", "emergency", "weight_cost", "gateway_count", "rule_list"]
+    list_display = ["name", "account", "enabled", "emergency", "weight_cost", "gateway_count", "rule_list",
+                    "pinging"]
     list_filter = [OwnerFilter, "enabled", "emergency"]
     search_fields = ["name"]
     ordering = ["account__path", "weight_cost", "name"]
@@ -127,15 +128,22 @@ class TrunkAdmin(ScopedAdmin):
     def rule_list(self, obj: Trunk) -> str:
         return "  ".join(obj.rules) if obj.rules else "every number"
 
+    @admin.display(description="Pings", ordering="ping_interval")
+    def pinging(self, obj: Trunk) -> str:
+        if not obj.ping_interval:
+            return "off"
+        return f"every {obj.ping_interval} s, down after {obj.ping_failures} unanswered"
+
     # --- the form ---
 
     def get_fieldsets(self, request, obj=None):
         about = ["account", "name", "enabled", "emergency", "weight_cost"]
         return [
             (None, {"fields": about}),
-            ("Rules", {"fields": ["rules"]}),
+            ("Rules and the number sent", {"fields": ["rules", "number_format", "national_country"]}),
             ("Caller ID", {"fields": ["caller_id_regex", "caller_id_prefix", "caller_id_value",
                                       "send_asserted_identity"]}),
+            ("Gateway health (SIP OPTIONS pings)", {"fields": [("ping_interval", "ping_failures")]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -82,7 +82,8 @@ class RulesField(forms.CharField):
 class TrunkForm(ActionErrorsMixin, forms.ModelForm):
     rules = RulesField(
         help_text="One regular expression per line on the dialed number in E.164, e.g. "
-                  "^\\+(1\\d{10})$. The first group, if any, is what is sent. No rules: every number.",
+                  "^\\+(1\\d{10})$. The first group, if any, is what is sent, as captured; "
+                  "otherwise the number in the number format below. No rules: every number.",
     )
 
     class Meta:

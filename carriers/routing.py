@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from carriers.models import Trunk
+import phonenumbers
+
+from carriers.models import NumberFormat, Trunk
 from carriers.numbering import PREMIUM, CallClass, DialedNumber, UncallableNumber, read_dialed
 from common import prepared
 from tenants.models import Account
@@ -52,17 +54,32 @@ class TrunkView:
     caller_id_value: str
     gateways: tuple[GatewayView, ...]
     send_asserted_identity: bool = False
+    number_format: str = NumberFormat.E164_DIGITS
+    national_country: str = ""
 
     def number_for(self, e164: str) -> str | None:
-        """What this trunk sends for ``e164``: the first group of the first matching rule
-        (the whole match without groups), or None when no rule matches."""
+        """What this trunk sends for ``e164`` (before the gateway's prefix): the first
+        group of the first matching rule, as captured; with a rule without a group, or
+        without rules, the number in the trunk's format. None when no rule matches."""
         if not self.rules:
-            return e164
+            return self.formatted(e164)
         for rule in self.rules:
             found = re.search(rule, e164)
             if found:
-                return found.group(1) if found.re.groups else found.group(0)
+                return found.group(1) if found.re.groups else self.formatted(e164)
         return None
+
+    def formatted(self, e164: str) -> str:
+        """``e164`` in the trunk's number format: digits only (the default, what carriers
+        take most widely), with the ``+``, or as dialed inside ``national_country``: its
+        own numbers with the national prefix, others after its international prefix."""
+        if self.number_format == NumberFormat.E164:
+            return e164
+        if self.number_format == NumberFormat.NATIONAL and self.national_country:
+            dialed = phonenumbers.format_out_of_country_calling_number(
+                phonenumbers.parse(e164), self.national_country)
+            return re.sub(r"[^0-9*#]", "", dialed)
+        return e164.lstrip("+")
 
     def caller_id_for(self, number: str, *, emergency: bool) -> str:
         if self.caller_id_value and not emergency:
@@ -96,6 +113,7 @@ def trunks_of(owner_id: int | None) -> list[TrunkView]:
             name=row.name, emergency=row.emergency, rules=tuple(row.rules),
             caller_id_regex=row.caller_id_regex, caller_id_prefix=row.caller_id_prefix,
             caller_id_value=row.caller_id_value, send_asserted_identity=row.send_asserted_identity,
+            number_format=row.number_format, national_country=row.national_country,
             gateways=tuple(GatewayView(f"gw{g['pk']}", g["prefix"], g["progress_timeout"])
                            for g in row.gateway_rows),
         )

@@ -22,6 +22,19 @@ validate_caller_id_number = RegexValidator(
 )
 
 
+# sofia refuses a gateway ``ping`` below 5 s ("ERROR: invalid ping!", sofia.c) and then
+# never pings it.
+MIN_PING_SECONDS = 5
+
+
+def validate_ping_interval(value: int) -> None:
+    if value and value < MIN_PING_SECONDS:
+        raise ValidationError(
+            "Ping at least every %(min)d seconds, or 0 for no pings.", code="ping_too_often",
+            params={"min": MIN_PING_SECONDS},
+        )
+
+
 def validate_pattern(value: str) -> None:
     if len(value) > MAX_PATTERN_LENGTH:
         raise ValidationError(

@@ -1,3 +1,3 @@
-from carriers.models.trunks import Codec, Gateway, Transport, Trunk
+from carriers.models.trunks import Codec, Gateway, NumberFormat, Transport, Trunk
 
-__all__ = ["Codec", "Gateway", "Transport", "Trunk"]
+__all__ = ["Codec", "Gateway", "NumberFormat", "Transport", "Trunk"]

@@ -9,6 +9,7 @@ the account tree, which is public too.
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -17,8 +18,9 @@ from carriers.validators import (
     validate_dial_prefix,
     validate_pattern,
     validate_patterns,
+    validate_ping_interval,
 )
-from tenants.validators import validate_domain_name, validate_printable
+from tenants.validators import validate_domain_name, validate_printable, validate_region
 
 
 class Codec(models.TextChoices):
@@ -35,6 +37,14 @@ class Transport(models.TextChoices):
     TLS = "tls", "TLS"
 
 
+class NumberFormat(models.TextChoices):
+    """How a trunk sends the number when its rule has no group (or it has no rules)."""
+
+    E164_DIGITS = "e164_digits", "E.164 without + (14165550199)"
+    E164 = "e164", "E.164 with + (+14165550199)"
+    NATIONAL = "national", "As dialed in the trunk's country (02079460000 in GB; abroad 00…)"
+
+
 class Trunk(models.Model):
     account = models.ForeignKey("tenants.Account", on_delete=models.CASCADE, related_name="trunks")
     name = models.CharField(max_length=100, validators=[validate_printable])
@@ -49,6 +59,15 @@ class Trunk(models.Model):
         validators=[validate_patterns],
         help_text="Regular expressions on the dialed number in E.164 (e.g. ^\\+(1\\d{10})$). "
                   "The first group, if any, is what is sent. No rules: every number.",
+    )
+    number_format = models.CharField(
+        max_length=12, choices=NumberFormat.choices, default=NumberFormat.E164_DIGITS,
+        help_text="What is sent when the matching rule has no group (or there are no rules); "
+                  "the gateway's prefix goes before it. A rule's group is sent as captured.",
+    )
+    national_country = models.CharField(
+        "country of the national format", max_length=2, blank=True, validators=[validate_region],
+        help_text="For the national format: e.g. GB sends 02079460000, and 0014165550199 abroad.",
     )
     weight_cost = models.PositiveSmallIntegerField(
         default=50, validators=[MaxValueValidator(100)], help_text="Lower is tried first."
@@ -70,6 +89,18 @@ class Trunk(models.Model):
         help_text="The carrier wants the caller ID in a P-Asserted-Identity header too "
                   "(FreeSWITCH's caller-ID type pid); otherwise the profile's (Remote-Party-ID).",
     )
+    ping_interval = models.PositiveSmallIntegerField(
+        "ping every (seconds)", default=0, validators=[validate_ping_interval, MaxValueValidator(3600)],
+        help_text="SIP OPTIONS to each gateway; an unanswered gateway is skipped until it answers "
+                  "again. 0: no pings (the gateway always counts as up). Only for carriers that "
+                  "answer OPTIONS.",
+    )
+    ping_failures = models.PositiveSmallIntegerField(
+        "down after (unanswered pings)", default=3, validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Unanswered pings in a row that mark a gateway down, once it has answered as many "
+                  "(a gateway that never answered is down at its first unanswered ping); one "
+                  "answer brings it back.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +112,21 @@ class Trunk(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.number_format == NumberFormat.NATIONAL and not self.national_country:
+            raise ValidationError({"national_country": ["The national format needs the trunk's country."]})
+
+    @property
+    def sofia_ping_params(self) -> dict[str, str]:
+        """The gateway params that make sofia ping (sofia.c, sofia_handle_sip_r_options):
+        every answer (any status but 408, 503 and 6xx) adds one to a count kept between 0
+        and ``ping-max``, every failure takes one away, and the gateway is down while the
+        count is below ``ping-min``. Starting from 0, ``ping-min`` 1 and ``ping-max`` N:
+        up at the first answer, down after N failures in a row once it answered N times."""
+        if not self.ping_interval:
+            return {}
+        return {"ping": str(self.ping_interval), "ping-min": "1", "ping-max": str(self.ping_failures)}
 
 
 class Gateway(models.Model):

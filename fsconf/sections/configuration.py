@@ -75,7 +75,7 @@ def serving_gateways() -> list[Gateway]:
                                trunk__account__deleted_at__isnull=True,
                                trunk__account__status=Account.Status.ACTIVE)
         .annotate(blocked=blocked_ancestor("trunk__account")).filter(~Q(blocked=True))
-        .order_by("pk")
+        .select_related("trunk").order_by("pk")
     )
 
 
@@ -95,7 +95,8 @@ def gateway_element(gateway: Gateway) -> etree._Element:
         "register": "true" if gateway.register else "false",
         "register-transport": gateway.transport,
         "caller-id-in-from": "true",
-        "ping": "30",
+        # The trunk's pinging (carriers.models.Trunk.sofia_ping_params); none: always up.
+        **gateway.trunk.sofia_ping_params,
         "context": "public",
     }
     for name, value in params.items():

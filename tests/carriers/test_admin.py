@@ -57,6 +57,7 @@ def trunk_form(account=None, *, gateways=(GATEWAY,), existing=(), **overrides) -
     data = {
         "name": "New carrier", "enabled": "on", "weight_cost": "50", "rules": "",
         "caller_id_regex": "", "caller_id_prefix": "", "caller_id_value": "",
+        "number_format": "e164_digits", "national_country": "", "ping_interval": "0", "ping_failures": "3",
     }
     if account is not None:
         data["account"] = account.pk
@@ -97,7 +98,7 @@ class TestScope:
         row = html.split(">C1 carrier</a>")[1].split("</tr>")[0]
         assert re.findall(r'<td class="field-(\w+)[^"]*">([^<]*)</td>', row) == [
             ("account", "C1"), ("weight_cost", "50"), ("gateway_count", "2"),
-            ("rule_list", r"^\+(1\d{10})$")]
+            ("rule_list", r"^\+(1\d{10})$"), ("pinging", "off")]
         row = html.split(">R1 carrier</a>")[1].split("</tr>")[0]
         assert '<td class="field-rule_list">every number</td>' in row
 

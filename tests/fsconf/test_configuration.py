@@ -50,7 +50,7 @@ def test_startup_lists_both_profiles_with_every_gateway_in_external(trunks):
         "username": "acct", "password": "p<&>'\"", "realm": "sip.carrier.example.com",
         "from-domain": "sip.carrier.example.com", "proxy": "sip.carrier.example.com:5060",
         "register": "true", "register-transport": "udp", "caller-id-in-from": "true",
-        "ping": "30", "context": "public",
+        "context": "public",  # no ping: the trunk's default (tests/carriers/test_trunk_settings.py)
     }
     assert found[f"gw{second.pk}"]["proxy"] == "198.51.100.7:5080;transport=tcp"
     assert found[f"gw{second.pk}"]["register"] == "false"

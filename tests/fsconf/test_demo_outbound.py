@@ -34,7 +34,7 @@ def test_demo_911_and_a_domestic_number_bridge_to_the_demo_trunk(db, committed):
         f"origination_caller_id_name=Acme Corp]sofia/gateway/{gateway}/911"]
     assert ("set", "emergency_call=true") in actions(root)
     (leg,) = bridge_legs(dial("6135550123"))  # an Ottawa number: the demo accounts are Canadian
-    assert leg.endswith(f"sofia/gateway/{gateway}/+16135550123")
+    assert leg.endswith(f"sofia/gateway/{gateway}/16135550123")  # E.164 without +, the default
 
 
 def test_demo_gateway_is_the_documented_test_carrier(db, committed):

@@ -89,7 +89,7 @@ def test_local_call_tries_trunks_by_weight_cost_with_rules_and_prefixes(carriers
     tree, a, b = carriers
     legs = bridge_legs(dial("4165550123"))
     assert legs[0].endswith(f"sofia/gateway/{gw(a)}/14165550123")  # the rule's group
-    assert legs[1].endswith(f"sofia/gateway/{gw(b)}/9+14165550123")  # no rules: E.164, prefix
+    assert legs[1].endswith(f"sofia/gateway/{gw(b)}/914165550123")  # no rules: E.164 digits, prefix
     assert "origination_caller_id_number=+14165550100" in legs[0]
     assert "origination_caller_id_name=C1" in legs[0]  # the account's name, as the directory says
     with committed():
@@ -114,7 +114,7 @@ def test_international_needs_both_the_account_and_the_extension(carriers, commit
         do_update_extension(tree.c1, Extension.objects.get(number="1001"), call_permission="international")
     legs = bridge_legs(dial("011442079460000"))
     assert legs == [f"[leg_progress_timeout=20,origination_caller_id_number=+14165550100,"
-                    f"origination_caller_id_name=C1]sofia/gateway/{gw(b)}/9+442079460000"]
+                    f"origination_caller_id_name=C1]sofia/gateway/{gw(b)}/9442079460000"]
 
 
 def test_internal_only_extension_cannot_call_out(carriers, committed):
