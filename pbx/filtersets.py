@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from pbx.models import ConferenceRoom, Device, Extension, RingGroup
+from pbx.models import CallBlock, ConferenceRoom, Device, Extension, RingGroup
 
 
 class _Searchable(django_filters.FilterSet):
@@ -55,3 +55,11 @@ class ConferenceRoomFilterSet(_Searchable):
     class Meta:
         model = ConferenceRoom
         fields = ["q", "locked", "record"]
+
+
+class CallBlockFilterSet(_Searchable):
+    search_fields = ("pattern", "comment")
+
+    class Meta:
+        model = CallBlock
+        fields = ["q", "anonymous", "direction"]
