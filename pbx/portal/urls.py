@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pbx.portal.views import account, conferences, destinations, explain, extensions, ringgroups
+from pbx.portal.views import account, blocking, conferences, destinations, explain, extensions, ringgroups
 
 app_name = "portal"
 
@@ -33,6 +33,11 @@ urlpatterns = [
          name="conference-room-edit"),
     path("conference-rooms/<int:pk>/delete/", conferences.ConferenceRoomDeleteView.as_view(),
          name="conference-room-delete"),
+    # Call blocks.
+    path("call-blocks/", blocking.CallBlockListView.as_view(), name="call-block-list"),
+    path("call-blocks/add/", blocking.CallBlockEditView.as_view(), name="call-block-create"),
+    path("call-blocks/<int:pk>/", blocking.CallBlockEditView.as_view(), name="call-block-edit"),
+    path("call-blocks/<int:pk>/delete/", blocking.CallBlockDeleteView.as_view(), name="call-block-delete"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),

@@ -9,13 +9,14 @@ import pytest
 from django_tenants.utils import schema_context
 
 from pbx.actions import (
+    do_add_call_block,
     do_add_device,
     do_create_conference_room,
     do_create_extension,
     do_create_ring_group,
     do_set_ring_group_members,
 )
-from pbx.models import ConferenceRoom, Device, Extension, RingGroup, RingGroupMember
+from pbx.models import CallBlock, ConferenceRoom, Device, Extension, RingGroup, RingGroupMember
 from tenants.actions import do_create_staff_user
 from tenants.models import Account, Role, User
 from tests.conftest import PASSWORD, Browser, Tree
@@ -33,6 +34,7 @@ class World:
     device: Device
     group: RingGroup  # 2000 Sales
     room: ConferenceRoom  # 3000 Board room
+    block: CallBlock  # +1900*, incoming
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -48,6 +50,7 @@ def state(account: Account) -> dict[str, list]:
             "groups": list(RingGroup.objects.order_by("pk").values()),
             "members": list(RingGroupMember.objects.order_by("pk").values()),
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
+            "blocks": list(CallBlock.objects.order_by("pk").values()),
         }
 
 
@@ -65,4 +68,5 @@ def world(tree: Tree) -> World:
     group = do_create_ring_group(c1, number="2000", name="Sales")
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
     room = do_create_conference_room(c1, number="3000", name="Board room")
-    return World(tree, c1, people, extension, spare, device, group, room)
+    block = do_add_call_block(c1, pattern="+1900*", comment="Premium-rate callers")
+    return World(tree, c1, people, extension, spare, device, group, room, block)

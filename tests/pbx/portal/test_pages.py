@@ -67,6 +67,7 @@ spare_pk = lambda world: {"pk": world.spare.pk}  # noqa: E731
 device_pk = lambda world: {"pk": world.device.pk}  # noqa: E731
 group_pk = lambda world: {"pk": world.group.pk}  # noqa: E731
 room_pk = lambda world: {"pk": world.room.pk}  # noqa: E731
+block_pk = lambda world: {"pk": world.block.pk}  # noqa: E731
 
 PAGES = {page.name: page for page in (
     Page("dashboard"),
@@ -94,6 +95,12 @@ PAGES = {page.name: page for page in (
     Page("conference-room-edit", kwargs=room_pk, write_markers=(">Save<",),
          post=lambda w: {"number": "3000", "name": "Board room 2", "max_members": "25"}),
     Page("conference-room-delete", kwargs=room_pk, readable=False, post=lambda w: {}),
+    Page("call-block-list", write_markers=("Add call block",)),
+    Page("call-block-create", readable=False,
+         post=lambda w: {"pattern": "+14165550100", "direction": "both", "comment": "Pest"}),
+    Page("call-block-edit", kwargs=block_pk, write_markers=(">Save<",),
+         post=lambda w: {"pattern": "+1900*", "direction": "both", "comment": "Premium-rate, both ways"}),
+    Page("call-block-delete", kwargs=block_pk, readable=False, post=lambda w: {}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
 )}
@@ -137,7 +144,7 @@ class _Ids:
     class _Row:
         pk = 1
 
-    extension = spare = device = group = room = _Row()
+    extension = spare = device = group = room = block = _Row()
 
 
 def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
