@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 
 from common.secrets import generate_pin
 from pbx.actions.common import changed, only
+from pbx.actions.crud import authorize
 from pbx.destinations import refuse_if_used
 from pbx.models import Device, Extension, MediaStatus, Prompt, VoicemailBox
 from pbx.models.voicemail import weak_pin_reason
@@ -94,10 +95,11 @@ def create_extension_box(extension: Extension, pin: str | None) -> VoicemailBox:
 @transaction.atomic
 def do_create_voicemail_box(
     account: Account, *, number: str, name: str, pin: str | None = None,
-    actor: User | None = None, **fields,
+    actor: User | None = None, ip: str | None = None, **fields,
 ) -> tuple[VoicemailBox, str]:
     """A standalone box (no extension): a general or shared mailbox that routes send calls
     to. Returns the box and its PIN (generated when not given)."""
+    authorize(actor, account)
     only(fields, BOX_FIELDS)
     with schema_context(account.schema_name):
         clash = number_in_use(number)
@@ -109,16 +111,17 @@ def do_create_voicemail_box(
         _greetings(fields)
         box = VoicemailBox(number=number, name=name, pin=pin, **fields)
         _save(box)
-    record(actor, account, "voicemail.create", number=number, name=name)
+    record(actor, account, "voicemail.create", ip, number=number, name=name)
     changed(account)
     return box, pin
 
 
 @transaction.atomic
 def do_update_voicemail_box(account: Account, box: VoicemailBox, *, actor: User | None = None,
-                            number: str | None = None, **fields) -> VoicemailBox:
+                            ip: str | None = None, number: str | None = None, **fields) -> VoicemailBox:
     """Change a box. A standalone box may be renumbered; an extension's box keeps its
     extension's number. The PIN is changed with ``do_set_voicemail_pin``."""
+    authorize(actor, account)
     only(fields, BOX_FIELDS)
     with schema_context(account.schema_name):
         box = VoicemailBox.objects.select_for_update().get(pk=box.pk)
@@ -136,7 +139,7 @@ def do_update_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
         for name, value in fields.items():
             setattr(box, name, value)
         _save(box)
-    record(actor, account, "voicemail.update", number=box.number,
+    record(actor, account, "voicemail.update", ip, number=box.number,
            fields=sorted([*fields, *fields_changed]))
     changed(account)
     return box
@@ -144,25 +147,28 @@ def do_update_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
 
 @transaction.atomic
 def do_set_voicemail_pin(account: Account, box: VoicemailBox, *, pin: str | None = None,
-                         actor: User | None = None) -> tuple[VoicemailBox, str]:
+                         actor: User | None = None, ip: str | None = None) -> tuple[VoicemailBox, str]:
     """Set the box's PIN, or a new random one when ``pin`` is not given (a reset);
     returns the box and the PIN, which the audit log never holds."""
+    authorize(actor, account)
     with schema_context(account.schema_name):
         box = VoicemailBox.objects.select_for_update().get(pk=box.pk)
         if pin:
             check_pin(pin, box.number)
         box.pin = pin or strong_pin(box.number)
         _save(box)
-    record(actor, account, "voicemail.pin", number=box.number, reset=not pin)
+    record(actor, account, "voicemail.pin", ip, number=box.number, reset=not pin)
     changed(account)
     return box, box.pin
 
 
 @transaction.atomic
-def do_delete_voicemail_box(account: Account, box: VoicemailBox, *, actor: User | None = None) -> None:
+def do_delete_voicemail_box(account: Account, box: VoicemailBox, *, actor: User | None = None,
+                            ip: str | None = None) -> None:
     """Delete a box and, with it, what FreeSWITCH serves for it. Refused while a route
     (a phone number, an IVR key, a forward, ...) sends calls there, and while its
     extension still sends unanswered calls there."""
+    authorize(actor, account)
     with schema_context(account.schema_name):
         box = VoicemailBox.objects.select_related("extension").get(pk=box.pk)
         refuse_if_used(box, account=account)
@@ -173,7 +179,7 @@ def do_delete_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
             )
         number = box.number
         box.delete()
-    record(actor, account, "voicemail.delete", number=number)
+    record(actor, account, "voicemail.delete", ip, number=number)
     changed(account)
     voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
                                  domain=account.primary_domain_name, boxes=[number])
