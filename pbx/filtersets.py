@@ -6,7 +6,17 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from pbx.models import CallBlock, ConferenceRoom, Device, Extension, RingGroup
+from pbx.models import (
+    CallBlock,
+    CallQueue,
+    ConferenceRoom,
+    Device,
+    Extension,
+    Ivr,
+    RingGroup,
+    Schedule,
+    VoicemailBox,
+)
 
 
 class _Searchable(django_filters.FilterSet):
@@ -49,6 +59,22 @@ class DeviceFilterSet(_Searchable):
         fields = ["q", "extension", "enabled"]
 
 
+class ScheduleFilterSet(_Searchable):
+    search_fields = ("name",)
+
+    class Meta:
+        model = Schedule
+        fields = ["q", "default_action"]
+
+
+class IvrFilterSet(_Searchable):
+    search_fields = ("number", "name")
+
+    class Meta:
+        model = Ivr
+        fields = ["q", "dial_by_extension"]
+
+
 class ConferenceRoomFilterSet(_Searchable):
     search_fields = ("number", "name")
 
@@ -57,9 +83,28 @@ class ConferenceRoomFilterSet(_Searchable):
         fields = ["q", "locked", "record"]
 
 
+class CallQueueFilterSet(_Searchable):
+    search_fields = ("number", "name")
+
+    class Meta:
+        model = CallQueue
+        fields = ["q", "strategy"]
+
+
 class CallBlockFilterSet(_Searchable):
     search_fields = ("pattern", "comment")
 
     class Meta:
         model = CallBlock
         fields = ["q", "anonymous", "direction"]
+
+
+class VoicemailBoxFilterSet(_Searchable):
+    search_fields = ("number", "name", "email")
+    shared = django_filters.BooleanFilter(field_name="extension", lookup_expr="isnull",
+                                          help_text="Only boxes of no extension (shared boxes), or only "
+                                                    "extensions' boxes.")
+
+    class Meta:
+        model = VoicemailBox
+        fields = ["q", "enabled", "shared"]

@@ -334,10 +334,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGGING = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "switchboard.api.schema.blank_or_pattern",
+    ],
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
     # A request answered with the outage page is not also logged as a 500 (switchboard.outage).
     "filters": {"unlogged_outage": {"()": "switchboard.outage.UnloggedOutage"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

@@ -3,13 +3,25 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from pbx.api.views.blocking import CallBlockViewSet
+from pbx.api.views.conferences import ConferenceRoomViewSet
 from pbx.api.views.extensions import DeviceViewSet, ExtensionViewSet
+from pbx.api.views.ivr import IvrViewSet
+from pbx.api.views.queues import CallQueueViewSet
 from pbx.api.views.ringgroups import RingGroupViewSet
+from pbx.api.views.schedules import ScheduleViewSet
+from pbx.api.views.voicemail import VoicemailBoxViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("extensions", ExtensionViewSet, basename="extension")
 router.register("devices", DeviceViewSet, basename="device")
 router.register("ring-groups", RingGroupViewSet, basename="ring-group")
+router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("auto-attendants", IvrViewSet, basename="ivr")
+router.register("conference-rooms", ConferenceRoomViewSet, basename="conference-room")
+router.register("call-queues", CallQueueViewSet, basename="call-queue")
+router.register("call-blocks", CallBlockViewSet, basename="call-block")
+router.register("voicemail-boxes", VoicemailBoxViewSet, basename="voicemail-box")
 
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),

@@ -150,3 +150,23 @@ class HostSessionScheme(OpenApiAuthenticationExtension):
             "description": "The portal's or admin's session, valid on the host it was opened on "
                            "only; writes need the X-CSRFToken header.",
         }
+
+
+def blank_or_pattern(result: dict, generator, request, public) -> dict:
+    """drf-spectacular writes a blank-allowed string with a pattern as ``oneOf: [the
+    pattern, maxLength 0]``; when the pattern accepts "" too, "" matches both and breaks
+    ``oneOf``. Either branch is fine, so say ``anyOf``."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            branches = node.get("oneOf")
+            if isinstance(branches, list) and {"type": "string", "maxLength": 0} in branches:
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
