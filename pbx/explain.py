@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -44,6 +45,9 @@ from pbx.routing import (
 )
 from tenants.models import Account, PhoneNumber
 from tenants.validators import normalize_e164
+
+if TYPE_CHECKING:
+    from pbx.followme import Leg
 
 PASSES_SCREENING = re.compile(f"^{SCREENING_PASSES}$")
 
@@ -211,7 +215,8 @@ def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[
         for number, step in enumerate(plan.steps, start=1):
             if number > 1 and plan.offer_voicemail and plan.voicemail:
                 out.append(Decision(depth, "offer_voicemail", "The caller may press 1 to leave a message."))
-            who = ", ".join(_leg_name(leg.endpoint) for leg in step.legs)
+            # An extension rings as one leg per device and domain: named once.
+            who = ", ".join(dict.fromkeys(_leg_name(leg) for leg in step.legs))
             confirm = (" (outside numbers must press 1 to take the call)"
                        if step.confirm and any(leg.external for leg in step.legs) else "")
             out.append(Decision(depth, "follow_me_step",
@@ -225,10 +230,12 @@ def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[
     _follow(t, Plan().ending(GoTo(Destination.parse(then))), at, depth + 1, out, hops=hops + 1)
 
 
-def _leg_name(endpoint: str) -> str:
-    if endpoint.startswith("user/"):
-        return "extension " + endpoint[len("user/"):].split("@")[0]
-    return endpoint.rsplit("/", 1)[-1]
+def _leg_name(leg: Leg) -> str:
+    if leg.variables.get("dialed_user"):  # an extension's phone (pbx.ringing)
+        return "extension " + leg.variables["dialed_user"]
+    if leg.endpoint.startswith("user/"):
+        return "extension " + leg.endpoint[len("user/"):].split("@")[0]
+    return leg.endpoint.rsplit("/", 1)[-1]
 
 
 def _explain_ivr(t: Tenancy, pk: int, depth: int, out: list[Decision]) -> None:

@@ -10,9 +10,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q
 from django_tenants.utils import schema_context
 
 from pbx.models.destinations import Destination, DestinationKind
+from pbx.ringing import phone_legs
 
 log = logging.getLogger("pbx.followme")
 
@@ -24,7 +27,7 @@ _CARRIER_LEG = re.compile(r"^\[([^\]]*)\](.+)$")
 
 @dataclass(frozen=True)
 class Leg:
-    endpoint: str  # user/1001@acme.example.net, sofia/gateway/gw3/+1555...
+    endpoint: str  # ${sofia_contact(*/1001@acme.example.net)}, sofia/gateway/gw3/+1555...
     variables: dict[str, str]
     external: bool
 
@@ -82,6 +85,7 @@ def plan_follow_me(tenancy, pk: int, *, at: datetime, rate: int = 8000) -> Plan 
     ``at`` on a channel at ``rate`` Hz; None when it does not exist."""
     from pbx.media import playable_path
     from pbx.models import Extension, FollowMe
+    from pbx.routing import tenant_domains
 
     with schema_context(tenancy.account.schema_name):
         follow_me = (FollowMe.objects.select_related("extension", "active_hours", "moh_group")
@@ -104,15 +108,20 @@ def plan_follow_me(tenancy, pk: int, *, at: datetime, rate: int = 8000) -> Plan 
         )
         steps = list(follow_me.steps.prefetch_related("targets"))
         targets = [Destination.parse(t.destination) for s in steps for t in s.targets.all()]
-        numbers = dict(Extension.objects.filter(
+        phones = {pk: (number, usernames or []) for pk, number, usernames in Extension.objects.filter(
             pk__in=[d.pk for d in targets if d.kind == DestinationKind.EXTENSION], enabled=True,
-        ).values_list("pk", "number"))
+        ).annotate(usernames=ArrayAgg("devices__username", filter=Q(devices__enabled=True),
+                                      order_by="devices__username"),
+                   ).values_list("pk", "number", "usernames")}
         for step in steps:
             legs = []
             for item in step.targets.all():
                 target = Destination.parse(item.destination)
-                if target.kind == DestinationKind.EXTENSION and target.pk in numbers:
-                    legs.append(Leg(f"user/{numbers[target.pk]}@{tenancy.domain}", {}, False))
+                if target.kind == DestinationKind.EXTENSION and target.pk in phones:
+                    # Every device on every domain: one leg each (pbx.ringing).
+                    number, usernames = phones[target.pk]
+                    legs += [Leg(endpoint, variables, False) for endpoint, variables
+                             in phone_legs(number, usernames, tenant_domains(tenancy))]
                 elif target.kind == DestinationKind.EXTERNAL:
                     leg = _external_leg(tenancy, extension, target.ref)
                     if leg is not None:

@@ -24,7 +24,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import phonenumbers
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
+from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_tenants.utils import schema_context
 
@@ -46,7 +48,8 @@ from pbx.models import (
 from pbx.models.destinations import TRANSFER_PREFIX
 from pbx.numbering import PICKUP_PREFIX
 from pbx.permissions import caller_of
-from tenants.models import Account
+from pbx.ringing import phone_dial
+from tenants.models import Account, Domain
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
@@ -110,6 +113,9 @@ class Tenancy:
     trunk_owner_id: int | None
     extensions: Callable[[str, object], Extension | None] | None = None
     call_blocks: list[dict] | None = None
+    # Every SIP domain of the tenant, primary first (its phones register under any of
+    # them); empty: read from the account when a call rings phones (tenant_domains).
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -471,12 +477,33 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
     # soon as the phones' leg has failed (busy, not registered) instead of waiting for
     # it, and the phones' leg, first, keeps giving the disposition (see DISPOSITIONS).
     pickup = f"pickup/{extension_pickup_key(t, extension.pk)}"
+    phones = phone_dial(extension.number, _device_usernames(t, extension), tenant_domains(t))
     return plan.ending(Ring(
-        dial=f"user/{extension.number}@{t.domain},{pickup}", seconds=extension.ring_seconds,
+        dial=",".join([*phones, pickup]), seconds=extension.ring_seconds,
         description=f"extension {extension.number}'s phones", after=itself,
         one_call_at_a_time=("" if extension.call_waiting
                             else f"hash {t.account.schema_name} extension_{extension.pk} 1 {busy}"),
     ))
+
+
+def tenant_domains(t: Tenancy) -> tuple[str, ...]:
+    """The tenant's SIP domains, primary first: those the caller passed, else one query."""
+    if t.domains:
+        return t.domains
+    names = tuple(Domain.objects.filter(tenant=t.account).order_by("-is_primary", "domain")
+                  .values_list("domain", flat=True))
+    return (t.domain, *(name for name in names if name != t.domain))
+
+
+def _device_usernames(t: Tenancy, extension: Extension) -> list[str]:
+    """The extension's enabled devices, as its routing query (or the index's copy of it)
+    read them; asked of the schema for an index row written before that column existed."""
+    usernames = getattr(extension, "device_usernames", None)
+    if usernames is None:
+        with schema_context(t.account.schema_name):
+            usernames = list(extension.devices.filter(enabled=True).order_by("username")
+                             .values_list("username", flat=True))
+    return list(usernames)
 
 
 def _voicemail_or_hangup(t: Tenancy, extension: Extension, plan: Plan, cause: str, why: str, *,
@@ -500,6 +527,9 @@ EXTENSION_EXTRAS = {
     "voicemail_announcement_only": "{box}.announcement_only",
     "voicemail_greeting_unavailable_id": "{box}.greeting_unavailable_id",
     "voicemail_greeting_busy_id": "{box}.greeting_busy_id",
+    # The enabled devices' SIP usernames, which the extension's ring lists (pbx.ringing).
+    "device_usernames": ("(SELECT COALESCE(array_agg(d.username ORDER BY d.username), ARRAY[]::text[])"
+                         " FROM {schema}.pbx_device d WHERE d.extension_id = e.id AND d.enabled)"),
     "active_follow_me": ("(SELECT f.id FROM {schema}.pbx_followme f"
                          " WHERE f.extension_id = e.id AND f.enabled AND EXISTS"
                          " (SELECT 1 FROM {schema}.pbx_followmestep s WHERE s.follow_me_id = f.id))"),
@@ -572,24 +602,28 @@ def _plan_ring_group(t: Tenancy, destination: Destination, plan: Plan, at: datet
     with schema_context(t.account.schema_name):
         group = RingGroup.objects.filter(pk=destination.pk).first()
         members = list(group.members.filter(enabled=True)) if group else []
-        numbers = dict(Extension.objects.filter(
+        phones = {pk: (number, usernames or []) for pk, number, usernames in Extension.objects.filter(
             pk__in=[Destination.parse(m.destination).pk for m in members
                     if m.destination.startswith("extension:")], enabled=True,
-        ).values_list("pk", "number"))
+        ).annotate(usernames=ArrayAgg("devices__username", filter=Q(devices__enabled=True),
+                                      order_by="devices__username"),
+                   ).values_list("pk", "number", "usernames")}
     if group is None:
         return _missing(plan, "The ring group no longer exists.")
     fallback = Destination.parse(group.fallback) if group.fallback else None
-    legs = []
+    # (endpoints, seconds, who): an extension member is all its devices' legs at once.
+    legs: list[tuple[list[str], int, str]] = []
     for member in members:
         target = Destination.parse(member.destination)
         seconds = member.ring_seconds or group.ring_seconds
-        if target.kind == DestinationKind.EXTENSION and target.pk in numbers:
-            legs.append((f"user/{numbers[target.pk]}@{t.domain}", seconds, numbers[target.pk]))
+        if target.kind == DestinationKind.EXTENSION and target.pk in phones:
+            number, usernames = phones[target.pk]
+            legs.append((phone_dial(number, usernames, tenant_domains(t)), seconds, number))
         elif target.kind == DestinationKind.EXTERNAL:
             route = plan_outbound(t, target.ref, platform_caller(t.account), forwarded=True)
             if isinstance(route.final, Outbound):
                 # The first gateway: a member leg cannot fail over inside a group leg.
-                legs.append((route.final.bridge.split("|")[0], seconds, target.ref))
+                legs.append(([route.final.bridge.split("|")[0]], seconds, target.ref))
     if not legs:
         plan.then("no_members", f"Ring group {group.number} has no member to ring.")
         return plan.ending(GoTo(fallback) if fallback else Hangup("NO_ANSWER"))
@@ -604,12 +638,13 @@ def _plan_ring_group(t: Tenancy, destination: Destination, plan: Plan, at: datet
         return ",".join(f"[leg_timeout={seconds}]{endpoint}" for endpoint in endpoints)
 
     if group.strategy == RingStrategy.SIMULTANEOUS:
-        one_round = timed([dial for dial, _, _ in legs] + pickup, group.ring_seconds)
+        one_round = timed([endpoint for endpoints, _, _ in legs for endpoint in endpoints] + pickup,
+                          group.ring_seconds)
         dial = "|".join([one_round] * rounds)
         total = group.ring_seconds * rounds
         how = f"all at once for {group.ring_seconds} s"
     else:
-        dial = "|".join(timed([dial, *pickup], seconds) for dial, seconds, _ in legs * rounds)
+        dial = "|".join(timed([*endpoints, *pickup], seconds) for endpoints, seconds, _ in legs * rounds)
         total = sum(seconds for _, seconds, _ in legs) * rounds
         how = "one after another (" + ", ".join(f"{who} {s} s" for _, s, who in legs) + ")"
     repeat = f", {rounds} times" if rounds > 1 else ""

@@ -93,7 +93,8 @@ def load_plan(session: CallSession, pk: int) -> Plan | None:
 
     rate = channel_rate(session)
     with session.tenant_schema() as tenant:
-        tenancy = Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id)
+        tenancy = Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id,
+                          domains=tenant.domains)
         return plan_follow_me(tenancy, pk, at=timezone.now(), rate=rate)
 
 

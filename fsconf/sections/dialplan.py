@@ -79,10 +79,10 @@ def tenancy(tenant: Tenant) -> Tenancy:
     then reads no table of the tenant's schema (each first read of one on a connection
     costs more than the query; docs/benchmarks.md)."""
     if not from_index():
-        return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id)
+        return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id, domains=tenant.domains)
     return Tenancy(tenant.account, tenant.primary_domain, tenant.trunk_owner_id,
                    extensions=partial(extension_facts, tenant.account.pk),
-                   call_blocks=tenant.call_blocks)
+                   call_blocks=tenant.call_blocks, domains=tenant.domains)
 
 
 def answer(fetch: FetchRequest) -> bytes:

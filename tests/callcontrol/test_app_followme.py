@@ -15,7 +15,7 @@ from callcontrol.apps.followme import (
     RECORD_NAME,
 )
 from carriers.actions import do_create_trunk
-from pbx.actions import do_add_call_block, do_set_follow_me
+from pbx.actions import do_add_call_block, do_add_device, do_set_follow_me
 from pbx.followme import RINGBACK
 from pbx.media import STOCK_MOH
 from pbx.models import VoicemailBox
@@ -79,10 +79,23 @@ def run(pbx, setup, follow_me, *outcomes, press=None):  # noqa: F811
     return call, dialed
 
 
+def phone(number: str, device: str, extra: str = "leg_timeout=10") -> str:
+    """The follow-me legs to one device of an extension (pbx.ringing): on each of c1's
+    domains, the primary first."""
+    user = f"dialed_user={number};dialed_domain=c1.example.net;presence_id={number}@c1.example.net"
+    return ",".join(f"[^^;{user};sip_invite_domain={domain};{extra}]${{sofia_contact(*/{device}@{domain})}}"
+                    for domain in ("c1.example.net", "c1.localhost"))
+
+
 def test_first_step_answered(pbx, setup):  # noqa: F811
+    """Every device of a step's extensions rings (issue 12 defect 3): alice's one, the
+    desk's two."""
+    do_add_device(setup.c1, setup.alice)
+    do_add_device(setup.c1, setup.desk)
+    do_add_device(setup.c1, setup.desk)
     call, dialed = run(pbx, setup, setup.follow(), "SUCCESS")
-    assert dialed == ["{leg_timeout=10}[^^;leg_timeout=10]user/1001@c1.example.net,"
-                      "[^^;leg_timeout=10]user/1002@c1.example.net"]
+    assert dialed == ["{leg_timeout=10}" + ",".join([phone("1001", "1001"), phone("1002", "1002"),
+                                                     phone("1002", "1002-2")])]
     assert variables_set(call) == [
         ("ringback", RINGBACK), ("transfer_ringback", RINGBACK), ("ignore_early_media", "true"),
         ("instant_ringback", "true"), ("fail_on_single_reject", BUSY_CAUSES),
@@ -174,7 +187,8 @@ def test_recorded_name_is_announced_to_the_answerer(pbx, setup):  # noqa: F811
     assert args_of(call, "playback") == [RECORD_NAME, BEEP]
     assert ("api_hangup_hook", f"system /bin/rm -f {path}") in variables_set(call)
     desk, _ = legs(dialed[0])[0], None
-    assert f"group_confirm_key=exec;group_confirm_file=playback {path}]user/1001" in desk
+    assert f"group_confirm_key=exec;group_confirm_file=playback {path}]error/user_not_registered" in desk
+    assert desk.startswith("[^^;dialed_user=1001;")
     [mobile] = legs(dialed[1])
     assert f"group_confirm_file=file_string://{path}!{ACCEPT_CALL}" in mobile
 

@@ -34,9 +34,6 @@ def test_a_key_of_a_one_key_menu_sends_the_caller_to_its_destination(fs):
     assert "app=ivr" in fs.node.callcontrol.log_since(0)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 defect 1: a key followed by a pause ends "
-                                       "play_and_get_digits with read_result=timeout, which collect() "
-                                       "reads as no input")
 def test_a_key_followed_by_a_pause_sends_the_caller_to_its_destination(fs):
     """With dial-by-extension on the menu waits for more digits; the caller presses 1 and
     stops: after the digit timeout (1 s here) the key counts."""

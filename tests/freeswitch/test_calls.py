@@ -3,7 +3,11 @@ dialplan's bridge, as FreeSWITCH runs them."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+
+from pbx.actions import do_create_ring_group, do_set_ring_group_members
 
 pytestmark = pytest.mark.freeswitch
 
@@ -43,8 +47,6 @@ SEVERAL_CONTACTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 defect 3: beside the pickup leg FreeSWITCH originates only "
-                                       "the first element of the extension's comma-separated dial-string")
 @pytest.mark.parametrize("case", SEVERAL_CONTACTS, ids=list(SEVERAL_CONTACTS))
 def test_every_registered_contact_of_the_called_extension_gets_the_invite(fs, case):
     number, registrations = SEVERAL_CONTACTS[case]
@@ -61,3 +63,46 @@ def test_every_registered_contact_of_the_called_extension_gets_the_invite(fs, ca
     # The INVITEs go out as the call is set up: by now (hung up) every phone had its chance.
     rang = {f"{phone.user}@{phone.domain}": len(phone.wait_for_invites(1, timeout=0.5)) for phone in phones}
     assert rang == {name: 1 for name in registered}
+
+
+def test_a_ring_group_member_with_two_devices_rings_both(fs):
+    """Each member of a group rings as all its devices (the group's legs are siblings of
+    one originate, like the extension's)."""
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    member = acme.extension("1005", devices=2)
+    group = do_create_ring_group(acme.account, number="2000", name="Sales", ring_seconds=10)
+    do_set_ring_group_members(acme.account, group, [(f"extension:{member.pk}", None, True)])
+    phones = [fs.sip.phone(name, "acme.example.net", acme.secret(name)) for name in ("1005", "1005-2")]
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), "2000", hold_ms=500)
+
+    assert call.final_status("INVITE") == 200, call.describe()
+    assert [len(phone.wait_for_invites(1, timeout=0.5)) for phone in phones] == [1, 1]
+
+
+def test_directed_pickup_answers_a_call_ringing_every_device_of_the_extension(fs):
+    """1002's two devices ring (they never answer: recorders that say 180); 1003 dials
+    *81002 and takes the call: the pickup leg beside the phones still works."""
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    acme.extension("1002", devices=2)
+    acme.extension("1003")
+    ringing = []
+    for username in ("1002", "1002-2"):
+        device = fs.sip.recorder(answer=180)
+        registered = fs.sip.register(username, "acme.example.net", acme.secret(username),
+                                     contact_port=device.port)
+        assert registered.final_status("REGISTER") == 200, registered.describe()
+        ringing.append(device)
+
+    with ThreadPoolExecutor(1) as background:
+        caller = background.submit(fs.sip.call, "1001", "acme.example.net", acme.secret("1001"), "1002",
+                                   hold_ms=500)
+        assert [len(device.wait_for_invites(1, timeout=5)) for device in ringing] == [1, 1]
+        picker = fs.sip.call("1003", "acme.example.net", acme.secret("1003"), "*81002", hold_ms=1500)
+        call = caller.result(timeout=30)
+
+    assert picker.final_status("INVITE") == 200, picker.describe()
+    assert call.final_status("INVITE") == 200, call.describe()
+    assert "pickup(" in fs.log()

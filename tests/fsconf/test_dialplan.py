@@ -9,6 +9,7 @@ from lxml import etree
 from tenants.actions import do_suspend_account, do_update_account
 from tests.conftest import route_to
 from tests.fsconf.replay import replay_document, response
+from tests.ringing import phone_dial
 
 
 def call(name: str, **replacements: str) -> etree._Element:
@@ -16,7 +17,8 @@ def call(name: str, **replacements: str) -> etree._Element:
 
 
 def rings(account, number: str, domain: str = "acme.example.net") -> tuple[str, str]:
-    """The bridge that rings an extension: its phones, and beside them its directed-pickup
+    """The bridge that rings an extension: each of its phones (its one device, named like
+    the extension) on each of the account's domains, and beside them its directed-pickup
     leg (*8 + the number answers the call)."""
     from django_tenants.utils import schema_context
 
@@ -24,7 +26,9 @@ def rings(account, number: str, domain: str = "acme.example.net") -> tuple[str, 
 
     with schema_context(account.schema_name):
         pk = Extension.objects.get(number=number).pk
-    return ("bridge", f"user/{number}@{domain},pickup/{account.schema_name}_extension_{pk}")
+    aliases = account.domains.exclude(domain=domain).order_by("domain").values_list("domain", flat=True)
+    domains = [domain, *aliases]
+    return ("bridge", f"{phone_dial(number, [number], domains)},pickup/{account.schema_name}_extension_{pk}")
 
 
 def actions(root: etree._Element) -> list[tuple[str, str]]:
@@ -34,14 +38,16 @@ def actions(root: etree._Element) -> list[tuple[str, str]]:
 
 def test_local_call_bridges_like_the_capture_then_asks_what_next(acme_beta):
     """Ringing ends by transferring to ~after:<disposition>:<extension>, whose lookup
-    picks the forward or voicemail (tests/fsconf/test_routing.py). The captured bridge's
-    leg is our first; the second is the extension's directed-pickup leg."""
+    picks the forward or voicemail (tests/fsconf/test_routing.py). The captured bridge
+    rang ``user/1002@acme.example.net``, which FreeSWITCH cuts to the first contact of its
+    dial-string beside the pickup leg (issue 12): ours lists 1002's contacts instead."""
     root = call("dialplan-acme-1001-to-1002")
     captured = etree.fromstring(response("dialplan-acme-1001-to-1002").body)
     assert root.find(".//context").get("name") == captured.find(".//context").get("name")
     bridge = rings(acme_beta.c1, "1002")
-    assert ("bridge", bridge[1].split(",")[0]) in [(a.get("application"), a.get("data"))
-                                                   for a in captured.iter("action")]
+    assert ("bridge", "user/1002@acme.example.net") in [(a.get("application"), a.get("data"))
+                                                        for a in captured.iter("action")]
+    assert bridge[1].startswith("[dialed_user=1002,dialed_domain=acme.example.net,")
     after = route_to(acme_beta.c1, "extension", "1002")
     assert actions(root) == [
         ("set", "hangup_after_bridge=true"), ("set", "continue_on_fail=true"),

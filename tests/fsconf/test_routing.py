@@ -10,6 +10,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from pbx.actions import (
+    do_add_device,
     do_create_extension,
     do_create_ivr,
     do_create_ring_group,
@@ -23,6 +24,7 @@ from tests.fsconf.replay import replay, replay_document, response
 from tests.fsconf.test_dialplan import actions, rings
 from tests.fsconf.test_outbound import dial_body
 from tests.fsconf.transfers import as_our_transfer, proof_set_by
+from tests.ringing import ACME, phone_endpoints
 
 DOMAIN = "acme.example.net"
 
@@ -154,10 +156,22 @@ def _two_hops(dialed: str, disposition: str) -> list[list[tuple[str, str]]]:
     return [first, dial(data.split(" ")[0].replace("${originate_disposition}", disposition))]
 
 
+def timed(seconds: int, endpoints: list[str]) -> str:
+    return ",".join(f"[leg_timeout={seconds}]{endpoint}" for endpoint in endpoints)
+
+
+# The members of TestRingGroup.make: 1003 with one device, 1004 with two, each on both of
+# acme's domains (every phone of a member rings: issue 12 defect 3).
+AGENT_1003 = phone_endpoints("1003", ["1003"], ACME)
+AGENT_1004 = phone_endpoints("1004", ["1004", "1004-2"], ACME)
+
+
 class TestRingGroup:
     def make(self, acme, strategy: str, **fields):
-        for number in ("1003", "1004"):
-            do_create_extension(acme, number=number, name=f"Agent {number}")
+        for number, devices in (("1003", 1), ("1004", 2)):
+            extension = do_create_extension(acme, number=number, name=f"Agent {number}")
+            for _ in range(devices):
+                do_add_device(acme, extension)
         group = do_create_ring_group(acme, number="2000", name="Sales", strategy=strategy,
                                      ring_seconds=20, **fields)
         do_set_ring_group_members(acme, group, [
@@ -170,14 +184,15 @@ class TestRingGroup:
     def test_simultaneous_rings_everyone_for_the_group_time(self, acme_beta):
         self.make(acme_beta.c1, "simultaneous")
         bridge = dict(dial("2000"))["bridge"]
-        assert bridge == (f"[leg_timeout=20]user/1003@{DOMAIN},[leg_timeout=20]user/1004@{DOMAIN}")
+        assert bridge == timed(20, AGENT_1003 + AGENT_1004)
+        assert bridge.count("sofia_contact(*/1004-2@") == 2  # the second device, on both domains
 
     def test_in_order_rings_each_member_for_its_time_then_the_fallback(self, acme_beta):
         acme = acme_beta.c1
         group = self.make(acme, "in_order", repeat=1,
                           fallback=route_to(acme, "voicemail", "1002"))
         found = dial("2000")
-        one_round = f"[leg_timeout=10]user/1003@{DOMAIN}|[leg_timeout=20]user/1004@{DOMAIN}"
+        one_round = f"{timed(10, AGENT_1003)}|{timed(20, AGENT_1004)}"
         assert dict(found)["bridge"] == f"{one_round}|{one_round}"
         assert found[-1] == ("transfer", f"~{route_to(acme, 'voicemail', '1002')} XML {DOMAIN}")
         assert last(walk("2000")) == VOICEMAIL_1002
@@ -195,8 +210,12 @@ class TestRingGroup:
         # Six members: four identical shuffles in a row happen once in 720**3 calls.
         assert len(orders) > 1
         for order in orders:
-            numbers = ("1001", "1002", "1003", "1004", "1005", "1006")
-            assert sorted(order.split("|")) == sorted(f"[leg_timeout=20]user/{n}@{DOMAIN}" for n in numbers)
+            # 1005 and 1006 have no device: one leg each that fails as not registered.
+            unregistered = [f"[dialed_user={n},dialed_domain={DOMAIN},presence_id={n}@{DOMAIN}]"
+                            "error/user_not_registered" for n in ("1005", "1006")]
+            members = [phone_endpoints(n, [n], ACME) for n in ("1001", "1002")] + [AGENT_1003, AGENT_1004]
+            assert sorted(order.split("|")) == sorted([timed(20, m) for m in members]
+                                                      + [timed(20, [leg]) for leg in unregistered])
 
     def test_caller_id_prefix_cannot_expand_variables(self, acme_beta):
         self.make(acme_beta.c1, "simultaneous", caller_id_name_prefix="Sales")
@@ -210,8 +229,8 @@ class TestRingGroup:
         group = self.make(acme, "in_order", pickup_code="*82000")
         key = f"{acme.schema_name}_ring_group_{group.pk}"
         assert dict(dial("2000"))["bridge"] == (
-            f"[leg_timeout=10]user/1003@{DOMAIN},[leg_timeout=10]pickup/{key}|"
-            f"[leg_timeout=20]user/1004@{DOMAIN},[leg_timeout=20]pickup/{key}")
+            f"{timed(10, AGENT_1003)},[leg_timeout=10]pickup/{key}|"
+            f"{timed(20, AGENT_1004)},[leg_timeout=20]pickup/{key}")
         assert dial("*82000") == [("pickup", key)]
         found = replay(dial_body("*82000", domain="beta.example.net"))
         assert key.encode() not in found.content
@@ -262,8 +281,8 @@ class TestCapturedRequests:
         do_set_ring_group_members(acme, group, [(route_to(acme, "extension", n), None, True)
                                                 for n in ("1001", "1002")])
         found = actions(replay_document("dialplan-acme-1001-to-2000-group"))
-        legs = [f"[leg_timeout=25]user/{n}@{DOMAIN}" for n in ("1001", "1002")]
-        assert dict(found)["bridge"] == ",".join(legs)
+        legs = phone_endpoints("1001", ["1001"], ACME) + phone_endpoints("1002", ["1002"], ACME)
+        assert dict(found)["bridge"] == timed(25, legs)
 
     @pytest.mark.parametrize("name", ["dialplan-acme-1001-to-9000-socket",
                                       "dialplan-loopback-originate-9000"])
