@@ -29,3 +29,9 @@ class FsnodesConfig(AppConfig):
         moh_streams_changed.connect(on_moh_streams_changed, dispatch_uid="fsnodes.moh_streams")
         voicemail_boxes_deleted.connect(on_voicemail_boxes_deleted, dispatch_uid="fsnodes.vm_delete")
         callcenter_changed.connect(on_callcenter_changed, dispatch_uid="fsnodes.callcenter")
+
+        from fsnodes.receivers import on_account_changed
+        from tenants import actions as account_actions
+
+        if on_account_changed not in account_actions.account_change_listeners:
+            account_actions.account_change_listeners.append(on_account_changed)

@@ -41,6 +41,38 @@ def on_gateways_changed(sender, *, stale=(), **kwargs) -> None:
                   f"sofia profile {profile} rescan"])
 
 
+def flush_registrations_commands(domains: list[str]) -> list[str]:
+    """``sofia profile internal flush_inbound_reg DOMAIN`` per domain: with no ``@`` the
+    argument is a host and sofia drops every registration stored under it
+    (sofia_reg_expire_call_id: ``... or (sip_host='DOMAIN')``)."""
+    profile = settings.PHONE_PROFILE
+    return [f"sofia profile {profile} flush_inbound_reg {domain}" for domain in dict.fromkeys(domains)
+            if domain and not any(ch.isspace() or ch == "@" for ch in domain)]
+
+
+def on_account_changed(account) -> None:
+    """After an account change commits: an account that no longer serves (suspended,
+    deleted, or below one that is) has its phones' registrations dropped from sofia, and
+    those of every account below it; suspension already refuses their calls and new
+    registrations, this ends the ones sofia still holds."""
+    from tenants.models import Account, Domain
+
+    try:
+        if account.is_effectively_active():
+            return
+        subtree = Account.objects.subtree_of(account)
+        domains = Domain.objects.filter(tenant__in=subtree).values_list("domain", flat=True)
+        commands = flush_registrations_commands(sorted(domains))
+        if commands:
+            log.info("account %s no longer serves: flushing the registrations of %d domain(s)",
+                     account.pk, len(commands))
+            enqueue_many(commands)
+    except Exception:
+        # After commit: the suspension stands (calls and new registrations are refused);
+        # only the early end of the current registrations is lost.
+        log.exception("could not queue the registration flush for account %s", account.pk)
+
+
 def on_voicemail_boxes_deleted(sender, *, domain="", boxes=(), **kwargs) -> None:
     """mod_voicemail keeps a deleted box's messages until told: ``vm_delete <box>@<domain>``
     without a message uuid deletes every message of that box only. Safe to repeat."""

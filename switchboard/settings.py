@@ -251,6 +251,14 @@ SOFIA_PROFILES_DIR = Path(
     os.environ.get("SWITCHBOARD_SOFIA_PROFILES_DIR", BASE_DIR / "deploy" / "freeswitch" / "sip_profiles")
 )
 TRUNK_PROFILE = os.environ.get("SWITCHBOARD_TRUNK_PROFILE", "external")
+# The sofia profile phones register on (a suspended account's registrations are flushed there).
+PHONE_PROFILE = os.environ.get("SWITCHBOARD_PHONE_PROFILE", "internal")
+# SIP password guessing (fsnodes.auth_guard): this many wrong passwords within the window
+# block the SIP user (per account), or the source address, for the block's length.
+SIP_AUTH_USER_FAILURES = int(os.environ.get("SWITCHBOARD_SIP_AUTH_USER_FAILURES", "10"))
+SIP_AUTH_ADDRESS_FAILURES = int(os.environ.get("SWITCHBOARD_SIP_AUTH_ADDRESS_FAILURES", "20"))
+SIP_AUTH_WINDOW_SECONDS = float(os.environ.get("SWITCHBOARD_SIP_AUTH_WINDOW_SECONDS", "600"))
+SIP_AUTH_BLOCK_SECONDS = float(os.environ.get("SWITCHBOARD_SIP_AUTH_BLOCK_SECONDS", "900"))
 # Call records (docs/cdr.md): kept CDR_RETENTION_DAYS unless an account's own policy says
 # otherwise (cdr.RetentionPolicy); the raw post beside them only CDR_RAW_RETENTION_DAYS;
 # monthly partitions created this many months ahead by Celery beat.
