@@ -118,14 +118,23 @@ class Result:
     bodies: dict[bytes, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     legs: set[str] = field(default_factory=set)
+    # CPU seconds (server processes, PostgreSQL backends) over the measured window, and
+    # the posts answered in it: from 1 s after the start (connections open) to the end.
+    cpu: dict[str, float] = field(default_factory=dict)
+    window_posts: int = 0
+
+    def cpu_ms_per_post(self, name: str) -> float:
+        return 1000 * self.cpu.get(name, 0.0) / max(self.window_posts, 1)
 
     @property
     def rate(self) -> float:
         return self.sent / self.seconds
 
 
-def run_load(port: int, seconds: float, connections: int, replay_share: float, seed: int = 1) -> Result:
-    """Closed loop: each connection sends its next post as soon as the last is answered."""
+def run_load(port: int, seconds: float, connections: int, replay_share: float, seed: int = 1,
+             cpu_sampler=None) -> Result:
+    """Closed loop: each connection sends its next post as soon as the last is answered.
+    ``cpu_sampler()`` returns {name: CPU seconds so far}; sampled 1 s in and at the end."""
     rng = random.Random(seed)
     shapes = templates()
     recent: list[tuple[bytes, str]] = []
@@ -160,6 +169,7 @@ def run_load(port: int, seconds: float, connections: int, replay_share: float, s
         send(sock)
     started = time.perf_counter()
     open_connections = connections
+    first_sample: tuple[int, dict[str, float]] | None = None
     while open_connections:
         for key, _ in selector.select(timeout=5):
             sock = key.fileobj
@@ -183,6 +193,8 @@ def run_load(port: int, seconds: float, connections: int, replay_share: float, s
             result.latencies_ms.append((now - state["started"]) * 1000)
             if status == 200:
                 result.legs.add(state["leg"])
+            if first_sample is None and cpu_sampler and now > started + 1:
+                first_sample = (result.sent, cpu_sampler())
             if now < deadline:
                 send(sock)
             else:
@@ -190,7 +202,50 @@ def run_load(port: int, seconds: float, connections: int, replay_share: float, s
                 sock.close()
                 open_connections -= 1
     result.seconds = time.perf_counter() - started
+    if first_sample is not None:
+        last = cpu_sampler()
+        result.window_posts = result.sent - first_sample[0]
+        result.cpu = {name: last[name] - first_sample[1].get(name, 0.0) for name in last}
     return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _session_pids(session: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session:  # the session id: granian and its workers
+                pids.append(int(entry))
+    return pids
+
+
+def cpu_sampler_for(server: subprocess.Popen):
+    """CPU seconds of the server's processes and of the PostgreSQL backends serving the
+    bench database (this process's own excluded), read from /proc (same machine)."""
+    from django.db import connection
+
+    def sample() -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                           [connection.settings_dict["NAME"]])
+            backends = [row[0] for row in cursor.fetchall()]
+        return {"server": sum(_cpu_seconds(pid) for pid in _session_pids(server.pid)),
+                "postgresql": sum(_cpu_seconds(pid) for pid in backends)}
+
+    return sample
 
 
 def start_server(app: str, port: int, env: dict[str, str], threads: int) -> subprocess.Popen:
@@ -273,7 +328,8 @@ def describe(name: str, result: Result) -> str:
     ordered = sorted(result.latencies_ms)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return (f"| {name} | {result.rate:.0f} | {result.replays} of {result.sent} | "
-            f"{statistics.median(ordered):.1f} / {p99:.1f} | {dict(sorted(result.statuses.items()))} |")
+            f"{statistics.median(ordered):.1f} / {p99:.1f} | {result.cpu_ms_per_post('server'):.2f} | "
+            f"{result.cpu_ms_per_post('postgresql'):.2f} | {dict(sorted(result.statuses.items()))} |")
 
 
 def main() -> None:
@@ -283,6 +339,8 @@ def main() -> None:
     parser.add_argument("--replay", type=float, default=0.2, help="share of posts that are replays")
     parser.add_argument("--threads", type=int, default=THREADS,
                         help=f"granian threads per worker (bin/run: {THREADS}), database pool the same")
+    parser.add_argument("--pool", type=int, help="DATABASE_POOL_SIZE (default: --threads, as bin/run); "
+                                                  "0: a persistent connection per thread (CONN_MAX_AGE=60)")
     parser.add_argument("--runs", type=int, default=2, help="runs of each server, interleaved")
     parser.add_argument("--write", action="store_true", help="append the table to docs/benchmarks.md")
     args = parser.parse_args()
@@ -296,10 +354,12 @@ def main() -> None:
         for name, app in (("bare (reads the body, answers 200)", "bench.cdr_bare:application"),
                           ("/freeswitch/cdr (parse, attribute, insert)", "switchboard.wsgi:application")):
             port = free_port()
-            server = start_server(app, port, {**env, "DATABASE_POOL_SIZE": str(args.threads)}, args.threads)
+            pool = str(args.threads if args.pool is None else args.pool)
+            server = start_server(app, port, {**env, "DATABASE_POOL_SIZE": pool}, args.threads)
             try:
                 clear_rows()
-                result = run_load(port, args.seconds, args.connections, args.replay, seed=run + 1)
+                result = run_load(port, args.seconds, args.connections, args.replay, seed=run + 1,
+                                  cpu_sampler=cpu_sampler_for(server))
             finally:
                 stop(server)
             rows.append(describe(name, result))
@@ -316,13 +376,14 @@ def main() -> None:
                          f"distinct, {attributed} attributed); {already} answered 'already stored' "
                          f"({result.replays} replays sent)")
                 print(check, flush=True)
-                rows.append(f"|  | exactly once: {'yes' if ok else 'NO'} | {check} | | |")
+                rows.append(f"|  | exactly once: {'yes' if ok else 'NO'} | {check} | | | | |")
                 if not ok:
                     problems.append(check)
     print(f"load after: {loadavg()}", flush=True)
     table = "\n".join([
-        "| server | posts/s | replays | latency p50 / p99 ms | statuses |",
-        "|---|---|---|---|---|",
+        "| server | posts/s | replays | latency p50 / p99 ms | server CPU ms/post | PostgreSQL CPU ms/post "
+        "| statuses |",
+        "|---|---|---|---|---|---|---|",
         *rows,
     ])
     print(table)
@@ -342,7 +403,7 @@ def write_docs(args: argparse.Namespace, table: str) -> None:
         f"Machine: {machine()}.",
         f"Command: `.venv/bin/python -m bench.cdr_ingest --seconds {args.seconds:g} "
         f"--connections {args.connections} --replay {args.replay:g} --runs {args.runs} "
-        f"--threads {args.threads}`",
+        f"--threads {args.threads}" + (f" --pool {args.pool}" if args.pool is not None else "") + "`",
         f"Load average before the run: {loadavg()} (other sessions share the machine).",
         "",
         table,

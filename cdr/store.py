@@ -36,7 +36,7 @@ SELECT %(leg_uuid)s, %(start_at)s, (SELECT id FROM account), COALESCE((SELECT pa
     %(callee_number)s, %(extension)s, %(did)s,
     (SELECT trunk_id FROM carriers_gateway WHERE id = %(gateway_id)s), %(gateway)s,
     %(destination_kind)s, %(app)s, %(answer_at)s, %(end_at)s, %(duration)s, %(billsec)s,
-    %(hangup_cause)s, %(q850)s, %(sip_status)s, %(node)s, %(format)s, %(received_at)s, %(raw)s
+    %(hangup_cause)s, %(q850)s, %(sip_status)s, %(node)s, %(format)s, %(received_at)s, %(raw)b
 ON CONFLICT (leg_uuid, start_at) DO NOTHING
 """
 
@@ -82,7 +82,8 @@ def store(fields: Fields, body: bytes) -> bool:
         "hangup_cause": fields.hangup_cause, "q850": _small_int(fields.q850),
         "sip_status": _small_int(fields.sip_status), "node": fields.node, "format": fields.format,
         "received_at": datetime.now(UTC),
-        # Level 1: a CDR post compresses about 5:1 at a fraction of level 6's time.
+        # Level 1: a CDR post compresses about 5:1 at a fraction of level 6's time. Sent
+        # as a binary parameter (%(raw)b): as text psycopg would hex-encode it, doubling it.
         "raw": zlib.compress(body, 1),
     }
     with prepared.cursor() as cursor:
