@@ -236,17 +236,22 @@ class DatabaseProxy:
 
 
 @contextlib.contextmanager
-def django_connection_through(proxy: DatabaseProxy, alias: str = "default") -> Iterator[object]:
+def django_connection_through(proxy: DatabaseProxy, alias: str = "default", *,
+                              pool: dict | None = None) -> Iterator[object]:
     """Inside the block, this thread's Django connection ``alias`` goes through ``proxy``:
-    a new connection to the same (test) database, with the same settings. It is not the
-    test's connection, so it sees committed data only; the test's own connection is
-    untouched and comes back after the block (gevent greenlets of this thread share it,
-    as call control's calls do)."""
+    a new connection to the same (test) database, with the same settings (``pool``:
+    psycopg's pool options, as ``DATABASE_POOL_SIZE`` sets them). It is not the test's
+    connection, so it sees committed data only; the test's own connection is untouched
+    and comes back after the block (gevent greenlets of this thread share it, as call
+    control's calls do)."""
     from django.db import connections
 
     original = connections[alias]
     settings_dict = {**original.settings_dict, "HOST": proxy.host, "PORT": str(proxy.port),
                      "OPTIONS": dict(original.settings_dict["OPTIONS"])}
+    if pool is not None:
+        settings_dict["OPTIONS"]["pool"] = pool
+        settings_dict["CONN_MAX_AGE"] = 0
     through = type(original)(settings_dict, alias)
     connections[alias] = through
     try:
@@ -254,6 +259,8 @@ def django_connection_through(proxy: DatabaseProxy, alias: str = "default") -> I
     finally:
         with contextlib.suppress(Exception):
             through.close()
+        if pool is not None:
+            through.close_pool()
         connections[alias] = original
 
 

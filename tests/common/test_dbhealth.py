@@ -100,6 +100,26 @@ def test_the_breaker_spares_the_connect_timeout_until_the_database_answers(dbpro
         assert through.is_usable()
 
 
+def test_a_pooled_connection_is_waited_for_no_longer_than_the_breaker_allows(dbproxy):  # noqa: F811
+    """With psycopg's pool (DATABASE_POOL_SIZE, as bin/run's web server has it): its own
+    timeout (10 s here) is not waited through an outage, and after the outage a fresh
+    pool replaces the one whose reconnection attempts were backing off."""
+    with django_connection_through(dbproxy, pool={"min_size": 1, "max_size": 2, "timeout": 10}) as through, \
+            limits(wait=1.0):
+        through.ensure_connection()
+        before = through.pool._pool
+        through.close()  # back to the pool
+        dbproxy.set_mode(Mode.REFUSE)
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            through.ensure_connection()
+        assert time.monotonic() - started < 1.5 and breaker.is_open
+        dbproxy.set_mode(Mode.PASS)
+        assert breaker.wait_closed(3.0)
+        through.ensure_connection()
+        assert through.is_usable() and through.pool._pool is not before
+
+
 def test_the_probe_keeps_the_breaker_open_while_the_database_is_away():
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
