@@ -1,6 +1,15 @@
 from django.urls import path
 
-from pbx.portal.views import account, blocking, conferences, destinations, explain, extensions, ringgroups
+from pbx.portal.views import (
+    account,
+    blocking,
+    conferences,
+    destinations,
+    explain,
+    extensions,
+    numbers,
+    ringgroups,
+)
 
 app_name = "portal"
 
@@ -38,6 +47,9 @@ urlpatterns = [
     path("call-blocks/add/", blocking.CallBlockEditView.as_view(), name="call-block-create"),
     path("call-blocks/<int:pk>/", blocking.CallBlockEditView.as_view(), name="call-block-edit"),
     path("call-blocks/<int:pk>/delete/", blocking.CallBlockDeleteView.as_view(), name="call-block-delete"),
+    # Phone numbers (assigned by the provider; routed here).
+    path("numbers/", numbers.PhoneNumberListView.as_view(), name="number-list"),
+    path("numbers/<int:pk>/", numbers.PhoneNumberEditView.as_view(), name="number-edit"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),

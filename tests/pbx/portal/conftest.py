@@ -17,8 +17,9 @@ from pbx.actions import (
     do_set_ring_group_members,
 )
 from pbx.models import CallBlock, ConferenceRoom, Device, Extension, RingGroup, RingGroupMember
+from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
-from tenants.models import Account, Role, User
+from tenants.models import Account, PhoneNumber, Role, User
 from tests.conftest import PASSWORD, Browser, Tree
 
 HOST, OTHER_HOST = "c1.localhost", "c2.localhost"
@@ -35,6 +36,7 @@ class World:
     group: RingGroup  # 2000 Sales
     room: ConferenceRoom  # 3000 Board room
     block: CallBlock  # +1900*, incoming
+    number: PhoneNumber  # +14165550123, not routed
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -51,6 +53,7 @@ def state(account: Account) -> dict[str, list]:
             "members": list(RingGroupMember.objects.order_by("pk").values()),
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
             "blocks": list(CallBlock.objects.order_by("pk").values()),
+            "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
         }
 
 
@@ -69,4 +72,7 @@ def world(tree: Tree) -> World:
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
     room = do_create_conference_room(c1, number="3000", name="Board room")
     block = do_add_call_block(c1, pattern="+1900*", comment="Premium-rate callers")
-    return World(tree, c1, people, extension, spare, device, group, room, block)
+    [number] = do_import_numbers(tree.user("master_admin"), ["+14165550123"])
+    do_assign_number(tree.user("master_admin"), number, tree.r1)
+    number = do_assign_number(reseller, number, c1)
+    return World(tree, c1, people, extension, spare, device, group, room, block, number)
