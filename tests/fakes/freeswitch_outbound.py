@@ -60,6 +60,17 @@ captured applications set (``read_result``, ``pagd_digits``, ``continue_on_fail`
 ``DIALSTATUS`` ...) are left out of every event built from a capture unless this call set
 them.
 
+Checked on the bundled FreeSWITCH (2026-12-07, an outbound socket on a loopback call,
+keys by ``uuid_recv_dtmf``, ``play_and_get_digits`` with min 1, 2 or 0, max 6, 2 s, ``#``, digit timeout 1 s):
+``1`` then silence gives read_result=timeout with the variable ``1``; ``12#`` success
+``12`` (read_terminator_used ``#``); ``123456`` success; nothing (min 1) failure, unset;
+``1#`` and ``1`` with min 2 failure with the variable ``1``; ``12*`` timeout, variable
+unset, ``_invalid`` ``12*``; nothing with min 0 timeout; ``#`` with min 0 success, unset;
+a prompt file that cannot be opened: read_result unset at once. ``bridge`` with
+``{leg_timeout=2}`` to a leg that never answers: ALLOTTED_TIMEOUT (DIALSTATUS too) and the
+caller hung up with it, unless ``continue_on_fail=true``; USER_BUSY likewise (DIALSTATUS
+BUSY); ``originate_timeout`` instead: NO_ANSWER (NOANSWER), and the dialplan goes on.
+
 gevent-based: runs in the test's hub beside the server under test.
 """
 
