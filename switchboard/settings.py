@@ -318,7 +318,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "switchboard.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-# Requests per API key (or signed-in user, or address before anyone is known); beyond
+# Requests per API key (or per signed-in user) within a minute, hour ...; beyond
 # it, 429 with Retry-After. DRF's format: "<n>/<second|minute|hour|day>".
 API_THROTTLE_RATE = os.environ.get("SWITCHBOARD_API_RATE", "1200/minute")
 SPECTACULAR_SETTINGS = {

@@ -1,5 +1,7 @@
-"""Requests per API key (or per signed-in user, or per address before anyone is known)
-within a sliding window: beyond it, 429 with Retry-After."""
+"""Requests per API key (or per signed-in user) within a sliding window: beyond it, 429
+with Retry-After. It counts what passed the checkpoint: a request without a valid key
+is refused (401) before, at the cost of one indexed lookup; the public OpenAPI document
+and its viewers are not counted."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from tenants.http import client_ip
 from tenants.identity import Identity
 
 
@@ -19,7 +20,8 @@ class IdentityRateThrottle(SimpleRateThrottle):
         # like any other setting.
         return settings.API_THROTTLE_RATE
 
-    def get_cache_key(self, request: Request, view) -> str:
+    def get_cache_key(self, request: Request, view) -> str | None:
         identity = request.auth
-        who = identity.throttle_key if isinstance(identity, Identity) else f"ip:{client_ip(request)}"
-        return f"api-throttle:{who}"
+        if not isinstance(identity, Identity):
+            return None  # the public document and its viewers: nobody to count
+        return f"api-throttle:{identity.throttle_key}"
