@@ -17,6 +17,7 @@ from pbx.models import (
     Schedule,
     VoicemailBox,
 )
+from tenants.models import PhoneNumber
 
 
 class _Searchable(django_filters.FilterSet):
@@ -108,3 +109,25 @@ class VoicemailBoxFilterSet(_Searchable):
     class Meta:
         model = VoicemailBox
         fields = ["q", "enabled", "shared"]
+
+
+class PhoneNumberFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Part of the number or its "
+                                                                             "caller-ID name.")
+    routed = django_filters.BooleanFilter(method="filter_routed", help_text="Only routed, or only "
+                                                                            "unrouted, numbers.")
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["q", "routed", "privacy_screening"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(e164__icontains=value) | Q(caller_id_name__icontains=value))
+
+    def filter_routed(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.exclude(route="") if value else queryset.filter(route="")

@@ -20,7 +20,7 @@ from tenants.validators import normalize_e164, validate_printable
 
 
 @transaction.atomic
-def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
+def do_import_numbers(actor: User, numbers: Iterable[str], ip: str | None = None) -> list[PhoneNumber]:
     """The master adds numbers to the platform pool."""
     require_master_admin(actor)
     errors, cleaned = [], []
@@ -40,13 +40,14 @@ def do_import_numbers(actor: User, numbers: Iterable[str]) -> list[PhoneNumber]:
     if errors:
         raise ValidationError({"numbers": errors})
     created = [PhoneNumber.objects.create(e164=n) for n in cleaned]
-    record(actor, actor.account, "numbers.import", numbers=cleaned)
+    record(actor, actor.account, "numbers.import", ip, numbers=cleaned)
     platform_config_changed.send(sender=PhoneNumber, reason="numbers.import")
     return created
 
 
 @transaction.atomic
-def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> PhoneNumber:
+def do_assign_number(actor: User, number: PhoneNumber, account: Account,
+                     ip: str | None = None) -> PhoneNumber:
     """Hand a number one step down: from the pool (master) or from the actor's own
     account to an account below it. A number belongs to one tenant at a time."""
     require_visible(actor, account)
@@ -66,7 +67,7 @@ def do_assign_number(actor: User, number: PhoneNumber, account: Account) -> Phon
                                            f"{giver.name}."]})
     number.account, number.route = account, ""
     number.save(update_fields=["account", "route"])
-    record(actor, account, "number.assign", number=number.e164)
+    record(actor, account, "number.assign", ip, number=number.e164)
     platform_config_changed.send(sender=PhoneNumber, reason="number.assign")
     return number
 
@@ -89,7 +90,7 @@ def _held_for_change(account: Account, number: PhoneNumber, actor: User | None) 
 @transaction.atomic
 def do_set_number_options(account: Account, number: PhoneNumber, *, actor: User | None = None,
                           caller_id_name: str | None = None, privacy_screening: bool | None = None,
-                          moh_group: int | object | None = ...) -> PhoneNumber:
+                          moh_group: int | object | None = ..., ip: str | None = None) -> PhoneNumber:
     """The per-number options besides its route: the caller-ID name shown with its calls,
     privacy screening (callers without a ten-digit caller ID key one in) and the
     hold-music group (a pbx.MohGroup of the account; None for the default)."""
@@ -116,14 +117,14 @@ def do_set_number_options(account: Account, number: PhoneNumber, *, actor: User 
     except ValidationError as exc:
         raise ValidationError({"caller_id_name": exc.messages}) from exc
     number.save(update_fields=changes)
-    record(actor, account, "number.options", number=number.e164, fields=changes)
+    record(actor, account, "number.options", ip, number=number.e164, fields=changes)
     platform_config_changed.send(sender=PhoneNumber, reason="number.options")
     return number
 
 
 @transaction.atomic
 def do_route_number(account: Account, number: PhoneNumber, *, route: str,
-                    actor: User | None = None) -> PhoneNumber:
+                    actor: User | None = None, ip: str | None = None) -> PhoneNumber:
     """Send calls to a number of ``account`` to a destination of its own (``route`` ""
     clears it). ``actor`` None is the platform itself (demo data, migrations); people
     always act as themselves."""
@@ -136,13 +137,13 @@ def do_route_number(account: Account, number: PhoneNumber, *, route: str,
         described = describe(route)
     number.route = route
     number.save(update_fields=["route"])
-    record(actor, account, "number.route", number=number.e164, route=route, to=described)
+    record(actor, account, "number.route", ip, number=number.e164, route=route, to=described)
     platform_config_changed.send(sender=PhoneNumber, reason="number.route")
     return number
 
 
 @transaction.atomic
-def do_release_number(actor: User, number: PhoneNumber) -> PhoneNumber:
+def do_release_number(actor: User, number: PhoneNumber, ip: str | None = None) -> PhoneNumber:
     """Give a number back one step up: to the account that handed it down, or to the
     platform pool from a direct customer of the master. Its route goes with it, so no
     call reaches the old holder through it. The holder's admins or any admin above may
@@ -158,7 +159,7 @@ def do_release_number(actor: User, number: PhoneNumber) -> PhoneNumber:
     number.account = None if parent is None or parent.is_master else parent
     number.route = ""
     number.save(update_fields=["account", "route"])
-    record(actor, holder, "number.release", number=number.e164,
+    record(actor, holder, "number.release", ip, number=number.e164,
            to=number.account.name if number.account else "pool")
     platform_config_changed.send(sender=PhoneNumber, reason="number.release")
     return number

@@ -7,6 +7,7 @@ from pbx.api.views.blocking import CallBlockViewSet
 from pbx.api.views.conferences import ConferenceRoomViewSet
 from pbx.api.views.extensions import DeviceViewSet, ExtensionViewSet
 from pbx.api.views.ivr import IvrViewSet
+from pbx.api.views.numbers import PhoneNumberViewSet
 from pbx.api.views.queues import CallQueueViewSet
 from pbx.api.views.ringgroups import RingGroupViewSet
 from pbx.api.views.schedules import ScheduleViewSet
@@ -22,6 +23,7 @@ router.register("conference-rooms", ConferenceRoomViewSet, basename="conference-
 router.register("call-queues", CallQueueViewSet, basename="call-queue")
 router.register("call-blocks", CallBlockViewSet, basename="call-block")
 router.register("voicemail-boxes", VoicemailBoxViewSet, basename="voicemail-box")
+router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
 
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),
