@@ -95,10 +95,16 @@ class Backoff:
     """Exponential backoff with "equal jitter": after the n-th failure in a row, a delay
     drawn from [d/2, d] with d = min(cap, base * 2**(n-1)). Never zero (a node that is
     down is not hammered) and spread out (nodes restarted together are not all
-    reconnected in the same instant by every call-control process)."""
+    reconnected in the same instant by every call-control process).
 
-    base: float = 0.5
-    cap: float = 30.0
+    The defaults retry a node that went away within 0.125-0.25 s and never wait more than
+    2 s: a restarted FreeSWITCH is back in 3-8 s, and with a 30 s cap the manager came
+    back ~12 s after a restart (attempt 5; issue 12), while every conference event of the
+    gap waits for the resync on connect. An attempt at a node that is down costs one
+    refused TCP connect, so a call-control process trying every 1-2 s hammers nothing."""
+
+    base: float = 0.25
+    cap: float = 2.0
 
     def ceiling(self, failures: int) -> float:
         return min(self.cap, self.base * 2 ** min(max(failures, 1) - 1, 30))
