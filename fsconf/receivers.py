@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from common.signals import platform_config_changed
 from fsconf import directory_index
 from fsconf.cache import invalidate_platform, invalidate_tenant
+from fsnodes.auth_guard import auth_blocks_changed
 from pbx.signals import callcenter_changed, tenant_config_changed
 from tenants import actions as account_actions
 
@@ -32,6 +33,16 @@ def _callcenter_changed(sender, **kwargs) -> None:
     from fsconf.sections.conf_callcenter import CACHE_SCOPE
 
     invalidate_tenant(CACHE_SCOPE)
+
+
+@receiver(auth_blocks_changed)
+def _auth_blocks_changed(sender, *, account=None, **kwargs) -> None:
+    # A SIP user's block changes only its tenant's sip_auth answers; an address's, any
+    # tenant's.
+    if account is None:
+        invalidate_platform()
+    else:
+        invalidate_tenant(account.schema_name)
 
 
 def _account_changed(account) -> None:

@@ -45,12 +45,15 @@ from django.utils import timezone
 from esl.client import ESLError, InboundESL
 from esl.framing import Message
 from fsnodes import conference_registry
+from fsnodes.auth_guard import SUBCLASS as AUTH_FAILURE_SUBCLASS
+from fsnodes.auth_guard import AuthGuard
 from fsnodes.inbound import (
     CHECK_INTERVAL,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_REPLY_TIMEOUT,
     DEFAULT_WEDGE_TIMEOUT,
+    EVENTS,
     Backoff,
     CommandRejected,
     JobTimeout,
@@ -126,6 +129,8 @@ class NodeManager:
         refresh_interval: float = 30.0,
         drain_outbox: bool = True,
         resync_conferences: bool = True,
+        guard_auth: bool = False,
+        guard_interval: float = 5.0,
     ) -> None:
         self.connection_options = {
             "connect_timeout": connect_timeout, "reply_timeout": reply_timeout,
@@ -143,6 +148,15 @@ class NodeManager:
         self._listeners: list[Callable[[NodeConnection, Message], None]] = []
         self._refresher: gevent.Greenlet | None = None
         self._drainers: set[gevent.Greenlet] = set()
+        # SIP password guessing (fsnodes.auth_guard): sofia's register_failure events are
+        # counted here, and expired blocks are ended every guard_interval seconds.
+        self.auth_guard: AuthGuard | None = None
+        self.guard_interval = guard_interval
+        self._guard_sweeper: gevent.Greenlet | None = None
+        if guard_auth:
+            self.auth_guard = AuthGuard()
+            self.connection_options["events"] = (*EVENTS, AUTH_FAILURE_SUBCLASS)
+            self._listeners.append(self._guard_event)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -160,6 +174,8 @@ class NodeManager:
             log.exception("could not read the FreeSWITCH nodes; retrying every %g s", self.refresh_interval)
         if self.refresh_interval > 0:
             self._refresher = self._spawn(self._refresh_loop)
+        if self.auth_guard is not None:
+            self._guard_sweeper = self._spawn(self._guard_loop)
         _current = self
         return self
 
@@ -171,6 +187,9 @@ class NodeManager:
         if self._refresher is not None:
             self._refresher.kill(block=True, timeout=timeout)
             self._refresher = None
+        if self._guard_sweeper is not None:
+            self._guard_sweeper.kill(block=True, timeout=timeout)
+            self._guard_sweeper = None
         for connection in list(self.connections.values()):
             connection.stop(timeout)
         self.connections.clear()
@@ -197,6 +216,30 @@ class NodeManager:
                 self.refresh_nodes()
             except Exception:
                 log.exception("could not read the FreeSWITCH nodes; keeping the current connections")
+
+    def _guard_event(self, connection: NodeConnection, message: Message) -> None:
+        event = message.event or {}
+        if event.get("Event-Subclass") != AUTH_FAILURE_SUBCLASS or self.auth_guard is None:
+            return
+        # A block is a few rows and an audit entry: written in a pool thread on its own
+        # connection, so the reader greenlet (and the calls on this hub) never wait on it.
+        guard = self.auth_guard
+
+        def count() -> None:
+            try:
+                gevent.get_hub().threadpool.apply(_in_thread, (guard.on_event, connection, message))
+            except Exception:
+                log.exception("node %s: SIP authentication failure not counted", connection.name)
+
+        self._spawn(count)
+
+    def _guard_loop(self) -> None:
+        while self.running and self.auth_guard is not None:
+            gevent.sleep(self.guard_interval)
+            try:
+                gevent.get_hub().threadpool.apply(_in_thread, (self.auth_guard.housekeeping,))
+            except Exception:
+                log.exception("ending expired SIP authentication blocks failed; retrying")
 
     def refresh_nodes(self) -> None:
         """Match the connections to the enabled nodes in the table."""
@@ -357,6 +400,15 @@ class NodeManager:
     def _on_status(self, connection: NodeConnection, up: bool, error: str) -> None:
         fields = {"last_seen_at": timezone.now(), "last_error": ""} if up else {"last_error": error[:2000]}
         FreeswitchNode.objects.filter(pk=connection.node_id).update(**fields)
+
+
+def _in_thread(fn, *args):
+    """In a pool thread, with that thread's own database connection."""
+    close_old_connections()
+    try:
+        return fn(*args)
+    finally:
+        connections.close_all()  # this thread's own connections only
 
 
 def _drain_in_thread(node_id: int) -> int:

@@ -140,3 +140,48 @@ class ConferenceMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} in {self.conference_id}"
+
+
+class AuthBlock(models.Model):
+    """SIP authentication refused for a while after too many wrong passwords
+    (``fsnodes.auth_guard``): for one user of one account (the directory answers
+    not-found for that user's ``sip_auth`` lookups), or for one source address (every
+    ``sip_auth`` lookup from it). Ended by time (``expires_at``) or by an admin
+    (``cleared_at``); rows are kept as the history."""
+
+    class Kind(models.TextChoices):
+        USER = "user", "SIP user"
+        ADDRESS = "address", "source address"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # USER: the account, the SIP username (device username or extension number) and the
+    # domain it was tried in. ADDRESS: account is empty (an address may try any tenant).
+    account = models.ForeignKey("tenants.Account", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="auth_blocks")
+    user_id = models.CharField(max_length=100, blank=True)
+    domain = models.CharField(max_length=255, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    failures = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "SIP authentication block"
+        indexes = [
+            # The directory's check on a cold sip_auth fetch reads only live blocks.
+            models.Index(fields=["account", "user_id"], condition=Q(cleared_at__isnull=True),
+                         name="fsnodes_authblock_user_live"),
+            models.Index(fields=["address"], condition=Q(cleared_at__isnull=True),
+                         name="fsnodes_authblock_addr_live"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"{self.user_id}@{self.domain}" if self.kind == self.Kind.USER else str(self.address)
+        return f"{self.get_kind_display()} {who}"
+
+    @property
+    def active(self) -> bool:
+        return self.cleared_at is None and self.expires_at > timezone.now()

@@ -259,6 +259,8 @@ SIP_AUTH_USER_FAILURES = int(os.environ.get("SWITCHBOARD_SIP_AUTH_USER_FAILURES"
 SIP_AUTH_ADDRESS_FAILURES = int(os.environ.get("SWITCHBOARD_SIP_AUTH_ADDRESS_FAILURES", "20"))
 SIP_AUTH_WINDOW_SECONDS = float(os.environ.get("SWITCHBOARD_SIP_AUTH_WINDOW_SECONDS", "600"))
 SIP_AUTH_BLOCK_SECONDS = float(os.environ.get("SWITCHBOARD_SIP_AUTH_BLOCK_SECONDS", "900"))
+# Networks whose failures never block the address (an SBC or proxy in front of FreeSWITCH).
+SIP_AUTH_TRUSTED_NETWORKS = env_list("SWITCHBOARD_SIP_AUTH_TRUSTED_NETWORKS", "")
 # Call records (docs/cdr.md): kept CDR_RETENTION_DAYS unless an account's own policy says
 # otherwise (cdr.RetentionPolicy); the raw post beside them only CDR_RAW_RETENTION_DAYS;
 # monthly partitions created this many months ahead by Celery beat.

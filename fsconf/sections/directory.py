@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from lxml import etree
 
@@ -17,6 +20,7 @@ from fsconf.documents import NOT_FOUND, new_document, serialize, xml_safe
 from fsconf.models import DirectoryEntry
 from fsconf.request import FetchRequest
 from fsconf.tenancy import Tenant, tenant_for_domain
+from fsnodes.models import AuthBlock
 from pbx.models import Extension
 from pbx.permissions import toll_allow
 from tenants.tenancy import serving_domain_names
@@ -67,7 +71,14 @@ def cache_identity(fetch: FetchRequest) -> tuple[str, ...]:
     identity = ("directory", fetch.get("purpose"), domain, fetch.get("user"),
                 fetch.get("sip_auth_realm"), fetch.get("group_name"))
     others = tuple(host for host in claimed_hosts(fetch) if host != domain)
-    return (*identity, "claims", *others) if others else identity
+    identity = (*identity, "claims", *others) if others else identity
+    if fetch.get("action") == "sip_auth":
+        # A password guesser's user or address may be blocked (fsnodes.auth_guard): an
+        # authentication's answer depends on who asks and from where, a call's does not
+        # (a guesser must not stop a user's calls). A block's start and end bump the
+        # generation, so a warm fetch still reads nothing.
+        identity = (*identity, "auth", fetch.get("ip"))
+    return identity
 
 
 def answer(fetch: FetchRequest) -> bytes:
@@ -93,10 +104,32 @@ def answer(fetch: FetchRequest) -> bytes:
                     fetch.get("sip_auth_method") or "request", user[:64], domain[:100],
                     fetch.get("ip")[:64], ",".join(foreign)[:200])
         return NOT_FOUND
+    if fetch.get("action") == "sip_auth" and sip_auth_blocked(tenant, user, fetch.get("ip")):
+        # The fixed shape fail2ban's filter matches (deploy/README.md).
+        log.warning("directory: sip_auth %s@%s from %s refused: blocked after repeated failures",
+                    user[:64], domain[:100], fetch.get("ip")[:64])
+        return NOT_FOUND
     # The digest realm is the From host exactly as the phone sent it (challenge-realm
     # auto_from); the lookup above is case-insensitive, the hash must not be.
     realm = fetch.get("sip_auth_realm") or domain.strip()
     return user_document(tenant, realm, user) or NOT_FOUND
+
+
+def sip_auth_blocked(tenant: Tenant, user_id: str, address: str) -> bool:
+    """A live block of this user of this account, or of the address the request came
+    from (one indexed query, on a cold sip_auth fetch only)."""
+    covered = Q(kind=AuthBlock.Kind.USER, account_id=tenant.account.pk, user_id=user_id)
+    if address and is_ip(address):
+        covered |= Q(kind=AuthBlock.Kind.ADDRESS, address=address)
+    return AuthBlock.objects.filter(covered, cleared_at__isnull=True, expires_at__gt=timezone.now()).exists()
+
+
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def gateway_domains() -> bytes:

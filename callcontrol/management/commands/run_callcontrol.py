@@ -45,7 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(f"call control listening on {server.address[0]}:{server.address[1]}")
         manager = None
         if not no_manager:
-            manager = NodeManager().start()
+            manager = NodeManager(guard_auth=True).start()
             self.stdout.write(f"connecting to {len(manager.connections)} FreeSWITCH node(s)")
 
         def shutdown() -> None:

@@ -1,0 +1,78 @@
+"""Issue 16's remaining items on the real switch: SIP password guessing is blocked (sofia's
+register_failure events counted by the call-control process's node manager, the
+directory refusing the blocked user) until an admin clears it, and suspending an account
+drops its phones' registrations."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from django.conf import settings
+
+from fsnodes.auth_guard import do_clear_auth_block
+from fsnodes.models import AuthBlock
+from tenants.actions import do_suspend_account
+
+pytestmark = pytest.mark.freeswitch
+
+# Every phone of the harness sends from 127.0.0.1: as behind an SBC, failures there must
+# not block the address for the tests that follow. Read by the harness's server processes,
+# which take the test process's environment when the package's first test starts them.
+os.environ.setdefault("SWITCHBOARD_SIP_AUTH_TRUSTED_NETWORKS", "127.0.0.0/8")
+
+
+def wait_until(condition, timeout: float = 5.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def register(fs, password: str):
+    return fs.sip.raw_register(aor_user="1001", aor_domain="acme.example.net", auth_user="1001",
+                               auth_realm=None, password=password)
+
+
+def test_password_guessing_blocks_the_user_until_an_admin_clears_it(fs):
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    for attempt in range(settings.SIP_AUTH_USER_FAILURES):
+        guess = register(fs, f"guess-{attempt}")
+        assert guess.final_status == 403, guess.received
+    block = wait_until(lambda: AuthBlock.objects.filter(kind=AuthBlock.Kind.USER, account=acme.account,
+                                                        user_id="1001", cleared_at__isnull=True).first(),
+                       what="the user block written by the call-control process")
+    assert str(block.address) == "127.0.0.1" and block.domain == "acme.example.net"
+
+    right = register(fs, acme.secret("1001"))
+    assert right.final_status == 403, right.received  # the right password, while blocked
+    assert "1001@acme.example.net" not in fs.registrations()
+
+    do_clear_auth_block(fs.data.admin, block, ip="192.0.2.1")
+    right = register(fs, acme.secret("1001"))
+    assert right.final_status == 200, right.received
+    assert "1001@acme.example.net" in fs.registrations()
+    assert "sip auth block: user 1001@acme.example.net blocked for" in fs.node.callcontrol.log_since(0)
+
+
+def test_suspending_an_account_unregisters_its_phones(fs):
+    acme, beta = fs.data.customer("acme"), fs.data.customer("beta")
+    acme.extension("1001")
+    beta.extension("1001")
+    assert register(fs, acme.secret("1001")).final_status == 200
+    other = fs.sip.raw_register(aor_user="1001", aor_domain="beta.example.net", auth_user="1001",
+                                auth_realm=None, password=beta.secret("1001"))
+    assert other.final_status == 200, other.received
+    assert {"1001@acme.example.net", "1001@beta.example.net"} <= set(fs.registrations())
+
+    do_suspend_account(fs.data.admin, acme.account)
+
+    wait_until(lambda: "1001@acme.example.net" not in fs.registrations(), what="acme's registration to go")
+    assert "1001@beta.example.net" in fs.registrations()  # another tenant's phone stays
+    again = register(fs, acme.secret("1001"))
+    assert again.final_status == 403, again.received
