@@ -94,6 +94,8 @@ class Node:
     web: WebServer
     callcontrol: CallControlServer
     base: Path
+    # At the xml_curl binding after ``web``'s, not running unless a test starts it.
+    second_web: WebServer
     timings: dict[str, float] = field(default_factory=dict)
     timings_reported: bool = False
 
@@ -120,8 +122,10 @@ def switch(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Nod
             taken: set[int] = set()
             ports = pick_ports(taken)
             web_port, callcontrol_port = free_port(taken=taken), free_port(taken=taken)
+            second_web_port = free_port(taken=taken)
             web_url = f"http://{LOOPBACK}:{web_port}/freeswitch/"
-            node_settings = NodeSettings(ports, web_url, credentials, esl_password, web_url + "cdr/json")
+            node_settings = NodeSettings(ports, web_url, f"http://{LOOPBACK}:{second_web_port}/freeswitch/",
+                                         credentials, esl_password, web_url + "cdr/json")
             esl_url = _esl_url(ports.event_socket, esl_password)
             callcontrol_address = f"{LOOPBACK}:{callcontrol_port}"
             overrides = override_settings(FREESWITCH_NODES=[esl_url], CALLCONTROL_SOCKET=callcontrol_address,
@@ -141,6 +145,8 @@ def switch(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Nod
                        "LOG_LEVEL": "INFO"},
             )
             web = WebServer(web_port, env, base / "web.log")
+            second_web = WebServer(second_web_port, env, base / "web-2.log")
+            cleanups.append(second_web.stop)
             callcontrol = CallControlServer(callcontrol_port, env, base / "callcontrol.log")
             # FreeSWITCH asks the web server for its configuration (sofia.conf) as it starts.
             web.launch()
@@ -157,7 +163,7 @@ def switch(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Nod
             cleanups.append(fs.stop)
             fs.start()
         callcontrol.wait_ready(NODE_NAME)
-        node = Node(fs, web, callcontrol, base, timings={
+        node = Node(fs, web, callcontrol, base, second_web, timings={
             "web server ready": web_ready - started,
             "freeswitch ready": fs.start_seconds,
             "all ready": time.monotonic() - started,

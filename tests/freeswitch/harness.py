@@ -215,6 +215,10 @@ class NodeSettings:
 
     ports: Ports
     xml_curl_url: str
+    # The deploy file's second binding: a second web server, started only by the tests
+    # that need one (nothing listens there otherwise: FreeSWITCH's lookups that the first
+    # answers not-found are refused there at once).
+    xml_curl_url_2: str
     xml_curl_credentials: str  # "user:password", FREESWITCH_GATEWAY_CREDENTIALS
     event_socket_password: str
     cdr_url: str
@@ -245,8 +249,11 @@ def build_conf(bundle: Bundle, base: Path, node: NodeSettings) -> Path:
 
     _edit(configs / "xml_curl.conf.xml", r'value="http://SWITCHBOARD_HOST:8000/freeswitch/"',
           f'value="{node.xml_curl_url}"')
-    _edit(configs / "xml_curl.conf.xml", r'name="gateway-credentials" value="[^"]*"',
-          f'name="gateway-credentials" value="{node.xml_curl_credentials}"')
+    _edit(configs / "xml_curl.conf.xml", r'value="http://SWITCHBOARD_HOST_2:8000/freeswitch/"',
+          f'value="{node.xml_curl_url_2}"')
+    for _ in range(2):  # one per binding
+        _edit(configs / "xml_curl.conf.xml", r'name="gateway-credentials" value="fsxml:CHANGE-ME"',
+              f'name="gateway-credentials" value="{node.xml_curl_credentials}"')
     _edit(configs / "event_socket.conf.xml", r'name="listen-port" value="\d+"',
           f'name="listen-port" value="{node.ports.event_socket}"')
     _edit(configs / "event_socket.conf.xml", r'name="password" value="[^"]*"',
