@@ -186,11 +186,13 @@ class Sip:
 
     def call(self, from_user: str, from_domain: str, password: str, to: str, *, to_domain: str | None = None,
              hold_ms: int = 1000, dtmf: str = "", dtmf_after_ms: int = 500,
-             timeout: float = SIPP_TIMEOUT) -> SippResult:
+             extra_headers: tuple[str, ...] = (), timeout: float = SIPP_TIMEOUT) -> SippResult:
         """Call ``to`` as ``from_user@from_domain`` (answering the 407 with ``password``).
         Once answered it waits ``dtmf_after_ms``, sends ``dtmf`` as RFC 2833 events (if
         any), holds ``hold_ms`` and hangs up; with ``hold_ms=0`` it waits for FreeSWITCH to
-        hang up. ``final_status("INVITE")`` is the answer to the authenticated INVITE."""
+        hang up. ``final_status("INVITE")`` is the answer to the authenticated INVITE.
+        ``extra_headers`` (``"Name: value"`` lines) go into both INVITEs, as a phone that
+        adds its own headers sends them."""
         to_domain = to_domain or from_domain
         keys = {"from_user": from_user, "from_domain": from_domain, "to_domain": to_domain,
                 "hold_ms": str(hold_ms)}
@@ -203,9 +205,26 @@ class Sip:
             scenario.write_text(template.replace("@DTMF@", dtmf)
                                 .replace("@DTMF_AFTER_MS@", str(dtmf_after_ms))
                                 .replace("@HOLD_MS@", str(max(hold_ms, 1))))
+        if extra_headers:
+            scenario = self._with_headers(scenario, extra_headers)
         # [service], the request-URI user, is sipp's -s.
         return self.run_sipp(scenario, keys=keys, auth=(from_user, password), auth_uri=f"{to}@{to_domain}",
                              timeout=timeout, extra=["-s", to])
+
+    def _with_headers(self, scenario: Path, headers: tuple[str, ...]) -> Path:
+        """A copy of ``scenario`` whose INVITEs carry ``headers`` after the User-Agent."""
+        for header in headers:
+            if not re.fullmatch(r"[A-Za-z0-9-]+: [^\r\n\]]+", header):
+                raise ValueError(f"not one SIP header line: {header!r}")
+        text = scenario.read_text()
+        anchor = "User-Agent: sipp-capture/3.6.1\n"
+        if text.count(anchor) < 2:
+            raise HarnessError(f"{scenario}: expected a User-Agent line in both INVITEs")
+        indent = "      "
+        added = "".join(f"{indent}{header}\n" for header in headers)
+        copy = self.workdir / f"{scenario.stem}-headers-{next(self._runs)}.xml"
+        copy.write_text(text.replace(anchor, anchor + added))
+        return copy
 
     def phone(self, user: str, domain: str, password: str, *, register: bool = True,
               expires: int = 300) -> Phone:
