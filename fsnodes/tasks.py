@@ -13,7 +13,7 @@ from celery import shared_task
 from fsnodes import delivery
 from fsnodes.delivery import deliver_node_task
 
-__all__ = ["deliver_node_task", "deliver_pending", "voicemail_retention"]
+__all__ = ["deliver_node_task", "deliver_pending", "end_auth_blocks", "voicemail_retention"]
 
 
 @shared_task(name="fsnodes.deliver_pending", ignore_result=True)
@@ -28,3 +28,12 @@ def voicemail_retention() -> int:
     from fsnodes.voicemail_retention import sweep
 
     return sweep()
+
+
+@shared_task(name="fsnodes.end_auth_blocks", ignore_result=True)
+def end_auth_blocks() -> int:
+    """End expired SIP authentication blocks (fsnodes.auth_guard); the node manager does
+    it every few seconds too, this covers deployments where it is not running."""
+    from fsnodes.auth_guard import end_expired_blocks
+
+    return end_expired_blocks()

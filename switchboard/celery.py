@@ -20,6 +20,9 @@ app.conf.beat_schedule = {
     # Voicemail older than its box's keep_days: one vm_list per box and node per run, and
     # keep_days counts days, so four runs a day are precise enough.
     "fsnodes-voicemail-retention": {"task": "fsnodes.voicemail_retention", "schedule": 6 * 3600.0},
+    # Expired SIP authentication blocks end (and their cached refusals with them) even
+    # where no call-control process runs the node manager's own sweep.
+    "fsnodes-end-auth-blocks": {"task": "fsnodes.end_auth_blocks", "schedule": 30.0},
     # Call records: next months' partitions exist long before they are needed (a missed
     # run only sends rows to the default partition); retention counts days.
     "cdr-ensure-partitions": {"task": "cdr.ensure_partitions", "schedule": 24 * 3600.0},
