@@ -6,7 +6,9 @@ not-found to the covered ``sip_auth`` lookups only."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -159,3 +161,22 @@ def test_the_manager_subscribes_counts_and_ends_blocks(make_node, start_manager,
         wait_for(lambda: AuthBlock.objects.filter(cleared_by="expired").exists(), what="the sweep")
         assert manager.auth_guard is not None
     assert "sip auth block: address 198.51.100.9 blocked for 900 s after 4 failures" in caplog.text
+
+
+def fail2ban_regex(name: str) -> re.Pattern:
+    """The filter's failregex as fail2ban compiles it (<HOST> is an address group)."""
+    filters = Path(__file__).resolve().parents[2] / "deploy" / "fail2ban" / "filter.d"
+    text = (filters / f"{name}.conf").read_text()
+    (line,) = [x for x in text.splitlines() if x.startswith("failregex")]
+    return re.compile(line.split("=", 1)[1].strip().replace("<HOST>", r"(?P<host>[0-9a-fA-F.:]+)"))
+
+
+def test_the_fail2ban_filters_match_the_lines_logged(tree, guard, caplog):
+    caplog.set_level(logging.WARNING, logger="fsnodes.auth_guard")
+    fail(guard, 5, user="9999", host="nobody.example.org", ip="198.51.100.77")
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    lines = [formatter.format(record) for record in caplog.records]
+    failures = [m for line in lines if (m := fail2ban_regex("switchboard-sip").search(line))]
+    blocks = [m for line in lines if (m := fail2ban_regex("switchboard-sip-block").search(line))]
+    assert [m["host"] for m in failures] == ["198.51.100.77"] * 5
+    assert [m["host"] for m in blocks] == ["198.51.100.77"]
