@@ -7,6 +7,7 @@ from pbx.portal.views import (
     destinations,
     explain,
     extensions,
+    ivr,
     numbers,
     ringgroups,
 )
@@ -34,6 +35,12 @@ urlpatterns = [
     path("ring-groups/<int:pk>/delete/", ringgroups.RingGroupDeleteView.as_view(), name="ring-group-delete"),
     path("ring-groups/<int:pk>/members/", ringgroups.RingGroupMembersView.as_view(),
          name="ring-group-members"),
+    # Auto attendants.
+    path("auto-attendants/", ivr.IvrListView.as_view(), name="ivr-list"),
+    path("auto-attendants/add/", ivr.IvrEditView.as_view(), name="ivr-create"),
+    path("auto-attendants/<int:pk>/", ivr.IvrEditView.as_view(), name="ivr-edit"),
+    path("auto-attendants/<int:pk>/delete/", ivr.IvrDeleteView.as_view(), name="ivr-delete"),
+    path("auto-attendants/<int:pk>/keys/", ivr.IvrKeysView.as_view(), name="ivr-keys"),
     # Conference rooms.
     path("conference-rooms/", conferences.ConferenceRoomListView.as_view(), name="conference-room-list"),
     path("conference-rooms/add/", conferences.ConferenceRoomEditView.as_view(),

@@ -24,6 +24,7 @@ OBJECT_PAGES = {
     DestinationKind.EXTENSION: "portal:extension-edit",
     DestinationKind.RING_GROUP: "portal:ring-group-edit",
     DestinationKind.CONFERENCE: "portal:conference-room-edit",
+    DestinationKind.IVR: "portal:ivr-edit",
 }
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.db import models, transaction
 
 from pbx.destinations import describe
+from pbx.filtersets import PhoneNumberFilterSet
 from pbx.numbers import do_route_number, do_set_number_options
 from pbx.portal.forms.numbers import PhoneNumberForm
 from pbx.portal.views.base import PortalEditView, PortalListView
@@ -28,6 +29,7 @@ class _NumberPages:
 
 
 class PhoneNumberListView(_NumberPages, PortalListView):
+    filterset_class = PhoneNumberFilterSet
     columns = (
         Column("e164", "Number", link=True),
         Column("route", "Calls go to", render=lambda number: describe(number.route)),
@@ -42,11 +44,11 @@ class PhoneNumberEditView(_NumberPages, PortalEditView):
 
     def update(self, obj: PhoneNumber, form: forms.Form) -> PhoneNumber:
         changed = self.changed_values(form)
-        account, actor = self.identity.account, self.identity.user
+        account = self.identity.account
         # One change as a whole: the route and the options, or neither.
         with transaction.atomic():
             if "route" in changed:
-                obj = do_route_number(account, obj, route=changed.pop("route"), actor=actor)
+                obj = do_route_number(account, obj, route=changed.pop("route"), **self.writer)
             if changed:
-                obj = do_set_number_options(account, obj, actor=actor, **changed)
+                obj = do_set_number_options(account, obj, **self.writer, **changed)
         return obj

@@ -13,10 +13,20 @@ from pbx.actions import (
     do_add_device,
     do_create_conference_room,
     do_create_extension,
+    do_create_ivr,
     do_create_ring_group,
     do_set_ring_group_members,
 )
-from pbx.models import CallBlock, ConferenceRoom, Device, Extension, RingGroup, RingGroupMember
+from pbx.models import (
+    CallBlock,
+    ConferenceRoom,
+    Device,
+    Extension,
+    Ivr,
+    IvrOption,
+    RingGroup,
+    RingGroupMember,
+)
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
 from tenants.models import Account, PhoneNumber, Role, User
@@ -37,6 +47,7 @@ class World:
     room: ConferenceRoom  # 3000 Board room
     block: CallBlock  # +1900*, incoming
     number: PhoneNumber  # +14165550123, not routed
+    ivr: Ivr  # "Main menu", 4000, no keys
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -53,6 +64,8 @@ def state(account: Account) -> dict[str, list]:
             "members": list(RingGroupMember.objects.order_by("pk").values()),
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
             "blocks": list(CallBlock.objects.order_by("pk").values()),
+            "ivrs": list(Ivr.objects.order_by("pk").values()),
+            "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
         }
 
@@ -75,4 +88,5 @@ def world(tree: Tree) -> World:
     [number] = do_import_numbers(tree.user("master_admin"), ["+14165550123"])
     do_assign_number(tree.user("master_admin"), number, tree.r1)
     number = do_assign_number(reseller, number, c1)
-    return World(tree, c1, people, extension, spare, device, group, room, block, number)
+    ivr = do_create_ivr(c1, name="Main menu", number="4000")
+    return World(tree, c1, people, extension, spare, device, group, room, block, number, ivr)

@@ -15,6 +15,7 @@ def test_a_number_is_routed_and_the_explainer_follows_it(world: World):
     assert world.number.route == f"ring_group:{world.group.pk}"
     listing = browser.get("/numbers/").content.decode()
     assert "+14165550123" in listing and "Ring group 2000 Sales" in listing
+    assert "+14165550123" not in browser.get("/numbers/", {"routed": "false"}).content.decode()
     explained = browser.get("/explain/", {"caller": "+14165550100", "dialed": "+14165550123"})
     links = [hop.link for hop in explained.context["hops"]]
     assert f"/ring-groups/{world.group.pk}/" in links
