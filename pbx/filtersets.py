@@ -15,6 +15,7 @@ from pbx.models import (
     Ivr,
     RingGroup,
     Schedule,
+    ScheduleEvent,
     VoicemailBox,
 )
 from tenants.models import PhoneNumber
@@ -131,3 +132,9 @@ class PhoneNumberFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.exclude(route="") if value else queryset.filter(route="")
+
+
+class ScheduleEventFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = ScheduleEvent
+        fields = ["schedule", "repeat", "action"]

@@ -190,7 +190,7 @@ def _renumber(ordered: list[ScheduleEvent]) -> None:
 @transaction.atomic
 def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
                           position: int | None = None, actor: User | None = None,
-                          **fields) -> ScheduleEvent:
+                          ip: str | None = None, **fields) -> ScheduleEvent:
     """Add an event at ``position`` (0 is matched first); None puts it last."""
     authorize(actor, account)
     only(fields, EVENT_FIELDS)
@@ -207,7 +207,7 @@ def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
             others.insert(max(0, min(position, len(others))), event)
             _renumber(others)
         _refuse_loop(schedule, first={"destination": event.destination})
-    record(actor, account, "schedule.event.create", schedule=schedule.name, name=name,
+    record(actor, account, "schedule.event.create", ip, schedule=schedule.name, name=name,
            repeat=event.repeat, does=event.action)
     changed(account)
     return event
@@ -215,7 +215,7 @@ def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
 
 @transaction.atomic
 def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: User | None = None,
-                             **fields) -> ScheduleEvent:
+                             ip: str | None = None, **fields) -> ScheduleEvent:
     authorize(actor, account)
     only(fields, (*EVENT_FIELDS, "name"))
     with schema_context(account.schema_name):
@@ -227,7 +227,7 @@ def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: U
         _check_event(schedule, event)
         event.save()
         _refuse_loop(schedule, first={"destination": event.destination})
-    record(actor, account, "schedule.event.update", schedule=schedule.name, name=event.name,
+    record(actor, account, "schedule.event.update", ip, schedule=schedule.name, name=event.name,
            fields=sorted(fields))
     changed(account)
     return event
@@ -235,7 +235,7 @@ def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: U
 
 @transaction.atomic
 def do_delete_schedule_event(account: Account, event: ScheduleEvent, *,
-                             actor: User | None = None) -> None:
+                             actor: User | None = None, ip: str | None = None) -> None:
     authorize(actor, account)
     with schema_context(account.schema_name):
         # The schedule first, as adding and reordering lock it: no deadlock between them.
@@ -245,13 +245,13 @@ def do_delete_schedule_event(account: Account, event: ScheduleEvent, *,
         name = event.name
         event.delete()
         _renumber(list(schedule.events.order_by("position", "id")))
-    record(actor, account, "schedule.event.delete", schedule=schedule.name, name=name)
+    record(actor, account, "schedule.event.delete", ip, schedule=schedule.name, name=name)
     changed(account)
 
 
 @transaction.atomic
 def do_reorder_schedule_events(account: Account, schedule: Schedule, event_ids: Iterable[int], *,
-                               actor: User | None = None) -> list[ScheduleEvent]:
+                               actor: User | None = None, ip: str | None = None) -> list[ScheduleEvent]:
     """Put the schedule's events in this order (first is matched first). The list must
     name every event of the schedule exactly once."""
     authorize(actor, account)
@@ -266,7 +266,7 @@ def do_reorder_schedule_events(account: Account, schedule: Schedule, event_ids: 
             raise ValidationError({"events": ["List every event of this schedule exactly once."]})
         ordered = [events[pk] for pk in wanted]
         _renumber(ordered)
-    record(actor, account, "schedule.event.reorder", schedule=schedule.name,
+    record(actor, account, "schedule.event.reorder", ip, schedule=schedule.name,
            events=[event.name for event in ordered])
     changed(account)
     return ordered

@@ -10,7 +10,7 @@ from pbx.api.views.ivr import IvrViewSet
 from pbx.api.views.numbers import PhoneNumberViewSet
 from pbx.api.views.queues import CallQueueViewSet
 from pbx.api.views.ringgroups import RingGroupViewSet
-from pbx.api.views.schedules import ScheduleViewSet
+from pbx.api.views.schedules import ScheduleEventViewSet, ScheduleViewSet
 from pbx.api.views.voicemail import VoicemailBoxViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -18,6 +18,7 @@ router.register("extensions", ExtensionViewSet, basename="extension")
 router.register("devices", DeviceViewSet, basename="device")
 router.register("ring-groups", RingGroupViewSet, basename="ring-group")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("schedule-events", ScheduleEventViewSet, basename="schedule-event")
 router.register("auto-attendants", IvrViewSet, basename="ivr")
 router.register("conference-rooms", ConferenceRoomViewSet, basename="conference-room")
 router.register("call-queues", CallQueueViewSet, basename="call-queue")

@@ -154,9 +154,12 @@ class ObjectViewSet(AccountScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
 
     def represent(self, obj: models.Model, *, status_code: int = status.HTTP_200_OK,
                   **extra: Any) -> Response:
-        """The object as a read shows it (read again, with what the list prefetches)."""
+        """The object as a read shows it (read again, with what the list prefetches), whatever
+        the serializer of the request was."""
         fresh = self.get_queryset().get(pk=obj.pk)
-        return Response({**self.get_serializer(fresh).data, **extra}, status=status_code)
+        # The class's own: an extra action's serializer_class is set on the instance.
+        shown = type(self).serializer_class(fresh, context=self.get_serializer_context()).data
+        return Response({**shown, **extra}, status=status_code)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         if self.writes.create is None:

@@ -7,10 +7,27 @@ from pbx.models import Schedule, ScheduleEvent
 from switchboard.api.serializers import ActionSerializer
 
 
-class ScheduleEventSerializer(serializers.ModelSerializer):
+class ScheduleEventSerializer(ActionSerializer):
+    """An event of a schedule. Its place is changed with …/schedules/{id}/reorder-events/."""
+
     class Meta:
         model = ScheduleEvent
-        fields = ["id", "position", "name", *EVENT_FIELDS]
+        fields = ["id", "schedule", "position", "name", *EVENT_FIELDS]
+        read_only_fields = ["schedule", "position"]
+
+
+class NewScheduleEventSerializer(ScheduleEventSerializer):
+    position = serializers.IntegerField(min_value=0, required=False, allow_null=True,
+                                        help_text="0 is matched first; empty puts it last.")
+
+    class Meta(ScheduleEventSerializer.Meta):
+        read_only_fields = []
+        extra_kwargs = {"schedule": {"help_text": "The schedule's id."}}
+
+
+class EventOrderSerializer(serializers.Serializer):
+    events = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=500,
+                                   help_text="Every event of the schedule, by id, first matched first.")
 
 
 class ScheduleSerializer(ActionSerializer):
