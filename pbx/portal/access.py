@@ -10,7 +10,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
-from tenants.models import Account, MasqueradeGrant, Role, User
+from tenants.identity import session_identity
+from tenants.models import Account, User
 from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
@@ -23,26 +24,14 @@ class PortalIdentity:
 
 
 def portal_identity(request: HttpRequest) -> PortalIdentity | None:
-    user, tenant = request.user, request.tenant
-    if not user.is_authenticated or not user.is_active or user.account is None:
+    """The session's identity on this tenant's host: the rules are tenants.identity's,
+    the same the REST API applies to a session, so the two cannot drift apart."""
+    identity = session_identity(request)
+    if identity is None:
         return None
-    masquerade = request.session.get(MASQUERADE_SESSION_KEY)
-    if masquerade and masquerade.get("account_id") == tenant.pk:
-        still_allowed = (
-            user.role == Role.ADMIN
-            and tenant.is_within(user.account)
-            and not tenant.is_deleted
-            and user.account.is_effectively_active()
-            and MasqueradeGrant.objects.filter(
-                pk=masquerade.get("grant_id"), user=user, account=tenant, ended_at__isnull=True
-            ).exists()
-        )
-        if still_allowed:
-            return PortalIdentity(user, tenant, True, masquerade.get("return_url", ""))
-        return None
-    if user.account_id == tenant.pk and tenant.is_effectively_active():
-        return PortalIdentity(user, tenant, False)
-    return None
+    masquerade = request.session.get(MASQUERADE_SESSION_KEY) or {}
+    return_url = masquerade.get("return_url", "") if identity.masquerading else ""
+    return PortalIdentity(identity.user, identity.account, identity.masquerading, return_url)
 
 
 def portal_login_required(view):

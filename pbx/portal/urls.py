@@ -10,6 +10,7 @@ from pbx.portal.views import (
     ivr,
     numbers,
     ringgroups,
+    voicemail,
 )
 
 app_name = "portal"
@@ -35,6 +36,12 @@ urlpatterns = [
     path("ring-groups/<int:pk>/delete/", ringgroups.RingGroupDeleteView.as_view(), name="ring-group-delete"),
     path("ring-groups/<int:pk>/members/", ringgroups.RingGroupMembersView.as_view(),
          name="ring-group-members"),
+    # Voicemail boxes.
+    path("voicemail/", voicemail.VoicemailBoxListView.as_view(), name="voicemail-list"),
+    path("voicemail/add/", voicemail.VoicemailBoxEditView.as_view(), name="voicemail-create"),
+    path("voicemail/<int:pk>/", voicemail.VoicemailBoxEditView.as_view(), name="voicemail-edit"),
+    path("voicemail/<int:pk>/delete/", voicemail.VoicemailBoxDeleteView.as_view(), name="voicemail-delete"),
+    path("voicemail/<int:pk>/pin/", voicemail.VoicemailPinView.as_view(), name="voicemail-pin"),
     # Auto attendants.
     path("auto-attendants/", ivr.IvrListView.as_view(), name="ivr-list"),
     path("auto-attendants/add/", ivr.IvrEditView.as_view(), name="ivr-create"),

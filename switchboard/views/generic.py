@@ -230,9 +230,14 @@ class ObjectEditView(ObjectView):
             except ValidationError as error:
                 show_action_errors(form, error)
             else:
-                messages.success(request, f"{self.verbose_name.capitalize()} {saved} saved.")
-                return redirect(self.success_url(saved))
+                return self.saved(saved, created=obj is None)
         return self.respond(obj, form, status=400)
+
+    def saved(self, obj: models.Model, *, created: bool) -> HttpResponse:
+        """The answer to a successful save: back to the object, saying so (an object whose
+        creation returns something shown once answers with that instead)."""
+        messages.success(self.request, f"{self.verbose_name.capitalize()} {obj} saved.")
+        return redirect(self.success_url(obj))
 
 
 class ObjectDeleteView(ObjectView):

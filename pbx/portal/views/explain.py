@@ -25,6 +25,7 @@ OBJECT_PAGES = {
     DestinationKind.RING_GROUP: "portal:ring-group-edit",
     DestinationKind.CONFERENCE: "portal:conference-room-edit",
     DestinationKind.IVR: "portal:ivr-edit",
+    DestinationKind.VOICEMAIL: "portal:voicemail-edit",
 }
 
 

@@ -15,6 +15,7 @@ from pbx.actions import (
     do_create_extension,
     do_create_ivr,
     do_create_ring_group,
+    do_create_voicemail_box,
     do_set_ring_group_members,
 )
 from pbx.models import (
@@ -26,6 +27,7 @@ from pbx.models import (
     IvrOption,
     RingGroup,
     RingGroupMember,
+    VoicemailBox,
 )
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
@@ -48,6 +50,7 @@ class World:
     block: CallBlock  # +1900*, incoming
     number: PhoneNumber  # +14165550123, not routed
     ivr: Ivr  # "Main menu", 4000, no keys
+    box: VoicemailBox  # 5000 "Reception", shared, used by nothing
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -64,6 +67,7 @@ def state(account: Account) -> dict[str, list]:
             "members": list(RingGroupMember.objects.order_by("pk").values()),
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
             "blocks": list(CallBlock.objects.order_by("pk").values()),
+            "boxes": list(VoicemailBox.objects.order_by("pk").values()),
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
@@ -89,4 +93,5 @@ def world(tree: Tree) -> World:
     do_assign_number(tree.user("master_admin"), number, tree.r1)
     number = do_assign_number(reseller, number, c1)
     ivr = do_create_ivr(c1, name="Main menu", number="4000")
-    return World(tree, c1, people, extension, spare, device, group, room, block, number, ivr)
+    box, _ = do_create_voicemail_box(c1, number="5000", name="Reception")
+    return World(tree, c1, people, extension, spare, device, group, room, block, number, ivr, box)

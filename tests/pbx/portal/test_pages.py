@@ -75,6 +75,7 @@ room_pk = lambda world: {"pk": world.room.pk}  # noqa: E731
 block_pk = lambda world: {"pk": world.block.pk}  # noqa: E731
 number_pk = lambda world: {"pk": world.number.pk}  # noqa: E731
 ivr_pk = lambda world: {"pk": world.ivr.pk}  # noqa: E731
+box_pk = lambda world: {"pk": world.box.pk}  # noqa: E731
 
 PAGES = {page.name: page for page in (
     Page("dashboard"),
@@ -116,6 +117,14 @@ PAGES = {page.name: page for page in (
     # GET only redirects to the menu's page; the POST writes the whole key map.
     Page("ivr-keys", kwargs=ivr_pk,
          post=lambda w: {"key_1_kind": "ring_group", "key_1_object": f"ring_group:{w.group.pk}"}),
+    Page("voicemail-list", write_markers=("Add voicemail box",)),
+    Page("voicemail-create", readable=False, post=lambda w: {"number": "5001", "name": "Sales box",
+                                                              "enabled": "on", "keep_days": "30"},
+         admin_post_status=200),
+    Page("voicemail-edit", kwargs=box_pk, write_markers=(">Save<", "Reset it"),
+         post=lambda w: {"number": "5000", "name": "Front desk", "enabled": "on", "keep_days": "30"}),
+    Page("voicemail-delete", kwargs=box_pk, readable=False, post=lambda w: {}),
+    Page("voicemail-pin", kwargs=box_pk, readable=False, post=lambda w: {}, admin_post_status=200),
     Page("number-list"),
     Page("number-edit", kwargs=number_pk, write_markers=(">Save<",),
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
@@ -166,7 +175,7 @@ class _Ids:
     class _Row:
         pk = 1
 
-    extension = spare = device = group = room = block = number = ivr = _Row()
+    extension = spare = device = group = room = block = number = ivr = box = _Row()
 
 
 def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
