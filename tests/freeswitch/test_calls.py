@@ -3,11 +3,12 @@ dialplan's bridge, as FreeSWITCH runs them."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pbx.actions import do_create_ring_group, do_set_ring_group_members
+from pbx.actions import do_create_ring_group, do_set_follow_me, do_set_ring_group_members
 
 pytestmark = pytest.mark.freeswitch
 
@@ -107,3 +108,29 @@ def test_directed_pickup_answers_a_call_ringing_every_device_of_the_extension(fs
     assert picker.final_status("INVITE") == 200, picker.describe()
     assert call.final_status("INVITE") == 200, call.describe()
     assert "pickup(" in fs.log()
+
+
+def test_a_follow_me_step_rings_every_device_of_its_extension(fs):
+    """Follow-me runs in call control, which bridges the step's legs over the event
+    socket (``[^^;...]${sofia_contact(...)}`` per device and domain): both of 1005's
+    devices get the INVITE. The step has a second target (1006, not registered): with
+    ``user/`` legs two targets made a forked dial and only 1005's first device rang."""
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    desk = acme.extension("1002")
+    other = acme.extension("1005", devices=2)
+    absent = acme.extension("1006")
+    do_set_follow_me(acme.account, desk, steps=[
+        {"ring_seconds": 5, "confirm": False,
+         "targets": [f"extension:{other.pk}", f"extension:{absent.pk}"]}])
+    phones = [fs.sip.phone(name, "acme.example.net", acme.secret(name)) for name in ("1005", "1005-2")]
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), "1002", hold_ms=500)
+
+    assert call.final_status("INVITE") == 200, call.describe()
+    assert [len(phone.wait_for_invites(1, timeout=0.5)) for phone in phones] == [1, 1]
+    # Call control logs each call when it ends.
+    deadline = time.monotonic() + 3
+    while "app=follow_me" not in fs.node.callcontrol.log_since(0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "app=follow_me" in fs.node.callcontrol.log_since(0)
