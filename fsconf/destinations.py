@@ -20,6 +20,7 @@ from pbx.routing import (
     Final,
     GoTo,
     Hangup,
+    OnNet,
     Outbound,
     Pickup,
     Queue,
@@ -37,6 +38,38 @@ _UNSAFE = re.compile(r"[${}\[\]|,\s]+")
 
 def fs_text(value: str) -> str:
     return _UNSAFE.sub(" ", value).strip()
+
+
+# A call sent on-net (pbx.routing.OnNet) enters the DID plan of the public context as a
+# carrier's call would; this variable marks it, once per call.
+ON_NET_GUARD = "switchboard_onnet"
+ON_NET_CONTEXT = "public"
+# Who the caller was in its own tenant (the directory's variables, its call limit): none
+# of it may follow the call into the called tenant, where a user_name would make it one
+# of that tenant's extensions (its permission, its voicemail) and the limit flag would
+# skip that tenant's call limit.
+CALLER_IDENTITY_VARIABLES = ("user_name", "toll_allow", "outbound_caller_id_number",
+                             "outbound_caller_id_name", "emergency_caller_id_number",
+                             "effective_caller_id_number", "effective_caller_id_name", "switchboard_limited")
+
+
+def on_net_actions(final: OnNet) -> Actions:
+    """The caller's number and name become the call's own (the public context's blocked
+    callers and privacy screening read ``caller_id_number``), the caller's identity is
+    dropped, and the call is looked up again as a call to ``final.number``."""
+    name = fs_text(final.caller_id_name) or final.caller_id_number
+    return [*CARRIER_HEADER_POLICY,  # the phone's own SIP headers stay behind here too
+            ("set", f"{ON_NET_GUARD}=true"),
+            ("set_profile_var", f"caller_id_number={final.caller_id_number}"),
+            ("set_profile_var", f"caller_id_name={name}"),
+            *(("unset", variable) for variable in CALLER_IDENTITY_VARIABLES),
+            transfer(final.number, ON_NET_CONTEXT)]
+
+
+def otherwise_for(final: Final, context: str) -> Actions | None:
+    """What a call already sent on-net once does instead (the loop guard): the carrier.
+    None for every other final (no guard)."""
+    return actions_for(final.carrier, context) if isinstance(final, OnNet) else None
 
 
 def transfer(number: str, context: str) -> tuple[str, str]:
@@ -81,6 +114,8 @@ def actions_for(final: Final, context: str) -> Actions:
         # Ours, on every leg of the failover ({...} before the first leg applies to all).
         ours = f"{{sip_h_Diversion={final.diversion}}}" if final.diversion else ""
         return [*actions, ("bridge", ours + final.bridge)]
+    if isinstance(final, OnNet):
+        return on_net_actions(final)
     if isinstance(final, Pickup):
         return [("pickup", final.key)]
     if isinstance(final, Queue):

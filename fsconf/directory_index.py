@@ -18,6 +18,7 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 
 from common import prepared
 from fsconf.models import DirectoryEntry, TenantFacts
+from fsnodes.models import AuthBlock
 from pbx.models import Extension
 from pbx.routing import EXTENSION_EXTRAS
 from tenants.models import Account
@@ -121,6 +122,28 @@ def lookup(account_id: int, user_id: str) -> DirectoryEntry | None:
     public schema."""
     rows = prepared.instances(DirectoryEntry, _LOOKUP_SQL, [account_id, user_id])
     return rows[0] if rows else None
+
+
+# The same lookup for a ``sip_auth`` fetch, which also asks whether a live password-guessing
+# block (fsnodes.auth_guard) covers the user or the request's address: still one query.
+_AUTH_LOOKUP_SQL = f"""
+    SELECT e.*, EXISTS (
+      SELECT 1 FROM {AuthBlock._meta.db_table} b
+      WHERE b.cleared_at IS NULL AND b.expires_at > statement_timestamp()
+        AND ((b.kind = '{AuthBlock.Kind.USER}' AND b.account_id = %s AND b.user_id = %s)
+             OR (b.kind = '{AuthBlock.Kind.ADDRESS}' AND b.address = %s::inet))
+    ) AS auth_blocked
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL ({_LOOKUP_SQL}) AS e ON true
+"""
+
+
+def lookup_for_auth(account_id: int, user_id: str, address: str | None) -> tuple[DirectoryEntry | None, bool]:
+    """(the entry, whether a live block refuses this authentication); ``address`` None
+    when the request named none that is an IP address."""
+    (row,) = prepared.instances(DirectoryEntry, _AUTH_LOOKUP_SQL,
+                                [account_id, user_id, address, account_id, user_id])
+    return (row if row.pk is not None else None), bool(row.auth_blocked)
 
 
 def group_numbers(account_id: int, group: str) -> list[str]:

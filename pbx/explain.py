@@ -30,6 +30,7 @@ from pbx.routing import (
     Final,
     GoTo,
     Hangup,
+    OnNet,
     Outbound,
     Outcome,
     Pickup,
@@ -364,7 +365,7 @@ _IF = {Outcome.BUSY: "busy", Outcome.NO_ANSWER: "nobody answers",
 
 def _rule_of(final: Final) -> str:
     return {Voicemail: "voicemail", CheckVoicemail: "check_voicemail", App: "app",
-            Outbound: "outbound", Hangup: "hangup", Pickup: "pickup"}[type(final)]
+            Outbound: "outbound", OnNet: "on_net", Hangup: "hangup", Pickup: "pickup"}[type(final)]
 
 
 def _sentence(t: Tenancy, final: Final) -> str:
@@ -377,6 +378,10 @@ def _sentence(t: Tenancy, final: Final) -> str:
     if isinstance(final, Outbound):
         kind = "an emergency call" if final.emergency else "out"
         return f"Calls {kind} to {final.number} ({final.bridge.count('|') + 1} gateway(s) in order)."
+    if isinstance(final, OnNet):
+        legs = final.carrier.bridge.count("|") + 1
+        return (f"Goes on-net to {final.number}, presenting {final.caller_id_number}: no carrier. A call "
+                f"already sent on-net once goes out to it instead ({legs} gateway(s) in order).")
     if isinstance(final, Hangup):
         return f"The call ends ({final.cause})."
     if isinstance(final, Pickup):

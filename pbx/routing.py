@@ -187,6 +187,20 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class OnNet:
+    """A number an active account of this platform holds, dialed from one of its
+    phones: the call goes straight in as a call to that number (the ``public``
+    context's DID plan, with its blocked callers and privacy screening) presenting
+    ``caller_id_number``, instead of out through a carrier and back. Once per call:
+    a call that was already sent on-net (its route forwards out to a number on the
+    platform again) goes out through ``carrier``."""
+    number: str
+    caller_id_number: str  # E.164, or "anonymous"
+    caller_id_name: str
+    carrier: Outbound
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -212,7 +226,7 @@ class Queue:
     exit_key: str = ""
 
 
-Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | Hangup | Pickup | Queue
+Final = Ring | GoTo | Voicemail | CheckVoicemail | App | Outbound | OnNet | Hangup | Pickup | Queue
 
 
 def pickup_key(t: Tenancy, group_pk: int) -> str:
@@ -344,7 +358,7 @@ def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_userna
         if destination is not None:
             return plan_destination(t, destination, at=at)
     if caller is not None:
-        return plan_outbound(t, dialed, caller)
+        return plan_outbound(t, dialed, caller, on_net=True)
     return Plan().ending(Hangup("UNALLOCATED_NUMBER"))
 
 
@@ -372,7 +386,7 @@ def plan_destination(t: Tenancy, destination: Destination, *, at: datetime,
         return _plan_queue(t, destination, plan)
     if kind == DestinationKind.EXTERNAL:
         return plan_outbound(t, destination.ref, platform_caller(t.account), plan=plan,
-                             forwarded=True)
+                             forwarded=True, on_net=True)
     if kind in APP_KINDS:
         return plan.ending(App(APP_KINDS[kind], destination.ref))
     if kind == DestinationKind.CHECK_VOICEMAIL:
@@ -846,7 +860,8 @@ def forward_out(t: Tenancy, extension: Extension, number: str, plan: Plan, *, fo
     """``extension``'s ``forward`` sends the call to the outside ``number``: placed in
     this lookup with the extension's permission (never through a ``~external:``
     transfer, which configured routes use with the account's), with our Diversion."""
-    planned = plan_outbound(t, number, forwarding_caller(t.account, extension), plan=plan, forwarded=True)
+    planned = plan_outbound(t, number, forwarding_caller(t.account, extension), plan=plan, forwarded=True,
+                            on_net=True)
     if isinstance(planned.final, Outbound):
         planned.final = replace(planned.final, diversion=diversion_header(t, extension, forward))
     return planned
@@ -859,7 +874,11 @@ def _forward_to(t: Tenancy, extension: Extension, target: Destination, plan: Pla
 
 
 def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None = None,
-                  forwarded: bool = False) -> Plan:
+                  forwarded: bool = False, on_net: bool = False) -> Plan:
+    """An outside number: blocked, refused by the caller's permission, or placed on the
+    trunks. ``on_net``: a number the platform holds is reached on-net (:class:`OnNet`)
+    once the caller's permission allows calling it; the callers that build a bridge of
+    their own (ring-group members, follow-me steps) leave it off and use the carrier."""
     plan = plan or Plan()
     blocked = _outgoing_block(t, dialed)
     if blocked:
@@ -872,8 +891,42 @@ def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None 
         return plan.then(route.refusal.value, why).ending(Hangup(cause))
     if forwarded:
         plan.then("external", f"Calls out to {route.dialed.number}.")
-    return plan.ending(Outbound(route.dialed.number, "|".join(leg.bridge_string() for leg in route.legs),
-                                emergency=route.emergency))
+    outbound = Outbound(route.dialed.number, "|".join(leg.bridge_string() for leg in route.legs),
+                        emergency=route.emergency)
+    if on_net and not route.emergency and _held_on_platform(route.dialed.number):
+        # Not which account holds it: another tenant's name is not this one's to see.
+        plan.then("on_net", f"{route.dialed.number} is a number on this platform: the call arrives as a "
+                            "call to it (its blocked callers and privacy screening apply), without a "
+                            "carrier.")
+        return plan.ending(OnNet(route.dialed.number, *_on_net_caller_id(t, caller), carrier=outbound))
+    return plan.ending(outbound)
+
+
+def _held_on_platform(e164: str) -> bool:
+    """An account that serves holds ``e164`` (one indexed lookup, as for a carrier's call)."""
+    from tenants.tenancy import tenant_for_number
+
+    found = tenant_for_number(e164)
+    return found is not None and found[1].serving
+
+
+def _on_net_caller_id(t: Tenancy, caller: Caller) -> tuple[str, str]:
+    """What the called tenant sees, as from a carrier: the calling extension's outbound
+    caller ID, else the account's, as E.164; a number that is not one is withheld
+    (``anonymous``) rather than shown as a short extension number the called tenant
+    could take for one of its own."""
+    from django.core.exceptions import ValidationError
+
+    from tenants.validators import normalize_e164
+
+    name = caller.caller_id_name or t.account.name
+    for number in (caller.caller_id_number, t.account.outbound_caller_id):
+        if number:
+            try:
+                return normalize_e164(number), name
+            except ValidationError:
+                continue
+    return "anonymous", name
 
 
 def _outgoing_block(t: Tenancy, dialed: str) -> str:

@@ -14,11 +14,13 @@ from lxml import etree
 
 from fsconf.cache import note_valid_until
 from fsconf.destinations import (
+    ON_NET_GUARD,
     actions_for,
     call_record_kind,
     callcontrol_socket,
     caller_from,
     fs_text,
+    otherwise_for,
     transfer,
 )
 from fsconf.directory_index import extension_facts
@@ -108,7 +110,8 @@ def answer(fetch: FetchRequest) -> bytes:
                        transfer=transfer)
     note_valid_until(plan.valid_until)
     return _context_document(context, dialed, actions_for(plan.final, tenant.primary_domain),
-                             tenant.account, kind=call_record_kind(plan.final))
+                             tenant.account, kind=call_record_kind(plan.final),
+                             otherwise=otherwise_for(plan.final, tenant.primary_domain))
 
 
 def _inbound(dialed: str) -> bytes:
@@ -217,17 +220,20 @@ def _call_record_marks(context: etree._Element, *, account: Account, kind: str =
     _actions(etree.SubElement(holder, "condition"), marks)
 
 
-def _actions(condition: etree._Element, actions: list[tuple[str, str]]) -> None:
+def _actions(condition: etree._Element, actions: list[tuple[str, str]], *, tag: str = "action") -> None:
     for application, data in actions:
         attrs = {"application": application}
         if data:
             attrs["data"] = data
-        etree.SubElement(condition, "action", attrs)
+        etree.SubElement(condition, tag, attrs)
 
 
 def _context_document(
-    context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None, *, kind: str = ""
+    context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None, *, kind: str = "",
+    otherwise: list[tuple[str, str]] | None = None,
 ) -> bytes:
+    """``otherwise``: an on-net call's carrier route (fsconf.destinations.otherwise_for),
+    taken instead of ``actions`` when the call was already sent on-net once."""
     root, section = new_document("dialplan")
     ctx = etree.SubElement(section, "context", name=context)
     if account is not None:
@@ -245,5 +251,10 @@ def _context_document(
     extension = etree.SubElement(ctx, "extension", name=f"dialed-{dialed}")
     condition = etree.SubElement(extension, "condition", field="destination_number",
                                  expression=f"^{re.escape(dialed)}$")
+    if otherwise is not None:
+        # The loop guard: a second condition, its actions when the call has not been
+        # sent on-net yet, its anti-actions (the carrier) when it has.
+        condition = etree.SubElement(extension, "condition", field=f"${{{ON_NET_GUARD}}}", expression="^$")
+        _actions(condition, otherwise, tag="anti-action")
     _actions(condition, actions)
     return serialize(root)

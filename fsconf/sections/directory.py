@@ -104,20 +104,35 @@ def answer(fetch: FetchRequest) -> bytes:
                     fetch.get("sip_auth_method") or "request", user[:64], domain[:100],
                     fetch.get("ip")[:64], ",".join(foreign)[:200])
         return NOT_FOUND
-    if fetch.get("action") == "sip_auth" and sip_auth_blocked(tenant, user, fetch.get("ip")):
-        # The fixed shape fail2ban's filter matches (deploy/README.md).
-        log.warning("directory: sip_auth %s@%s from %s refused: blocked after repeated failures",
-                    user[:64], domain[:100], fetch.get("ip")[:64])
-        return NOT_FOUND
+    entry = UNREAD
+    if fetch.get("action") == "sip_auth":
+        entry, blocked = auth_lookup(tenant, user, fetch.get("ip"))
+        if blocked:
+            log.warning("directory: sip_auth %s@%s from %s refused: blocked after repeated failures",
+                        user[:64], domain[:100], fetch.get("ip")[:64])
+            return NOT_FOUND
     # The digest realm is the From host exactly as the phone sent it (challenge-realm
     # auto_from); the lookup above is case-insensitive, the hash must not be.
     realm = fetch.get("sip_auth_realm") or domain.strip()
-    return user_document(tenant, realm, user) or NOT_FOUND
+    return user_document(tenant, realm, user, entry) or NOT_FOUND
+
+
+UNREAD = object()  # user_document looks the user up itself
+
+
+def auth_lookup(tenant: Tenant, user_id: str, address: str) -> tuple[object, bool]:
+    """For a ``sip_auth`` fetch: (the user's entry, or UNREAD; whether a live
+    password-guessing block refuses it). From the index, the block check rides on the
+    user's lookup (no extra query); else it is one indexed query of its own."""
+    ip = address if address and is_ip(address) else None
+    if from_index():
+        return directory_index.lookup_for_auth(tenant.account.pk, user_id, ip)
+    return UNREAD, sip_auth_blocked(tenant, user_id, address)
 
 
 def sip_auth_blocked(tenant: Tenant, user_id: str, address: str) -> bool:
     """A live block of this user of this account, or of the address the request came
-    from (one indexed query, on a cold sip_auth fetch only)."""
+    from (one indexed query)."""
     covered = Q(kind=AuthBlock.Kind.USER, account_id=tenant.account.pk, user_id=user_id)
     if address and is_ip(address):
         covered |= Q(kind=AuthBlock.Kind.ADDRESS, address=address)
@@ -215,11 +230,12 @@ _BOX_FACTS = ("vm_number", "vm_pin", "vm_email", "vm_sms_email", "vm_delete_afte
               "vm_skip_instructions", "vm_enabled")
 
 
-def user_document(tenant: Tenant, realm: str, user_id: str) -> bytes | None:
+def user_document(tenant: Tenant, realm: str, user_id: str, entry: object = UNREAD) -> bytes | None:
     """The directory entry for ``user_id`` — a device's SIP username, an extension
     number (which rings all of that extension's enabled devices) or a standalone
-    voicemail box's number — in ``realm``."""
-    extension = find_user(tenant, user_id)
+    voicemail box's number — in ``realm``. ``entry``: the user's index entry when the
+    caller has already read it (None: there is none)."""
+    extension = find_user(tenant, user_id) if entry is UNREAD else entry
     if extension is None:
         return None
     root, section = new_document("directory")

@@ -1,7 +1,7 @@
 """Issue 16's remaining items on the real switch: SIP password guessing is blocked (sofia's
 register_failure events counted by the call-control process's node manager, the
-directory refusing the blocked user) until an admin clears it, and suspending an account
-drops its phones' registrations."""
+directory refusing the blocked user) until an admin clears it, suspending an account
+drops its phones' registrations, and a call to another tenant's number stays on-net."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import pytest
 from django.conf import settings
 
+from carriers.actions import do_create_trunk
 from fsnodes.auth_guard import do_clear_auth_block
 from fsnodes.models import AuthBlock
 from tenants.actions import do_suspend_account
@@ -76,3 +77,33 @@ def test_suspending_an_account_unregisters_its_phones(fs):
     assert "1001@beta.example.net" in fs.registrations()  # another tenant's phone stays
     again = register(fs, acme.secret("1001"))
     assert again.final_status == 403, again.received
+
+
+def test_a_call_to_another_tenants_number_stays_on_net(fs):
+    """Acme's 1001 dials Beta's DID: Beta's extension rings, presented with Acme's
+    number, and the carrier's gateway receives nothing (issue 16: two paid legs before)."""
+    from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
+    from tenants.actions import do_update_account
+    from tests.conftest import route_to
+
+    carrier = fs.sip.recorder(answer=486)
+    acme, beta = fs.data.customer("acme"), fs.data.customer("beta")
+    acme.extension("1001")
+    beta.extension("1001")
+    admin = fs.data.admin
+    do_create_trunk(admin, admin.account, name="Carrier", rules=[],
+                    gateways=[{"server": "127.0.0.1", "port": carrier.port, "transport": "udp"}])
+    acme_number, beta_number = do_import_numbers(admin, ["+12125550100", "+12125550142"])
+    for number, account in ((acme_number, acme.account), (beta_number, beta.account)):
+        do_assign_number(admin, number, account)
+        number.refresh_from_db()
+    do_update_account(admin, acme.account, outbound_caller_id="+12125550100")
+    do_route_number(beta.account, beta_number, route=route_to(beta.account, "extension", "1001"))
+    phone = fs.sip.phone("1001", "beta.example.net", beta.secret("1001"))
+
+    call = fs.sip.call("1001", "acme.example.net", acme.secret("1001"), "+12125550142", hold_ms=500)
+
+    assert call.final_status("INVITE") == 200, call.describe()
+    (invite,) = phone.invites()
+    assert "+12125550100" in (invite.header("From") or ""), invite.text[:800]
+    assert carrier.invites() == []
