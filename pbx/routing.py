@@ -25,6 +25,7 @@ from enum import StrEnum
 
 import phonenumbers
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -50,6 +51,8 @@ from pbx.numbering import PICKUP_PREFIX
 from pbx.permissions import caller_of
 from pbx.ringing import phone_dial
 from tenants.models import Account, Domain
+from tenants.tenancy import tenant_for_number
+from tenants.validators import normalize_e164
 
 CHECK_OWN_VOICEMAIL = "*97"
 CHECK_ANY_VOICEMAIL = "*98"
@@ -904,8 +907,6 @@ def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None 
 
 def _held_on_platform(e164: str) -> bool:
     """An account that serves holds ``e164`` (one indexed lookup, as for a carrier's call)."""
-    from tenants.tenancy import tenant_for_number
-
     found = tenant_for_number(e164)
     return found is not None and found[1].serving
 
@@ -915,10 +916,6 @@ def _on_net_caller_id(t: Tenancy, caller: Caller) -> tuple[str, str]:
     caller ID, else the account's, as E.164; a number that is not one is withheld
     (``anonymous``) rather than shown as a short extension number the called tenant
     could take for one of its own."""
-    from django.core.exceptions import ValidationError
-
-    from tenants.validators import normalize_e164
-
     name = caller.caller_id_name or t.account.name
     for number in (caller.caller_id_number, t.account.outbound_caller_id):
         if number:
