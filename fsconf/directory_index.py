@@ -130,20 +130,19 @@ _AUTH_LOOKUP_SQL = f"""
     SELECT e.*, EXISTS (
       SELECT 1 FROM {AuthBlock._meta.db_table} b
       WHERE b.cleared_at IS NULL AND b.expires_at > statement_timestamp()
-        AND ((b.kind = '{AuthBlock.Kind.USER}' AND b.account_id = %s AND b.user_id = %s)
+        AND ((b.kind = '{AuthBlock.Kind.USER}' AND b.account_id = e.account_id AND b.user_id = e.user_id)
              OR (b.kind = '{AuthBlock.Kind.ADDRESS}' AND b.address = %s::inet))
     ) AS auth_blocked
-    FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL ({_LOOKUP_SQL}) AS e ON true
+    FROM {TABLE} e WHERE e.account_id = %s AND e.user_id = %s ORDER BY e.kind LIMIT 1
 """
 
 
 def lookup_for_auth(account_id: int, user_id: str, address: str | None) -> tuple[DirectoryEntry | None, bool]:
     """(the entry, whether a live block refuses this authentication); ``address`` None
-    when the request named none that is an IP address."""
-    (row,) = prepared.instances(DirectoryEntry, _AUTH_LOOKUP_SQL,
-                                [account_id, user_id, address, account_id, user_id])
-    return (row if row.pk is not None else None), bool(row.auth_blocked)
+    when the request named none that is an IP address. A user with no entry is not found
+    whatever the blocks say."""
+    rows = prepared.instances(DirectoryEntry, _AUTH_LOOKUP_SQL, [address, account_id, user_id])
+    return (rows[0], bool(rows[0].auth_blocked)) if rows else (None, False)
 
 
 def group_numbers(account_id: int, group: str) -> list[str]:
