@@ -217,7 +217,16 @@ def _call_record_marks(context: etree._Element, *, account: Account, kind: str =
         marks.append(("export", f"switchboard_dest_kind={kind}"))
     holder = etree.SubElement(context, "extension", name="switchboard-call-record",
                               attrib={"continue": "true"})
-    _actions(etree.SubElement(holder, "condition"), marks)
+    if not did:
+        _actions(etree.SubElement(holder, "condition"), marks)
+        return
+    # A DID's document also takes our own tenants' calls sent on-net
+    # (fsconf.destinations.on_net_actions): their leg already names the caller's account,
+    # which it keeps; the called account goes only to the legs it bridges to (nolocal:).
+    condition = etree.SubElement(holder, "condition", field="${switchboard_account}", expression="^$")
+    _actions(condition, marks)
+    for application, data in marks:
+        etree.SubElement(condition, "anti-action", application=application, data=f"nolocal:{data}")
 
 
 def _actions(condition: etree._Element, actions: list[tuple[str, str]], *, tag: str = "action") -> None:

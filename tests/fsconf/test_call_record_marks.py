@@ -17,8 +17,12 @@ def marks(root: etree._Element) -> dict[str, str]:
     assert (first.get("name"), first.get("continue")) == ("switchboard-call-record", "true")
     condition = first.find("condition")
     assert condition.get("field") is None  # always
+    return _exported(condition)
+
+
+def _exported(condition: etree._Element, tag: str = "action") -> dict[str, str]:
     exported = {}
-    for action in condition.iter("action"):
+    for action in condition.iter(tag):
         assert action.get("application") == "export"
         name, _, value = action.get("data").partition("=")
         exported[name] = value
@@ -43,9 +47,18 @@ def test_own_voicemail_and_unknown_numbers(acme_beta):
 
 
 def test_did_call_names_the_account_and_the_did_before_anything(did, acme_beta):  # noqa: F811
-    exported = marks(public_document())
+    first = public_document().find(".//context/extension")
+    assert (first.get("name"), first.get("continue")) == ("switchboard-call-record", "true")
+    condition = first.find("condition")
+    # A carrier's call: nothing named an account yet; both legs get the called one.
+    assert (condition.get("field"), condition.get("expression")) == ("${switchboard_account}", "^$")
     # The DID's route is an extension reached by a transfer: that lookup names the kind.
-    assert exported == {"switchboard_account": str(acme_beta.c1.pk), "switchboard_did": "+14165550100"}
+    expected = {"switchboard_account": str(acme_beta.c1.pk), "switchboard_did": "+14165550100"}
+    assert _exported(condition) == expected
+    # One of our tenants' calls sent on-net keeps the caller's account on its own leg;
+    # the called account and the DID go to the legs it bridges to only.
+    on_net = {f"nolocal:{name}": value for name, value in expected.items()}
+    assert _exported(condition, "anti-action") == on_net
 
 
 def test_outbound_call_says_outbound(carriers):  # noqa: F811
