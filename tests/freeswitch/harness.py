@@ -137,6 +137,10 @@ class Ports:
     rtp_end: int
 
 
+# Listening ports of a run: below FreeSWITCH's default RTP range and the ephemeral range.
+LISTEN_PORTS = range(10000, 16000)
+
+
 def _bindable(port: int, kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> bool:
     for kind in kinds:
         with socket.socket(socket.AF_INET, kind) as probe:
@@ -149,17 +153,19 @@ def _bindable(port: int, kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> bool:
 
 def free_port(kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM), taken: set[int] | None = None) -> int:
     """A port free on loopback for every socket kind in ``kinds`` (SIP listens on UDP and
-    TCP), outside ``taken``. The kernel picks it (bind to 0), so concurrent runs rarely
-    collide; ``port_lock`` covers the rest on one machine."""
+    TCP), outside ``taken``, chosen at random below the kernel's ephemeral range
+    (32768-60999 here) and FreeSWITCH's default RTP range (16384-32767). A port from the
+    ephemeral range can be handed to an outgoing connection while its server is down, so
+    a server restarted on it (the second-binding test restarts the first web server)
+    found it taken; ``port_lock`` covers two runs on one machine."""
     taken = taken or set()
+    rng = random.Random()
     for _ in range(200):
-        with socket.socket(socket.AF_INET, kinds[0]) as probe:
-            probe.bind((LOOPBACK, 0))
-            port = probe.getsockname()[1]
+        port = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop)
         if port not in taken and _bindable(port, kinds):
             taken.add(port)
             return port
-    raise HarnessError("could not find a free port on 127.0.0.1")
+    raise HarnessError(f"could not find a free port on 127.0.0.1 in {LISTEN_PORTS}")
 
 
 def free_udp_range(size: int, taken: set[int]) -> tuple[int, int]:
