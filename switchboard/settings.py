@@ -336,23 +336,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Choice sets that share a field name get names of their own.
-    "ENUM_NAME_OVERRIDES": {
-        "AccountKindEnum": "tenants.models.accounts.Account.Kind",
-        "NewAccountKindEnum": ["customer", "reseller"],
-    },
-}
-
-LOGGING = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "switchboard.api.schema.blank_or_pattern",
     ],
+    # Choice sets that share a field name get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "AccountKindEnum": "tenants.models.accounts.Account.Kind",
+        "NewAccountKindEnum": ["customer", "reseller"],
+        "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
+    },
+}
+
+LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-        "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
     # A request answered with the outage page is not also logged as a 500 (switchboard.outage).
     "filters": {"unlogged_outage": {"()": "switchboard.outage.UnloggedOutage"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
