@@ -27,6 +27,8 @@ UNKNOWN_APP_PROMPT = "ivr/ivr-call_cannot_be_completed_as_dialed.wav"
 # FreeSWITCH go on with them); without it, this is played (the special information tone,
 # "the call cannot be completed", which needs no sound files) before a hangup with
 # NORMAL_TEMPORARY_FAILURE.
+# The dialplan sets it (pbx.routing.APP_FALLBACK_VARIABLE, the same name: this module is
+# read while settings load, before models can be imported; a test holds them equal).
 FALLBACK_VARIABLE = "switchboard_fallback"
 UNAVAILABLE_PROMPT = "tone_stream://%(274,0,913.8);%(274,0,1370.6);%(380,0,1776.7)"
 UNAVAILABLE_CAUSE = "NORMAL_TEMPORARY_FAILURE"

@@ -15,6 +15,7 @@ from fsconf.request import FetchRequest
 from fsconf.voicemail import leave_message_actions
 from pbx.routing import (
     AFTER_PREFIX,
+    APP_FALLBACK_VARIABLE,
     App,
     CheckVoicemail,
     Final,
@@ -101,9 +102,15 @@ def actions_for(final: Final, context: str) -> Actions:
         box = f" {final.box}" if final.box else ""
         return [("answer", ""), ("voicemail", f"check default {context}{box}")]
     if isinstance(final, App):
-        return [("set", f"domain_name={context}"), ("set", f"switchboard_app={final.name}"),
-                ("set", f"switchboard_ref={final.ref}"),
-                ("socket", f"{callcontrol_socket()} async full")]
+        actions = [("set", f"domain_name={context}"), ("set", f"switchboard_app={final.name}"),
+                   ("set", f"switchboard_ref={final.ref}")]
+        if final.fallback is None:
+            return [*actions, ("socket", f"{callcontrol_socket()} async full")]
+        # FreeSWITCH goes on with the actions after ``socket`` when call control cannot be
+        # reached, or lets go of the call without ending it (it does when its database
+        # is away and switchboard_fallback is set: callcontrol.server).
+        return [*actions, ("set", f"{APP_FALLBACK_VARIABLE}=true"),
+                ("socket", f"{callcontrol_socket()} async full"), *actions_for(final.fallback, context)]
     if isinstance(final, Outbound):
         # Gateways are tried in order ("|"); when all fail the call ends with the last
         # carrier's cause, which the caller's phone shows.

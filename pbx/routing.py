@@ -173,10 +173,19 @@ class CheckVoicemail:
     box: str = ""  # empty: the caller is asked for the box
 
 
+# Set by the dialplan before ``socket`` when an App has a fallback (fsconf.destinations);
+# call control lets such a call go back to the dialplan when it cannot run the app.
+APP_FALLBACK_VARIABLE = "switchboard_fallback"
+
+
 @dataclass(frozen=True)
 class App:
     name: str
     ref: str = ""
+    # What the call does if the app cannot run it (call control unreachable, or its
+    # database away): the dialplan carries it out after ``socket``. None: the app's
+    # own tone and hangup.
+    fallback: Final | None = None
 
 
 @dataclass(frozen=True)
@@ -486,7 +495,14 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
     follow_me = extension.active_follow_me
     if follow_me is not None:
         plan.then("follow_me", f"Extension {extension.number} has follow-me on.")
-        return plan.ending(App("follow_me", str(follow_me)))
+        # Without call control the extension's own phones still ring (issue 17).
+        return plan.ending(App("follow_me", str(follow_me), fallback=_ring_phones(t, extension)))
+    return plan.ending(_ring_phones(t, extension))
+
+
+def _ring_phones(t: Tenancy, extension: Extension) -> Ring:
+    """Ring every device of the extension beside its pickup leg; how ringing ends is
+    decided by :func:`plan_after`."""
     itself = Destination(DestinationKind.EXTENSION, str(extension.pk))
     busy = f"{AFTER_PREFIX}USER_BUSY:{itself}"
     # The pickup leg rings beside the phones for as long as they ring, so *8 + the
@@ -495,12 +511,12 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
     # it, and the phones' leg, first, keeps giving the disposition (see DISPOSITIONS).
     pickup = f"pickup/{extension_pickup_key(t, extension.pk)}"
     phones = phone_dial(extension.number, _device_usernames(t, extension), tenant_domains(t))
-    return plan.ending(Ring(
+    return Ring(
         dial=",".join([*phones, pickup]), seconds=extension.ring_seconds,
         description=f"extension {extension.number}'s phones", after=itself,
         one_call_at_a_time=("" if extension.call_waiting
                             else f"hash {t.account.schema_name} extension_{extension.pk} 1 {busy}"),
-    ))
+    )
 
 
 def tenant_domains(t: Tenancy) -> tuple[str, ...]:
