@@ -10,17 +10,11 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Q, QuerySet, Sum, Value, When
-from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from tenants.admin.site import ScopedAdmin, admin_site
+from tenants.admin.site import PlatformOnlyAdmin, admin_site
 from tenants.http import client_ip
 from tenants.throttling import do_clear_lockouts
-
-
-def _master_staff(request: HttpRequest) -> bool:
-    account = getattr(request.user, "account", None)
-    return admin_site.has_permission(request) and account is not None and account.is_master
 
 
 def _locked_keys(field: str) -> QuerySet:
@@ -48,7 +42,7 @@ class LockedNowFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessAttempt, site=admin_site)
-class SignInLockoutAdmin(ScopedAdmin):
+class SignInLockoutAdmin(PlatformOnlyAdmin):
     list_display = ["attempt_time", "username", "ip_address", "failures_since_start", "locked_now",
                     "path_info"]
     list_filter = [LockedNowFilter, "path_info"]
@@ -71,32 +65,6 @@ class SignInLockoutAdmin(ScopedAdmin):
         locked = [what for what, on in (("username", attempt.user_locked),
                                         ("address", attempt.address_locked)) if on]
         return " and ".join(locked) or "—"
-
-    def has_module_permission(self, request) -> bool:
-        return _master_staff(request)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return _master_staff(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        # Like everything outside a user's scope: not there, rather than forbidden.
-        if not _master_staff(request):
-            raise Http404
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not _master_staff(request):
-            raise Http404
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        raise Http404
 
     def _clear(self, request, *, usernames=(), addresses=()) -> None:
         removed = do_clear_lockouts(request.user, usernames=usernames, addresses=addresses,

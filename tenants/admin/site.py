@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 from tenants.models import Role
 from tenants.sessions import MASQUERADE_SESSION_KEY
@@ -102,3 +102,39 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+
+def is_master_staff(request: HttpRequest) -> bool:
+    """Signed in to the admin as staff of the master account (the platform's operator)."""
+    account = getattr(request.user, "account", None)
+    return admin_site.has_permission(request) and account is not None and account.is_master
+
+
+class PlatformOnlyAdmin(ScopedAdmin):
+    """A read-only list of platform-wide rows (sign-in lockouts, rejected call-record
+    posts) that only the master's staff see; for everyone else, like everything outside
+    their scope, it is not there (404) rather than forbidden."""
+
+    def has_module_permission(self, request) -> bool:
+        return is_master_staff(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_master_staff(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not is_master_staff(request):
+            raise Http404
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not is_master_staff(request):
+            raise Http404
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        raise Http404
