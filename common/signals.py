@@ -13,3 +13,16 @@ from django.dispatch import Signal
 # domains or place in the tree, a phone number's owner or route, a platform trunk).
 # Sent by pbx.numbers, pbx.actions.media and carriers.actions with: reason (str).
 platform_config_changed = Signal()
+
+# A caller left a voicemail message and it is recorded (the node manager saw mod_voicemail's
+# ``vm::maintenance`` ``leave-message``). Sent after the message row commits, by
+# pbx.actions.voicemail_messages, with: account (tenants.Account), message
+# (pbx.models.VoicemailMessage). Receivers: e-mail notification, webhooks.
+voicemail_left = Signal()
+
+# A call changed state on a node (CHANNEL_CREATE / CHANNEL_ANSWER / CHANNEL_HANGUP_COMPLETE
+# of a leg our dialplan attributed with ``switchboard_account``). Sent by fsnodes, outside
+# any transaction, with: event ("call.started" | "call.answered" | "call.ended"),
+# account_id (int), payload (dict of plain JSON values). Receivers must not block: a
+# webhook never delays a call.
+call_event = Signal()
