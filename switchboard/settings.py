@@ -278,6 +278,13 @@ VOICEMAIL_STORAGE_DIR = os.environ.get("VOICEMAIL_STORAGE_DIR", "")
 VOICEMAIL_ODBC_DSN = os.environ.get("VOICEMAIL_ODBC_DSN", "")
 VOICEMAIL_EMAIL_FROM = os.environ.get("VOICEMAIL_EMAIL_FROM", "voicemail@localhost")
 VOICEMAIL_MAX_RECORD_SECONDS = int(os.environ.get("VOICEMAIL_MAX_RECORD_SECONDS", "300"))
+# Mail the web processes send (invitations to My phone, password resets). Without a mail
+# server configured the console backend prints them, so bin/run works on a bare machine;
+# production sets EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "switchboard@localhost")
 # Where FreeSWITCH writes conference recordings and follow-me's recorded caller names.
 CONFERENCE_RECORDINGS_DIR = os.environ.get(
     "CONFERENCE_RECORDINGS_DIR", "/var/lib/freeswitch/recordings/conferences")
