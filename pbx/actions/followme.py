@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 
 from pbx.actions.checks import RINGABLE_KINDS, ROUTE_KINDS, refuse_loop, row, target
 from pbx.actions.common import changed
+from pbx.actions.crud import authorize
 from pbx.actions.forwarding import extension_routes
 from pbx.models import (
     Destination,
@@ -85,9 +86,11 @@ def do_set_follow_me(
     offer_voicemail: bool = False, ignore_busy: bool = False,
     active_hours: Schedule | int | None = None, moh_group: MohGroup | int | None = None,
     fallback: str = "", steps: Iterable[Mapping[str, Any]] = (), actor: User | None = None,
+    ip: str | None = None,
 ) -> FollowMe:
     """Set the extension's follow-me, replacing all its steps. ``steps``: in order, each
     ``{"ring_seconds": 20, "confirm": True, "targets": ["extension:5", "external:+1…"]}``."""
+    authorize(actor, account)
     steps = list(steps)
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
@@ -113,8 +116,21 @@ def do_set_follow_me(
             for item in targets:
                 item.step = step
             FollowMeTarget.objects.bulk_create(targets)
-    record(actor, account, "follow_me.set", extension=extension.number, enabled=follow_me.enabled,
+    record(actor, account, "follow_me.set", ip, extension=extension.number, enabled=follow_me.enabled,
            steps=[[item.destination for item in targets] for _, targets in built],
            fallback=follow_me.fallback)
     changed(account)
     return follow_me
+
+
+@transaction.atomic
+def do_delete_follow_me(account: Account, extension: Extension, *, actor: User | None = None,
+                        ip: str | None = None) -> None:
+    """Remove the extension's follow-me with its steps: its calls ring its own phones
+    again. FollowMe.DoesNotExist when it has none."""
+    authorize(actor, account)
+    with schema_context(account.schema_name):
+        extension = Extension.objects.select_for_update().get(pk=extension.pk)
+        FollowMe.objects.get(extension=extension).delete()
+    record(actor, account, "follow_me.delete", ip, extension=extension.number)
+    changed(account)

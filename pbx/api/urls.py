@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from pbx.api.views.blocking import CallBlockViewSet
 from pbx.api.views.conferences import ConferenceRoomViewSet
 from pbx.api.views.extensions import DeviceViewSet, ExtensionViewSet
+from pbx.api.views.followme import FollowMeViewSet
 from pbx.api.views.ivr import IvrViewSet
 from pbx.api.views.numbers import PhoneNumberViewSet
 from pbx.api.views.queues import CallQueueViewSet
@@ -28,4 +29,7 @@ router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
 
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),
+    path("accounts/<int:account_id>/extensions/<int:extension_id>/follow-me/",
+         FollowMeViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+         name="follow-me"),
 ]
