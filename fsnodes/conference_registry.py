@@ -5,12 +5,14 @@ Event headers, from the capture ``esl/inbound/session.log`` (FreeSWITCH 1.11.3-d
 mod_conference (``conference_event.c``, ``conference_record.c``): every event carries
 ``Conference-Name``, ``Conference-Size``, ``Conference-Unique-ID`` and ``Action``; member
 events add ``Member-ID``, ``Unique-ID``, ``Caller-Caller-ID-Name/-Number``, ``Hear`` and
-``Speak`` (the flags *after* the change), ``Member-Type`` (``member``/``moderator``).
+``Speak`` (the flags *after* the change), ``Talking`` (``conference_member_add_event_data``
+in conference_member.c), ``Member-Type`` (``member``/``moderator``).
 Actions used here: conference-create, add-member, del-member, mute-member,
-unmute-member, deaf-member, undeaf-member, lock, unlock, start-recording / stop-recording
-(``Path``; a start with ``Error`` failed), conference-destroy. Others (play-file,
-floor-change, start-talking, kick-member, hup-member -- a del-member follows ...) change
-nothing we keep.
+unmute-member, deaf-member, undeaf-member, start-talking / stop-talking (sent by
+conference_loop.c when the member's energy gate opens / closes; every event flag is on
+unless a profile clears it), lock, unlock, start-recording / stop-recording (``Path``; a
+start with ``Error`` failed), conference-destroy. Others (play-file, floor-change,
+kick-member, hup-member -- a del-member follows ...) change nothing we keep.
 
 Conference names: ``<room>-<domain>`` (``3000-acme.example.net`` in the capture), the room
 being ``[A-Za-z0-9_]`` only, so the first ``-`` splits them unambiguously. ``@`` cannot be
@@ -41,7 +43,11 @@ MEMBER_FLAGS = {
     "unmute-member": ("can_speak", True),
     "deaf-member": ("can_hear", False),
     "undeaf-member": ("can_hear", True),
+    "start-talking": ("talking", True),
+    "stop-talking": ("talking", False),
 }
+# The event header that carries each flag's value after the change.
+FLAG_HEADERS = {"can_speak": "Speak", "can_hear": "Hear", "talking": "Talking"}
 
 
 def conference_name(room: str, domain: str) -> str:
@@ -130,11 +136,15 @@ def apply_event(node_id: int, event: dict[str, str]) -> str:
                 _upsert_member(conference, member_id, event)
                 return "member added"
             field, value = MEMBER_FLAGS[action]
-            # Hear/Speak carry the state after the change; the action alone if absent.
-            header = "Speak" if field == "can_speak" else "Hear"
-            value = _flag(event.get(header), value)
+            # Hear/Speak/Talking carry the state after the change; the action alone if absent.
+            value = _flag(event.get(FLAG_HEADERS[field]), value)
+            changes = {field: value}
+            if field == "can_speak" and not value:
+                # A muted member is not heard, whatever its energy gate says (mod_conference
+                # sends no stop-talking when it mutes someone mid-sentence).
+                changes["talking"] = False
             updated = ConferenceMember.objects.filter(conference=conference, member_id=member_id).update(
-                **{field: value})
+                **changes)
             if not updated:
                 _upsert_member(conference, member_id, event)
             return f"member {field}={value}"
@@ -167,6 +177,7 @@ def _upsert_member(conference: Conference, member_id: int, event: dict[str, str]
             "caller_id_number": event.get("Caller-Caller-ID-Number", ""),
             "can_hear": _flag(event.get("Hear"), True),
             "can_speak": _flag(event.get("Speak"), True),
+            "talking": _flag(event.get("Talking"), False),
             "moderator": event.get("Member-Type", "") == "moderator",
         },
     )
@@ -184,6 +195,7 @@ class ListedMember:
     can_hear: bool
     can_speak: bool
     moderator: bool
+    talking: bool = False
 
 
 @dataclass
@@ -199,7 +211,8 @@ _HEADER = re.compile(
 
 def parse_member_line(line: str) -> ListedMember | None:
     """One member of ``conference NAME list`` (captured): ``id;channel;uuid;caller id
-    name;caller id number;flags;volume in;volume out;energy``, flags ``hear|speak|...``."""
+    name;caller id number;flags;volume in;volume out;energy``, flags ``hear|speak|talking|...``
+    (mod_conference.c ``conference_list``)."""
     parts = line.split(";")
     if len(parts) < 6 or not parts[0].isdigit():
         return None
@@ -208,7 +221,7 @@ def parse_member_line(line: str) -> ListedMember | None:
     return ListedMember(
         member_id=int(parts[0]), uuid=parts[2], caller_id_name=";".join(parts[3:-5]),
         caller_id_number=parts[-5], can_hear="hear" in flags, can_speak="speak" in flags,
-        moderator="moderator" in flags,
+        moderator="moderator" in flags, talking="talking" in flags,
     )
 
 
@@ -257,7 +270,7 @@ def replace_node_snapshot(node_id: int, listed: list[ListedConference]) -> None:
                     conference=conference, member_id=m.member_id, uuid=m.uuid,
                     caller_id_name=m.caller_id_name, caller_id_number=m.caller_id_number,
                     can_hear=m.can_hear, can_speak=m.can_speak, moderator=m.moderator,
-                    joined_at=known.get(m.member_id, now),
+                    talking=m.talking, joined_at=known.get(m.member_id, now),
                 )
                 for m in item.members
             ])

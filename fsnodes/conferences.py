@@ -14,6 +14,16 @@ call-control process, a short session elsewhere -- with a timeout, and return a
 :class:`ControlResult` or raise a :class:`ConferenceError` subclass with a message fit for
 a person. Replies as FreeSWITCH 1.11 gave them in the capture: ``+OK mute 1``,
 ``+OK kicked 2``, ``+OK <name> locked``, ``-ERR Conference nosuch not found``.
+
+A person's operation (the portal's buttons, the API) goes through the two actions at the
+end, :func:`do_control_member` and :func:`do_control_room`: the room and member are found
+first (another tenant's are "not found"), then the role is checked as every PBX write
+checks it (``pbx.actions.crud.authorize``: admins only -- read-only, user activation and
+the call-center supervisor, whom seed 002 limits to the call-center queues, are
+refused), then the command is sent and, once the node has done it, an audit event
+records who did what to whom. Command names are mod_conference's
+(``conference_api.c``'s command table): mute, unmute, deaf, undeaf, kick, lock, unlock,
+record, norecord.
 """
 
 from __future__ import annotations
@@ -30,6 +40,9 @@ from fsnodes.conference_registry import ROOM
 from fsnodes.inbound import NodeUnavailable
 from fsnodes.manager import CommandClient, get_client
 from fsnodes.models import Conference, ConferenceMember
+from pbx.actions.crud import authorize
+from tenants.actions import record
+from tenants.models import Account, User
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_RECORDINGS_DIR = "/var/lib/freeswitch/recordings/conferences"
@@ -65,6 +78,7 @@ class MemberInfo:
     deaf: bool
     moderator: bool
     joined_at: datetime
+    talking: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,7 @@ def _conference(account, room: str) -> Conference:
 def _member_info(member: ConferenceMember) -> MemberInfo:
     return MemberInfo(member.member_id, member.uuid, member.caller_id_name, member.caller_id_number,
                       muted=not member.can_speak, deaf=not member.can_hear, moderator=member.moderator,
-                      joined_at=member.joined_at)
+                      joined_at=member.joined_at, talking=member.talking)
 
 
 def list_conferences(account) -> list[ConferenceInfo]:
@@ -145,16 +159,24 @@ def _send(conference: Conference, command: str, client: CommandClient | None,
     return ControlResult(conference.node.name, line, reply)
 
 
-def _member_command(account, room: str, member_id: int, command: str, client, timeout) -> ControlResult:
+def _find_member(account, room: str, member_id: int) -> ConferenceMember:
+    """The member ``member_id`` of the account's conference ``room`` (with its conference
+    and node), or ConferenceNotFound / MemberNotFound."""
     if isinstance(member_id, bool) or not isinstance(member_id, int) or member_id < 0:
         raise MemberNotFound(f"no member {member_id!r}")
     rows = list(_conferences(account, room))
     if not rows:
         raise ConferenceNotFound(f"conference {room} is not running")
-    for conference in rows:
-        if conference.members.filter(member_id=member_id).exists():
-            return _send(conference, f"{command} {member_id}", client, timeout)
-    raise MemberNotFound(f"no member {member_id} in conference {room}")
+    member = (ConferenceMember.objects.filter(conference__in=rows, member_id=member_id)
+              .select_related("conference__node").first())
+    if member is None:
+        raise MemberNotFound(f"no member {member_id} in conference {room}")
+    return member
+
+
+def _member_command(account, room: str, member_id: int, command: str, client, timeout) -> ControlResult:
+    member = _find_member(account, room, member_id)
+    return _send(member.conference, f"{command} {member_id}", client, timeout)
 
 
 def mute(account, room: str, member_id: int, *, client: CommandClient | None = None,
@@ -212,3 +234,55 @@ def stop_recording(account, room: str, *, client: CommandClient | None = None,
                    timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
     """Stops every recording of the room."""
     return _send(_conference(account, room), "norecord all", client, timeout)
+
+
+def get_conference(account, room: str) -> ConferenceInfo:
+    """The account's conference ``room`` with its members (from every node it runs on)."""
+    rows = list(_conferences(account, room).prefetch_related("members"))
+    if not rows:
+        raise ConferenceNotFound(f"conference {room} is not running")
+    first = rows[0]
+    return ConferenceInfo(first.room, first.name, first.node.name, any(c.locked for c in rows),
+                          any(c.recordings for c in rows),
+                          [_member_info(m) for c in rows for m in c.members.all()])
+
+
+# -- the actions: a person's live operation, found, role-checked, sent, audited --------------
+
+MEMBER_OPERATIONS = {"mute": mute, "unmute": unmute, "deaf": deaf, "undeaf": undeaf, "kick": kick}
+ROOM_OPERATIONS = {"lock": lock, "unlock": unlock, "record": start_recording,
+                   "stop-recording": stop_recording}
+
+
+def do_control_member(account: Account, room: str, member_id: int, operation: str, *,
+                      actor: User | None, ip: str | None = None, client: CommandClient | None = None,
+                      timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    """``operation`` (one of :data:`MEMBER_OPERATIONS`) on a member of the account's
+    running conference ``room``. Raises ConferenceNotFound / MemberNotFound (another
+    tenant's room or member included), PermissionDenied for a role that may not,
+    NodeUnreachable / CommandFailed when the node does not do it."""
+    if operation not in MEMBER_OPERATIONS:
+        raise ValueError(f"no member operation {operation!r}")
+    member = _find_member(account, room, member_id)
+    authorize(actor, account)
+    result = MEMBER_OPERATIONS[operation](account, room, member_id, client=client, timeout=timeout)
+    record(actor, account, f"conference.{operation}", ip=ip, room=member.conference.room,
+           member_id=member_id, caller_id_number=member.caller_id_number,
+           caller_id_name=member.caller_id_name, node=result.node)
+    return result
+
+
+def do_control_room(account: Account, room: str, operation: str, *, actor: User | None,
+                    ip: str | None = None, client: CommandClient | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> ControlResult:
+    """``operation`` (one of :data:`ROOM_OPERATIONS`) on the account's running conference
+    ``room``; raises as :func:`do_control_member` does."""
+    if operation not in ROOM_OPERATIONS:
+        raise ValueError(f"no conference operation {operation!r}")
+    conference = _conference(account, room)
+    authorize(actor, account)
+    result = ROOM_OPERATIONS[operation](account, room, client=client, timeout=timeout)
+    details = {"path": result.command.split(" record ", 1)[1]} if operation == "record" else {}
+    record(actor, account, f"conference.{operation.replace('-', '_')}", ip=ip, room=conference.room,
+           node=result.node, **details)
+    return result

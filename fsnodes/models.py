@@ -93,7 +93,9 @@ class Conference(models.Model):
     the database, while Redis is optional here (without ``REDIS_URL`` the default cache
     is per process); the tenant filter is then a plain indexed ``account_id`` column; and
     the few writes per join or leave are nothing next to a call's own work. Talking
-    events (many per second in a busy room) are not stored."""
+    is kept too (``ConferenceMember.talking``): mod_conference sends one start-talking
+    and one stop-talking per burst of speech (its energy gate, not per packet), a
+    one-row update each, which the live conference center shows."""
 
     node = models.ForeignKey(FreeswitchNode, on_delete=models.CASCADE, related_name="conferences")
     # The name FreeSWITCH knows it by, e.g. "3000-acme.example.net" (fsnodes.conference_registry).
@@ -130,6 +132,9 @@ class ConferenceMember(models.Model):
     can_hear = models.BooleanField(default=True)
     can_speak = models.BooleanField(default=True)
     moderator = models.BooleanField(default=False)
+    # Speaking right now (start-talking / stop-talking, the "Talking" header of member
+    # events, the "talking" flag of ``conference list``).
+    talking = models.BooleanField(default=False)
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
