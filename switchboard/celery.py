@@ -27,4 +27,6 @@ app.conf.beat_schedule = {
     # run only sends rows to the default partition); retention counts days.
     "cdr-ensure-partitions": {"task": "cdr.ensure_partitions", "schedule": 24 * 3600.0},
     "cdr-retention": {"task": "cdr.retention", "schedule": 6 * 3600.0},
+    # Webhook deliveries whose queued try was lost (broker away, worker died mid-try).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
 }

@@ -53,6 +53,8 @@ SHARED_APPS = [
     "callcontrol",
     # Call records (cdr/): their table is platform-wide, partitioned by month.
     "cdr",
+    # Webhooks per account (webhooks/): platform-wide rows keyed by account, like numbers.
+    "webhooks",
     # Sign-in throttling (django-axes; tenants/throttling.py): its attempt table is
     # platform-wide, like the users.
     "tenants.signin_apps.SignInThrottlingConfig",
@@ -267,6 +269,11 @@ SIP_AUTH_TRUSTED_NETWORKS = env_list("SWITCHBOARD_SIP_AUTH_TRUSTED_NETWORKS", ""
 CDR_RETENTION_DAYS = int(os.environ.get("SWITCHBOARD_CDR_RETENTION_DAYS", "400"))
 CDR_RAW_RETENTION_DAYS = int(os.environ.get("SWITCHBOARD_CDR_RAW_RETENTION_DAYS", "30"))
 CDR_PARTITIONS_AHEAD = int(os.environ.get("SWITCHBOARD_CDR_PARTITIONS_AHEAD", "2"))
+
+# Webhooks (docs/webhooks.md): a tenant's URL on a private, loopback or reserved address
+# is refused (server-side request forgery) unless this is set -- a development machine,
+# or the tests' local receiver.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 # Uploaded prompts and hold music, and the WAV copies FreeSWITCH plays (pbx.media). Never
 # served over HTTP (no MEDIA_URL): this directory is mounted on every FreeSWITCH node, where
 # it appears at FREESWITCH_MEDIA_BASE (docs/media.md); on one machine both are the same.
