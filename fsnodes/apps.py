@@ -14,12 +14,14 @@ class FsnodesConfig(AppConfig):
             on_moh_streams_changed,
             on_sip_credentials_changed,
             on_voicemail_boxes_deleted,
+            on_voicemail_messages_changed,
         )
         from pbx.signals import (
             callcenter_changed,
             moh_streams_changed,
             sip_credentials_changed,
             voicemail_boxes_deleted,
+            voicemail_messages_changed,
         )
 
         sip_credentials_changed.connect(
@@ -29,6 +31,8 @@ class FsnodesConfig(AppConfig):
         moh_streams_changed.connect(on_moh_streams_changed, dispatch_uid="fsnodes.moh_streams")
         voicemail_boxes_deleted.connect(on_voicemail_boxes_deleted, dispatch_uid="fsnodes.vm_delete")
         callcenter_changed.connect(on_callcenter_changed, dispatch_uid="fsnodes.callcenter")
+        voicemail_messages_changed.connect(on_voicemail_messages_changed,
+                                           dispatch_uid="fsnodes.vm_messages")
 
         from fsnodes.receivers import on_account_changed
         from tenants import actions as account_actions

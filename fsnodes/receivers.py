@@ -80,6 +80,37 @@ def on_voicemail_boxes_deleted(sender, *, domain="", boxes=(), **kwargs) -> None
                   if box and domain and not any(ch.isspace() for ch in box + domain)])
 
 
+def voicemail_message_commands(domain: str, box: str, *, read=(), unread=(), deleted=()) -> list[str]:
+    """What mod_voicemail is told when messages change here. ``vm_read`` matches a message
+    by uuid alone (mod_voicemail.c voicemail_read_api_function): a call that left copies
+    in several boxes has them all marked; there is no box-scoped read command. It updates
+    the box's message light. Deletes are box-scoped (``vm_fsdb_msg_delete`` flags, the
+    purge unlinks the file and updates the light), as the retention sweep does. Every
+    command is safe to repeat; a node that does not hold the message changes nothing."""
+    if not box or not domain or any(ch.isspace() or ch in "@/" for ch in box + domain):
+        log.error("cannot name voicemail box %r@%r to FreeSWITCH", box, domain)
+        return []
+
+    def plain(uuids) -> list[str]:
+        return [u for u in uuids if u and not any(ch.isspace() or ch in "'\\" for ch in u)]
+
+    commands = [*(f"vm_read {box}@{domain} read {u}" for u in plain(read)),
+                *(f"vm_read {box}@{domain} unread {u}" for u in plain(unread))]
+    gone = plain(deleted)
+    if gone:
+        commands += [*(f"vm_fsdb_msg_delete default {domain} {box} {u}" for u in gone),
+                     f"vm_fsdb_msg_purge default {domain} {box}"]
+    return commands
+
+
+def on_voicemail_messages_changed(sender, *, domain="", box="", read=(), unread=(), deleted=(),
+                                  **kwargs) -> None:
+    """Queued inside the action's transaction: the commands commit with the row change."""
+    commands = voicemail_message_commands(domain, box, read=read, unread=unread, deleted=deleted)
+    if commands:
+        enqueue_many(commands)
+
+
 def on_moh_streams_changed(sender, *, start=(), reload=(), stop=(), **kwargs) -> None:
     """mod_local_stream reads local_stream.conf only when a stream starts or reloads (a
     reload while callers listen re-reads the settings, e.g. shuffle). Each command is

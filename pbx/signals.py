@@ -36,3 +36,10 @@ voicemail_boxes_deleted = Signal()
 # (the commands, delivered after commit).
 # Sent with: account, commands (list[str]: callcenter_config arguments, in order; pbx.queues).
 callcenter_changed = Signal()
+
+# Voicemail messages were marked read or unread, or deleted (pbx.actions.voicemail_messages):
+# mod_voicemail on the nodes must do the same (its rows drive the phone menu and the
+# message light). Sent inside the action's transaction; fsnodes queues the commands.
+# Sent with: account, domain (the voicemail domain), box (str, the box number),
+# read, unread, deleted (lists of message uuids).
+voicemail_messages_changed = Signal()

@@ -8,12 +8,12 @@ from pbx.models.media import MediaStatus, MohGroup, MohTrack, Prompt
 from pbx.models.queues import AgentStatus, CallQueue, QueueAgent, QueueStrategy
 from pbx.models.ringgroups import RingGroup, RingGroupMember, RingStrategy
 from pbx.models.schedules import EventRepeat, Schedule, ScheduleAction, ScheduleEvent
-from pbx.models.voicemail import VoicemailBox
+from pbx.models.voicemail import VoicemailBox, VoicemailMessage
 
 __all__ = [
     "AgentStatus", "BlockDirection", "CallBlock", "CallQueue", "ConferenceRoom", "Destination",
     "DestinationField", "DestinationKind", "Device", "EventRepeat", "Extension", "FollowMe",
     "FollowMeStep", "FollowMeTarget", "Ivr", "IvrOption", "MediaStatus", "MohGroup", "MohTrack",
     "Prompt", "QueueAgent", "QueueStrategy", "RingGroup", "RingGroupMember", "RingStrategy",
-    "Schedule", "ScheduleAction", "ScheduleEvent", "VoicemailBox",
+    "Schedule", "ScheduleAction", "ScheduleEvent", "VoicemailBox", "VoicemailMessage",
 ]
