@@ -7,17 +7,95 @@ writes rows (a queued FreeSWITCH command) commits or rolls back with the change,
 that must act only on durable state wraps its work in ``transaction.on_commit``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
 from django.dispatch import Signal
 
+
+class Coalesced:
+    """What a ``coalesce_changes()`` block collected: one pending send per signal and
+    account, in the order first sent."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[int, Any], tuple[Signal, Any, dict[str, Any]]] = {}
+        self.collected = 0  # sends asked for inside the block
+        self.sent = 0  # sends made when it ended
+
+    def add(self, signal: Signal, sender: Any, named: dict[str, Any]) -> None:
+        self.collected += 1
+        account = named.get("account")
+        key = (id(signal), getattr(account, "pk", account))
+        found = self.pending.get(key)
+        if found is None:
+            self.pending[key] = (signal, sender, dict(named))
+            return
+        merged = found[2]
+        for name, value in named.items():
+            if isinstance(value, list | tuple) and isinstance(merged.get(name), list | tuple):
+                # Usernames, domains: each once, in the order first named.
+                merged[name] = list(dict.fromkeys([*merged[name], *value]))
+            else:
+                merged[name] = value
+
+
+_collecting: ContextVar[Coalesced | None] = ContextVar("pbx_coalesced_changes", default=None)
+
+
+class AccountChangeSignal(Signal):
+    """A change signal sent with ``account=``. Inside ``coalesce_changes()`` it is not sent
+    at once: every send of the block is collected, and one per account (list arguments
+    merged) is sent when the block ends."""
+
+    def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        collecting = _collecting.get()
+        if collecting is None:
+            return super().send(sender, **named)
+        collecting.add(self, sender, named)
+        return []
+
+
+@contextmanager
+def coalesce_changes() -> Iterator[Coalesced]:
+    """Send this module's account change signals once per account for a whole block of
+    writes (a CSV import of 1,000 extensions), instead of once per write: each send
+    rebuilds the account's directory index (~37 ms at 1,000 extensions) and invalidates
+    its cache. Use it *inside* the writes' transaction, as the actions would send them:
+    the sends happen when the block ends normally, still inside that transaction, so the
+    receivers' work commits or rolls back with the writes. A block that raises sends
+    nothing (its transaction is rolled back). Nested blocks join the outermost one.
+
+    A write undone by a savepoint inside the block still leaves its send collected; the
+    receivers read the account's current state, so an extra one is only wasted work."""
+    outer = _collecting.get()
+    if outer is not None:
+        yield outer
+        return
+    collected = Coalesced()
+    token = _collecting.set(collected)
+    try:
+        yield collected
+    finally:
+        _collecting.reset(token)
+    for signal, sender, named in collected.pending.values():
+        Signal.send(signal, sender, **named)
+        collected.sent += 1
+
+
 # The documents FreeSWITCH fetches for this account may have changed.
-# Sent with: account (tenants.Account).
-tenant_config_changed = Signal()
+# Sent with: account (tenants.Account). Coalesced inside coalesce_changes().
+tenant_config_changed = AccountChangeSignal()
 
 # These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
 # what it cached for them. Always sent together with tenant_config_changed (which
 # invalidates our own cache), so receivers here deal with FreeSWITCH only.
 # Sent with: account, domains (list[str], primary first), usernames (list[str]).
-sip_credentials_changed = Signal()
+# Coalesced inside coalesce_changes() (usernames merged).
+sip_credentials_changed = AccountChangeSignal()
 
 # mod_local_stream streams (one per hold-music group and rate, pbx.media.stream_names) to
 # start, to reload (their settings changed) or to stop on every FreeSWITCH node. Sent after
