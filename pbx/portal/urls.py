@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from pbx.portal.views import (
     account,
@@ -10,6 +10,7 @@ from pbx.portal.views import (
     ivr,
     numbers,
     ringgroups,
+    schedules,
     voicemail,
 )
 
@@ -48,6 +49,19 @@ urlpatterns = [
     path("auto-attendants/<int:pk>/", ivr.IvrEditView.as_view(), name="ivr-edit"),
     path("auto-attendants/<int:pk>/delete/", ivr.IvrDeleteView.as_view(), name="ivr-delete"),
     path("auto-attendants/<int:pk>/keys/", ivr.IvrKeysView.as_view(), name="ivr-keys"),
+    # Schedules, their events (opening hours, holidays) and the week view.
+    path("schedules/", schedules.ScheduleListView.as_view(), name="schedule-list"),
+    path("schedules/add/", schedules.ScheduleEditView.as_view(), name="schedule-create"),
+    path("schedules/<int:pk>/", schedules.ScheduleEditView.as_view(), name="schedule-edit"),
+    path("schedules/<int:pk>/delete/", schedules.ScheduleDeleteView.as_view(), name="schedule-delete"),
+    path("schedules/<int:pk>/week/", schedules.ScheduleWeekView.as_view(), name="schedule-week"),
+    path("schedules/<int:pk>/events/add/", schedules.ScheduleEventCreateView.as_view(),
+         name="schedule-event-create"),
+    path("schedules/<int:pk>/events/order/", schedules.ScheduleEventOrderView.as_view(),
+         name="schedule-event-order"),
+    path("schedule-events/<int:pk>/", schedules.ScheduleEventEditView.as_view(), name="schedule-event-edit"),
+    path("schedule-events/<int:pk>/delete/", schedules.ScheduleEventDeleteView.as_view(),
+         name="schedule-event-delete"),
     # Conference rooms.
     path("conference-rooms/", conferences.ConferenceRoomListView.as_view(), name="conference-room-list"),
     path("conference-rooms/add/", conferences.ConferenceRoomEditView.as_view(),
@@ -67,4 +81,6 @@ urlpatterns = [
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
+    # Employees' own logins: the admin's invitation and the employee's My phone pages.
+    path("", include("pbx.portal.urls_myphone")),
 ]

@@ -26,6 +26,7 @@ OBJECT_PAGES = {
     DestinationKind.CONFERENCE: "portal:conference-room-edit",
     DestinationKind.IVR: "portal:ivr-edit",
     DestinationKind.VOICEMAIL: "portal:voicemail-edit",
+    DestinationKind.SCHEDULE: "portal:schedule-edit",
 }
 
 

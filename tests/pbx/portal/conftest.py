@@ -18,15 +18,27 @@ from pbx.actions import (
     do_create_voicemail_box,
     do_set_ring_group_members,
 )
+from pbx.actions.endusers import do_invite_end_user
+from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
 from pbx.models import (
     CallBlock,
+    CallQueue,
     ConferenceRoom,
     Device,
     Extension,
+    FollowMe,
+    FollowMeStep,
+    FollowMeTarget,
     Ivr,
     IvrOption,
+    MohGroup,
+    MohTrack,
+    Prompt,
+    QueueAgent,
     RingGroup,
     RingGroupMember,
+    Schedule,
+    ScheduleEvent,
     VoicemailBox,
 )
 from pbx.numbers import do_assign_number, do_import_numbers
@@ -51,6 +63,11 @@ class World:
     number: PhoneNumber  # +14165550123, not routed
     ivr: Ivr  # "Main menu", 4000, no keys
     box: VoicemailBox  # 5000 "Reception", shared, used by nothing
+    # "Office hours": open → extension 1001, closed → hang up; events "Weekdays" (Mon-Fri
+    # 09:00-17:00 open) and "New Year" (every year 01-01, closed), in that order.
+    schedule: Schedule | None = None
+    event: ScheduleEvent | None = None
+    holiday: ScheduleEvent | None = None
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -71,6 +88,20 @@ def state(account: Account) -> dict[str, list]:
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
+            # The account's logins as the admin's pages change them (not last_login:
+            # signing in is not a change a page made).
+            "logins": list(User.objects.filter(account=account).order_by("pk").values(
+                "pk", "username", "role", "is_active", "extension_pk", "email", "password")),
+            "schedules": list(Schedule.objects.order_by("pk").values()),
+            "events": list(ScheduleEvent.objects.order_by("pk").values()),
+            "queues": list(CallQueue.objects.order_by("pk").values()),
+            "agents": list(QueueAgent.objects.order_by("pk").values()),
+            "prompts": list(Prompt.objects.order_by("pk").values()),
+            "moh_groups": list(MohGroup.objects.order_by("pk").values()),
+            "moh_tracks": list(MohTrack.objects.order_by("pk").values()),
+            "follow_me": list(FollowMe.objects.order_by("pk").values()),
+            "follow_me_steps": list(FollowMeStep.objects.order_by("pk").values()),
+            "follow_me_targets": list(FollowMeTarget.objects.order_by("pk").values()),
         }
 
 
@@ -85,6 +116,10 @@ def world(tree: Tree) -> World:
     extension = do_create_extension(c1, number="1001", name="Alice Archer")
     spare = do_create_extension(c1, number="1002", name="Bob Baker")
     device, _ = do_add_device(c1, extension, label="Desk phone")
+    # Alice's own login (My phone), invited by the admin, password chosen.
+    people["end_user"] = do_invite_end_user(c1, extension, email="alice@example.com")
+    people["end_user"].set_password(PASSWORD)
+    people["end_user"].save()
     group = do_create_ring_group(c1, number="2000", name="Sales")
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
     room = do_create_conference_room(c1, number="3000", name="Board room")
@@ -94,4 +129,10 @@ def world(tree: Tree) -> World:
     number = do_assign_number(reseller, number, c1)
     ivr = do_create_ivr(c1, name="Main menu", number="4000")
     box, _ = do_create_voicemail_box(c1, number="5000", name="Reception")
-    return World(tree, c1, people, extension, spare, device, group, room, block, number, ivr, box)
+    world = World(tree, c1, people, extension, spare, device, group, room, block, number, ivr, box)
+    world.schedule = do_create_schedule(c1, name="Office hours", open_destination=f"extension:{extension.pk}")
+    world.event = do_add_schedule_event(c1, world.schedule, name="Weekdays", weekdays=[1, 2, 3, 4, 5],
+                                        start_time="09:00", end_time="17:00", action="open")
+    world.holiday = do_add_schedule_event(c1, world.schedule, name="New Year", repeat="yearly",
+                                          start_date="2026-01-01", all_day=True, action="closed")
+    return world

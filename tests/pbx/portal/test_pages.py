@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from pbx.portal import urls as portal_urls
 from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import OTHER_HOST, World, state
+from tests.pbx.portal.test_myphone import MY_PHONE_COVERED_HERE, MY_PHONE_PAGES
 
 READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
 
@@ -76,6 +77,19 @@ block_pk = lambda world: {"pk": world.block.pk}  # noqa: E731
 number_pk = lambda world: {"pk": world.number.pk}  # noqa: E731
 ivr_pk = lambda world: {"pk": world.ivr.pk}  # noqa: E731
 box_pk = lambda world: {"pk": world.box.pk}  # noqa: E731
+schedule_pk = lambda world: {"pk": world.schedule.pk}  # noqa: E731
+event_pk = lambda world: {"pk": world.event.pk}  # noqa: E731
+
+
+def schedule_data(name: str) -> dict[str, Any]:
+    return {"name": name, "timezone": "", "default_action": "closed",
+            **_no_destination("open_destination", "closed_destination", "default_destination")}
+
+
+def event_data(name: str) -> dict[str, Any]:
+    return {"name": name, "repeat": "weekly", "weekdays": ["6"], "start_time": "10:00",
+            "end_time": "12:00", "action": "open", **_no_destination("destination")}
+
 
 PAGES = {page.name: page for page in (
     Page("dashboard"),
@@ -125,16 +139,31 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"number": "5000", "name": "Front desk", "enabled": "on", "keep_days": "30"}),
     Page("voicemail-delete", kwargs=box_pk, readable=False, post=lambda w: {}),
     Page("voicemail-pin", kwargs=box_pk, readable=False, post=lambda w: {}, admin_post_status=200),
+    Page("schedule-list", write_markers=("Add schedule",)),
+    Page("schedule-create", readable=False, post=lambda w: schedule_data("Support hours")),
+    Page("schedule-edit", kwargs=schedule_pk, post=lambda w: schedule_data("Office hours 2"),
+         write_markers=(">Save<", "Add event", "aria-label=\"Move New Year up")),
+    Page("schedule-delete", kwargs=schedule_pk, readable=False, post=lambda w: {}),
+    Page("schedule-week", kwargs=schedule_pk, query=lambda w: "week=2026-01-01"),
+    Page("schedule-event-create", kwargs=schedule_pk, readable=False, post=lambda w: event_data("Saturday")),
+    Page("schedule-event-edit", kwargs=event_pk, post=lambda w: event_data("Weekend"),
+         write_markers=(">Save<", "Delete…")),
+    Page("schedule-event-delete", kwargs=event_pk, readable=False, post=lambda w: {}),
+    # GET only redirects to the schedule's page; the POST moves one event.
+    Page("schedule-event-order", kwargs=schedule_pk, post=lambda w: {"operation": "up", "position": "1"}),
     Page("number-list"),
     Page("number-edit", kwargs=number_pk, write_markers=(">Save<",),
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
                          "caller_id_name": "Sales line"}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
+    # GET only redirects to the extension's page; the POST invites its employee (My phone).
+    Page("extension-login", kwargs=spare_pk,
+         post=lambda w: {"operation": "invite", "email": "bob@example.com"}),
 )}
 
 # Pages that only take a POST: a GET goes back to the object's page.
-REDIRECTING_GETS = {"ring-group-members", "ivr-keys"}
+REDIRECTING_GETS = {"extension-login", "ring-group-members", "ivr-keys", "schedule-event-order"}
 
 # Portal URLs whose tests live with the sign-in and masquerade they belong to.
 COVERED_ELSEWHERE = {
@@ -159,9 +188,11 @@ def _names(patterns: list, prefix: str = "") -> list[str]:
 
 def test_every_portal_url_is_declared():
     names = _names(portal_urls.urlpatterns)
-    missing = [name for name in names if name not in PAGES and name not in COVERED_ELSEWHERE]
+    my_phone = set(MY_PHONE_PAGES) | MY_PHONE_COVERED_HERE  # the employee's own matrix
+    missing = [name for name in names
+               if name not in PAGES and name not in COVERED_ELSEWHERE and name not in my_phone]
     assert not missing, f"portal URLs without a declared test in {__name__}.PAGES: {missing}"
-    stale = sorted(set(PAGES) - set(names))
+    stale = sorted((set(PAGES) | my_phone) - set(names))
     assert not stale, f"declared pages that are not in the portal's URLconf: {stale}"
     root = Path(__file__).resolve().parents[3]
     for name, test_file in COVERED_ELSEWHERE.items():
@@ -176,6 +207,7 @@ class _Ids:
         pk = 1
 
     extension = spare = device = group = room = block = number = ivr = box = _Row()
+    schedule = event = _Row()
 
 
 def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
@@ -231,6 +263,26 @@ def test_read_only_roles_cannot_write(world: World, page: Page, role: str):
     response = world.browser(role).post(page.url(world), page.post(world))
     assert response.status_code == 403
     assert "Your role is read-only." in response.content.decode()
+    assert state(world.account) == before
+
+
+# --- the employee's own login (My phone) -------------------------------------------
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_the_end_user_is_refused_every_admin_page(world: World, page: Page):
+    """An employee's login has no admin rights: reading refused too (the dashboard sends
+    them to My phone), every write refused with nothing changed."""
+    before = state(world.account)
+    browser = world.browser("end_user")
+    response = browser.get(page.url(world))
+    if page.name == "dashboard":
+        assert response.status_code == 302 and response["Location"] == "/my/"
+    else:
+        assert response.status_code == 403 and "your own phone" in response.content.decode()
+    if page.post is not None:
+        response = browser.post(page.url(world), page.post(world))
+        assert response.status_code == 403
     assert state(world.account) == before
 
 
