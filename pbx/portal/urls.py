@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from pbx.portal.views import (
     account,
@@ -81,6 +81,4 @@ urlpatterns = [
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
-    # Employees' own logins: the admin's invitation and the employee's My phone pages.
-    path("", include("pbx.portal.urls_myphone")),
 ]

@@ -18,7 +18,6 @@ from pbx.actions import (
     do_create_voicemail_box,
     do_set_ring_group_members,
 )
-from pbx.actions.endusers import do_invite_end_user
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
 from pbx.models import (
     CallBlock,
@@ -88,10 +87,6 @@ def state(account: Account) -> dict[str, list]:
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
-            # The account's logins as the admin's pages change them (not last_login:
-            # signing in is not a change a page made).
-            "logins": list(User.objects.filter(account=account).order_by("pk").values(
-                "pk", "username", "role", "is_active", "extension_pk", "email", "password")),
             "schedules": list(Schedule.objects.order_by("pk").values()),
             "events": list(ScheduleEvent.objects.order_by("pk").values()),
             "queues": list(CallQueue.objects.order_by("pk").values()),
@@ -116,10 +111,6 @@ def world(tree: Tree) -> World:
     extension = do_create_extension(c1, number="1001", name="Alice Archer")
     spare = do_create_extension(c1, number="1002", name="Bob Baker")
     device, _ = do_add_device(c1, extension, label="Desk phone")
-    # Alice's own login (My phone), invited by the admin, password chosen.
-    people["end_user"] = do_invite_end_user(c1, extension, email="alice@example.com")
-    people["end_user"].set_password(PASSWORD)
-    people["end_user"].save()
     group = do_create_ring_group(c1, number="2000", name="Sales")
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
     room = do_create_conference_room(c1, number="3000", name="Board room")
