@@ -141,7 +141,7 @@ class Ports:
 LISTEN_PORTS = range(10000, 16000)
 
 
-def _bindable(port: int, kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> bool:
+def bindable(port: int, kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM)) -> bool:
     for kind in kinds:
         with socket.socket(socket.AF_INET, kind) as probe:
             try:
@@ -162,10 +162,25 @@ def free_port(kinds=(socket.SOCK_DGRAM, socket.SOCK_STREAM), taken: set[int] | N
     rng = random.Random()
     for _ in range(200):
         port = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop)
-        if port not in taken and _bindable(port, kinds):
+        if port not in taken and bindable(port, kinds):
             taken.add(port)
             return port
     raise HarnessError(f"could not find a free port on 127.0.0.1 in {LISTEN_PORTS}")
+
+
+def free_media_ports(taken: set[int] | None = None) -> int:
+    """The first of four free UDP ports for sipp's ``-mp``: sipp binds the audio RTP port
+    and the video one at ``-mp`` + 2 (RTCP beside each is kept free too). Checking only the
+    first port once let a CI run fail on ``Unable to bind video RTP socket ... errno = 98``."""
+    taken = taken or set()
+    rng = random.Random()
+    for _ in range(200):
+        start = rng.randrange(LISTEN_PORTS.start, LISTEN_PORTS.stop - 4, 2)
+        block = range(start, start + 4)
+        if not taken.intersection(block) and all(bindable(port, (socket.SOCK_DGRAM,)) for port in block):
+            taken.update(block)
+            return start
+    raise HarnessError(f"could not find four free UDP ports on 127.0.0.1 in {LISTEN_PORTS}")
 
 
 def free_udp_range(size: int, taken: set[int]) -> tuple[int, int]:
@@ -175,7 +190,7 @@ def free_udp_range(size: int, taken: set[int]) -> tuple[int, int]:
     for _ in range(100):
         start = rng.randrange(33000, 60000 - size, 2)
         block = range(start, start + size)
-        if not taken.intersection(block) and all(_bindable(port, (socket.SOCK_DGRAM,)) for port in block):
+        if not taken.intersection(block) and all(bindable(port, (socket.SOCK_DGRAM,)) for port in block):
             taken.update(block)
             return start, start + size - 1
     raise HarnessError(f"no free block of {size} UDP ports between 33000 and 60000")

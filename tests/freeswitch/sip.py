@@ -29,10 +29,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.freeswitch.harness import LOOPBACK, Bundle, HarnessError, free_port
+from tests.freeswitch.harness import LOOPBACK, Bundle, HarnessError, bindable, free_media_ports, free_port
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp"
 SIPP_TIMEOUT = 30.0
+# Tries of a sipp run whose ports were taken between the check and its bind.
+BIND_ATTEMPTS = 3
+ADDRESS_IN_USE = "errno = 98"
 
 _MESSAGE_START = re.compile(
     r"^-{20,} [^\n]*\n(?:UDP|TCP) message (sent|received) [^\n]*\n\n", re.M)
@@ -142,7 +145,7 @@ class Sip:
         command = [str(self.bundle.sipp), f"{target[0]}:{target[1]}", "-sf", str(scenario),
                    "-i", LOOPBACK, "-p", str(port), "-nostdin",
                    "-trace_msg", "-message_file", str(message_file),
-                   "-mi", LOOPBACK, "-mp", str(media_port or free_port((socket.SOCK_DGRAM,)))]
+                   "-mi", LOOPBACK, "-mp", str(media_port or free_media_ports())]
         if calls is not None:
             command += ["-m", str(calls)]
         for key, value in keys.items():
@@ -157,20 +160,27 @@ class Sip:
                  auth_uri: str | None = None, target: tuple[str, int] | None = None,
                  timeout: float = SIPP_TIMEOUT, extra: list[str] = ()) -> SippResult:
         """Run one sipp call to completion (or ``timeout``) and read what it exchanged."""
-        run = next(self._runs)
-        message_file = self.workdir / f"sipp-{run}-{scenario.stem}.messages"
-        self.logs.append(message_file)
-        command = self.sipp_command(scenario, target=target or self.internal, keys=keys,
-                                    port=free_port((socket.SOCK_DGRAM,)), message_file=message_file,
-                                    auth=auth, auth_uri=auth_uri,
-                                    extra=["-timeout", f"{int(timeout)}s", "-timeout_error", *extra])
-        try:
-            done = subprocess.run(command, cwd=self.workdir, capture_output=True, timeout=timeout + 10)
-        except subprocess.TimeoutExpired as exc:
-            raise HarnessError(f"sipp did not finish: {' '.join(command)}") from exc
-        text = message_file.read_text(errors="replace") if message_file.exists() else ""
-        output = (done.stdout + done.stderr).decode(errors="replace")
-        return SippResult(command, done.returncode, parse_messages(text), output)
+        for _attempt in range(BIND_ATTEMPTS):
+            run = next(self._runs)
+            message_file = self.workdir / f"sipp-{run}-{scenario.stem}.messages"
+            self.logs.append(message_file)
+            command = self.sipp_command(scenario, target=target or self.internal, keys=keys,
+                                        port=free_port((socket.SOCK_DGRAM,)), message_file=message_file,
+                                        auth=auth, auth_uri=auth_uri,
+                                        extra=["-timeout", f"{int(timeout)}s", "-timeout_error", *extra])
+            try:
+                done = subprocess.run(command, cwd=self.workdir, capture_output=True, timeout=timeout + 10)
+            except subprocess.TimeoutExpired as exc:
+                raise HarnessError(f"sipp did not finish: {' '.join(command)}") from exc
+            text = message_file.read_text(errors="replace") if message_file.exists() else ""
+            output = (done.stdout + done.stderr).decode(errors="replace")
+            result = SippResult(command, done.returncode, parse_messages(text), output)
+            # A port checked free can be taken by another worker's process before sipp
+            # binds it; sipp then exits before sending anything, so trying again on
+            # other ports repeats nothing the switch has seen.
+            if not (result.messages == [] and ADDRESS_IN_USE in output):
+                return result
+        return result
 
     def register(self, user: str, domain: str, password: str, *, contact_port: int | None = None,
                  expires: int = 300, auth_user: str | None = None) -> SippResult:
@@ -267,17 +277,34 @@ class Phone:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        for _attempt in range(BIND_ATTEMPTS):
+            if self._start_once():
+                return
+            # sipp exited at once: a port checked free was taken before it bound it.
+            self.port = free_port((socket.SOCK_DGRAM,))
+            self.message_file = self.sip.workdir / f"phone-{self.user}@{self.domain}-{self.port}.messages"
+            self.sip.logs.append(self.message_file)
+        raise HarnessError(f"the sipp phone {self.user}@{self.domain} did not start")
+
+    def _start_once(self) -> bool:
+        media_port = free_media_ports()
         command = self.sip.sipp_command(self.sip.bundle.scenarios / "uas.xml", target=self.sip.internal,
-                                        keys={}, port=self.port, message_file=self.message_file, calls=None)
+                                        keys={}, port=self.port, message_file=self.message_file, calls=None,
+                                        media_port=media_port)
         self.process = subprocess.Popen(command, cwd=self.sip.workdir, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
-        # sipp writes the message file when it starts; then it is listening.
+        # Listening once sipp holds its SIP port and the audio and video RTP ports it binds
+        # at start (-mp and -mp + 2; seen with ss). It writes its message file before
+        # binding, and exits 254 when a bind fails.
+        ports = [self.port, media_port, media_port + 2]
         deadline = time.monotonic() + 5
-        while not self.message_file.exists():
+        while any(bindable(port, (socket.SOCK_DGRAM,)) for port in ports):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise HarnessError(f"the sipp phone {self.user}@{self.domain} did not start")
+                self.stop()
+                return False
             time.sleep(0.02)
+        return True
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
