@@ -85,3 +85,107 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.keep_days} days"
+
+
+# ----------------------------------------------------------------------------------------
+# Roll-ups kept at ingest (cdr.rollups): the reports read these, never the records, so a
+# tenant-month or a reseller's month is a few thousand rows whatever the record count.
+# Each is added to by the same statement that inserts the leg, and only when that insert
+# actually inserted (a retried post adds nothing). Keys hold no NULL ('' or 0 instead),
+# so ON CONFLICT finds the row on every PostgreSQL version.
+
+
+class HourlyUsage(models.Model):
+    """Calls (a-legs: one per call) per account, UTC hour and direction: ASR, ALOC and
+    the per-hour/per-day chart, shifted to the account's time zone when read."""
+
+    account = models.ForeignKey("tenants.Account", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")  # the key leads with it
+    hour = models.DateTimeField()
+    direction = models.CharField(max_length=10)
+    calls = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    busy = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    billsec = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "cdr_hourly_usage"
+        constraints = [models.UniqueConstraint(fields=["account", "hour", "direction"],
+                                               name="cdr_hourly_usage_key")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.hour:%Y-%m-%d %H}:00 {self.direction}"
+
+
+class DailyUsage(models.Model):
+    """Calls (a-legs) per account, local day (the account's time zone at ingest),
+    direction, DID and call class (outbound only: local, domestic, international,
+    emergency; '' when the number could not be read): per-number usage and the
+    reseller's monthly usage by class."""
+
+    account = models.ForeignKey("tenants.Account", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")  # the key leads with it
+    day = models.DateField()
+    direction = models.CharField(max_length=10)
+    did = models.CharField(max_length=32, blank=True)
+    call_class = models.CharField(max_length=16, blank=True)
+    calls = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    busy = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    billsec = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "cdr_daily_usage"
+        constraints = [models.UniqueConstraint(fields=["account", "day", "direction", "did", "call_class"],
+                                               name="cdr_daily_usage_key")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.direction} {self.did} {self.call_class}"
+
+
+class ExtensionUsage(models.Model):
+    """Legs per account, local day and extension: ``made`` (its a-legs: the phone
+    called) and ``received`` (its b-legs: it was rung)."""
+
+    account = models.ForeignKey("tenants.Account", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")  # the key leads with it
+    day = models.DateField()
+    extension = models.CharField(max_length=32)
+    role = models.CharField(max_length=8)
+    calls = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    billsec = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "cdr_daily_extension_usage"
+        constraints = [models.UniqueConstraint(fields=["account", "day", "extension", "role"],
+                                               name="cdr_daily_extension_usage_key")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.extension} {self.role}"
+
+
+class TrunkUsage(models.Model):
+    """Legs that went through a trunk's gateway, per account, local day, trunk, gateway
+    and direction."""
+
+    account = models.ForeignKey("tenants.Account", on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")  # the key leads with it
+    day = models.DateField()
+    trunk = models.ForeignKey("carriers.Trunk", on_delete=models.DO_NOTHING, db_constraint=False,
+                              db_index=False, related_name="+")
+    gateway = models.CharField(max_length=64, blank=True)
+    direction = models.CharField(max_length=10)
+    calls = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    billsec = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "cdr_daily_trunk_usage"
+        constraints = [models.UniqueConstraint(fields=["account", "day", "trunk", "gateway", "direction"],
+                                               name="cdr_daily_trunk_usage_key")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} trunk {self.trunk_id} {self.direction}"

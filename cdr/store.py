@@ -11,21 +11,28 @@ from datetime import UTC, datetime
 from django.db import connection
 
 from cdr.ingest import Fields
+from cdr.rollups import ROLLUP_CTES, call_class_of
 from common import prepared
 
 GATEWAY_NAME = re.compile(r"^gw(\d{1,18})$")  # carriers.models.Gateway.freeswitch_name
 
 # The account is the one our dialplan named (switchboard_account), else the owner of
 # the leg's SIP domain; the trunk is the owner of the gateway the leg went through.
-INSERT_SQL = """
-WITH account AS (
-    SELECT a.id, a.path FROM (
-        SELECT 0 AS rank, id, path FROM tenants_account WHERE id = %(account_id)s
+ACCOUNT_SQL = """
+    SELECT a.id, a.path, a.timezone, a.country, a.outbound_caller_id FROM (
+        SELECT 0 AS rank, id, path, timezone, country, outbound_caller_id
+        FROM tenants_account WHERE id = %(account_id)s
         UNION ALL
-        SELECT 1, t.id, t.path FROM tenants_domain d JOIN tenants_account t ON t.id = d.tenant_id
+        SELECT 1, t.id, t.path, t.timezone, t.country, t.outbound_caller_id
+        FROM tenants_domain d JOIN tenants_account t ON t.id = d.tenant_id
         WHERE d.domain = %(domain)s
     ) a ORDER BY a.rank LIMIT 1
-)
+"""
+# The leg and its roll-ups in one statement (cdr.rollups): the roll-ups read what the
+# INSERT returned, which is nothing when the leg was already stored. The answer is the
+# number of legs inserted (0 or 1).
+INSERT_SQL = f"""
+WITH account AS ({ACCOUNT_SQL}), stored AS (
 INSERT INTO cdr_callrecord (
     leg_uuid, start_at, account_id, account_path, leg, call_uuid, other_leg_uuid, direction,
     caller_number, caller_name, callee_number, extension, did, trunk_id, gateway,
@@ -38,6 +45,10 @@ SELECT %(leg_uuid)s, %(start_at)s, (SELECT id FROM account), COALESCE((SELECT pa
     %(destination_kind)s, %(app)s, %(answer_at)s, %(end_at)s, %(duration)s, %(billsec)s,
     %(hangup_cause)s, %(q850)s, %(sip_status)s, %(node)s, %(format)s, %(received_at)s, %(raw)b
 ON CONFLICT (leg_uuid, start_at) DO NOTHING
+RETURNING account_id, start_at, leg, direction, did, extension, trunk_id, gateway, answer_at, billsec,
+    hangup_cause, sip_status
+), {ROLLUP_CTES}
+SELECT count(*) FROM stored
 """
 
 REJECT_SQL = """
@@ -64,15 +75,33 @@ def _account_id(hint: str) -> int | None:
     return int(hint) if hint.isdigit() and len(hint) <= 18 else None
 
 
+def _call_class(fields: Fields, direction: str, account_id: int | None, domain: str) -> str:
+    """An outbound leg's class (local, domestic, international) as its account's caller
+    means the number: the account's country and main number are read first (one small
+    prepared query, outbound legs only)."""
+    if direction != "outbound" or fields.leg != "a":
+        return ""
+    found = prepared.rows(ACCOUNT_SQL, {"account_id": account_id, "domain": domain})
+    if not found:
+        return ""
+    _id, _path, _zone, country, home_number = found[0]
+    return call_class_of(fields.outbound_number or fields.callee_number, country, home_number)
+
+
 def store(fields: Fields, body: bytes) -> bool:
-    """Insert the leg; False when it was already stored (a retry or a replay)."""
+    """Insert the leg and add it to the roll-ups; False when it was already stored (a
+    retry or a replay), and then nothing is added."""
     gateway = GATEWAY_NAME.match(fields.gateway)
+    account_id = _account_id(fields.account_hint)
+    domain = fields.domain_hint.lower()
+    direction = direction_of(fields)
     params = {
-        "account_id": _account_id(fields.account_hint),
-        "domain": fields.domain_hint.lower(),
+        "account_id": account_id,
+        "domain": domain,
+        "call_class": _call_class(fields, direction, account_id, domain),
         "leg_uuid": fields.leg_uuid, "start_at": fields.start_at, "leg": fields.leg,
         "call_uuid": fields.call_uuid, "other_leg_uuid": fields.other_leg_uuid,
-        "direction": direction_of(fields),
+        "direction": direction,
         "caller_number": fields.caller_number, "caller_name": fields.caller_name,
         "callee_number": fields.callee_number, "extension": fields.extension, "did": fields.did,
         "gateway_id": int(gateway.group(1)) if gateway else None, "gateway": fields.gateway,
@@ -88,7 +117,7 @@ def store(fields: Fields, body: bytes) -> bool:
     }
     with prepared.cursor() as cursor:
         cursor.execute(INSERT_SQL, params)
-        return cursor.rowcount == 1
+        return cursor.fetchone()[0] == 1
 
 
 def keep_rejected(*, body: bytes, reason: str, remote_addr: str, query_uuid: str,
