@@ -3,12 +3,16 @@ device's SIP secret is shown once, in the answer that made it (create, or regene
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from pbx import bulk
 from pbx.actions.extensions import (
     do_add_device,
     do_create_extension,
@@ -25,7 +29,28 @@ from pbx.api.serializers.extensions import (
 )
 from pbx.filtersets import DeviceFilterSet, ExtensionFilterSet
 from pbx.models import Device, Extension
+from switchboard.api.parsers import CsvTextParser
 from switchboard.api.views import ObjectActions, ObjectViewSet
+from tenants.api.serializers.jobs import JobSerializer
+
+
+class ImportFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The CSV file (UTF-8; row 1 names the columns).")
+
+
+class ImportOptionsSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False)
+    mode = serializers.ChoiceField(choices=bulk.MODES, default="all_or_nothing")
+
+
+IMPORT_PARAMETERS = [
+    OpenApiParameter("dry_run", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                     description="Check every row and report, keep nothing."),
+    OpenApiParameter("mode", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                     enum=list(bulk.MODES),
+                     description="all_or_nothing (default): any row error keeps nothing; best_effort: "
+                                 "the rows without errors are kept."),
+]
 
 
 class ExtensionViewSet(ObjectViewSet):
@@ -35,6 +60,59 @@ class ExtensionViewSet(ObjectViewSet):
     ordering_fields = ["number", "name", "created_at", "updated_at"]
     ordering = ["number"]
     writes = ObjectActions(create=do_create_extension, update=do_update_extension, delete=do_delete_extension)
+
+    @extend_schema(
+        summary="Import extensions from a CSV (a background job to poll)",
+        request={"multipart/form-data": ImportFileSerializer, "text/csv": OpenApiTypes.STR},
+        parameters=IMPORT_PARAMETERS,
+        responses={202: OpenApiResponse(JobSerializer, description="Queued: poll GET /api/v1/jobs/{id}/.")},
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import",
+            serializer_class=ImportFileSerializer, parser_classes=[MultiPartParser, CsvTextParser],
+            filterset_class=None, pagination_class=None)
+    def import_csv(self, request: Request, *args, **kwargs) -> Response:
+        """One extension per row, with its voicemail box, caller ID and phones (columns in
+        docs/api.md; the export's header is a template). Every row goes through the same
+        checks as a single create; the file as a whole is checked here (400). The job
+        runs in the background: ``all_or_nothing`` (default) keeps nothing when any row
+        has an error, ``best_effort`` keeps the rows without errors, ``dry_run`` keeps
+        nothing and reports what would happen. Either way every row's errors are listed."""
+        options = ImportOptionsSerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        data = request.data
+        if isinstance(data, str):
+            text = data
+        else:
+            upload = data.get("file") if hasattr(data, "get") else None
+            if upload is None or isinstance(upload, str):
+                raise exceptions.ValidationError({"file": [
+                    "Send the CSV as the multipart field “file”, or as the body with "
+                    "Content-Type: text/csv."]})
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise exceptions.ValidationError({"file": ["The CSV is not UTF-8 text."]}) from exc
+        try:
+            job = bulk.start_import_job(self.account, text, **self.writer(), **options.validated_data)
+        except bulk.CsvRefused as exc:
+            raise exceptions.ValidationError({"file": [str(exc)]}) from exc
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": f"/api/v1/jobs/{job.pk}/"})
+
+    @extend_schema(
+        summary="Every extension as CSV (the import's columns)",
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The CSV, streamed.")},
+    )
+    @action(detail=False, methods=["get"], url_path="export", url_name="export", pagination_class=None)
+    def export_csv(self, request: Request, *args, **kwargs) -> StreamingHttpResponse:
+        """The extensions the list would show (same filters), by number, one row each,
+        with the import's columns, so the file imports into another account as it is.
+        Secrets stay out: the voicemail PIN and SIP secret cells are empty."""
+        queryset = self.filter_queryset(Extension.objects.all())
+        response = StreamingHttpResponse(bulk.export_csv(self.account, queryset),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="extensions.csv"'
+        return response
 
 
 def _add_device(account, *, extension, actor, ip, **fields) -> tuple[Device, str]:
