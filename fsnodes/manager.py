@@ -19,7 +19,9 @@ What it does with them:
   database connection.
 * **Events**: ``conference::maintenance`` feeds the conference registry
   (``fsnodes.conference_registry``); on (re)connect the node's registry is rebuilt from
-  ``conference list``. Other events go to ``add_listener()`` callbacks.
+  ``conference list``. With ``voicemail_messages=True``, mod_voicemail's
+  ``vm::maintenance`` feeds the voicemail message mirror (fsnodes.voicemail_messages).
+  Other events go to ``add_listener()`` callbacks.
 * **Nodes** come from the table (``FREESWITCH_NODES`` synced into it first); the list is
   read again every ``refresh_interval`` seconds: new or changed nodes are (re)connected,
   disabled or removed ones closed.
@@ -62,6 +64,8 @@ from fsnodes.inbound import (
 )
 from fsnodes.models import Conference, FreeswitchNode, NodeCommand
 from fsnodes.queue import enqueue_many, validate_command
+from fsnodes.voicemail_messages import SUBCLASS as VOICEMAIL_SUBCLASS
+from fsnodes.voicemail_messages import VoicemailFeed
 
 log = logging.getLogger("fsnodes.manager")
 
@@ -131,6 +135,7 @@ class NodeManager:
         resync_conferences: bool = True,
         guard_auth: bool = False,
         guard_interval: float = 5.0,
+        voicemail_messages: bool = False,
     ) -> None:
         self.connection_options = {
             "connect_timeout": connect_timeout, "reply_timeout": reply_timeout,
@@ -157,6 +162,16 @@ class NodeManager:
             self.auth_guard = AuthGuard()
             self.connection_options["events"] = (*EVENTS, AUTH_FAILURE_SUBCLASS)
             self._listeners.append(self._guard_event)
+        # Voicemail messages (fsnodes.voicemail_messages): mod_voicemail's vm::maintenance
+        # events feed the message mirror, worked off by one greenlet in order.
+        self.voicemail_feed: VoicemailFeed | None = None
+        self._voicemail_worker: gevent.Greenlet | None = None
+        if voicemail_messages:
+            self.voicemail_feed = VoicemailFeed(
+                lambda fn, *args: gevent.get_hub().threadpool.apply(_in_thread, (fn, *args)))
+            events = self.connection_options.get("events", EVENTS)
+            self.connection_options["events"] = (*events, VOICEMAIL_SUBCLASS)
+            self._listeners.append(self.voicemail_feed.on_event)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -176,6 +191,8 @@ class NodeManager:
             self._refresher = self._spawn(self._refresh_loop)
         if self.auth_guard is not None:
             self._guard_sweeper = self._spawn(self._guard_loop)
+        if self.voicemail_feed is not None:
+            self._voicemail_worker = self._spawn(self.voicemail_feed.run)
         _current = self
         return self
 
@@ -190,6 +207,9 @@ class NodeManager:
         if self._guard_sweeper is not None:
             self._guard_sweeper.kill(block=True, timeout=timeout)
             self._guard_sweeper = None
+        if self._voicemail_worker is not None:
+            self._voicemail_worker.kill(block=True, timeout=timeout)
+            self._voicemail_worker = None
         for connection in list(self.connections.values()):
             connection.stop(timeout)
         self.connections.clear()

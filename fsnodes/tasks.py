@@ -13,7 +13,8 @@ from celery import shared_task
 from fsnodes import delivery
 from fsnodes.delivery import deliver_node_task
 
-__all__ = ["deliver_node_task", "deliver_pending", "end_auth_blocks", "voicemail_retention"]
+__all__ = ["deliver_node_task", "deliver_pending", "end_auth_blocks", "voicemail_reconcile",
+           "voicemail_retention"]
 
 
 @shared_task(name="fsnodes.deliver_pending", ignore_result=True)
@@ -37,3 +38,12 @@ def end_auth_blocks() -> int:
     from fsnodes.auth_guard import end_expired_blocks
 
     return end_expired_blocks()
+
+
+@shared_task(name="fsnodes.voicemail_reconcile", ignore_result=True)
+def voicemail_reconcile() -> int:
+    """The voicemail message mirror made to match every node's listing
+    (fsnodes.voicemail_messages): messages left while no node manager listened appear."""
+    from fsnodes.voicemail_messages import reconcile_all
+
+    return reconcile_all()

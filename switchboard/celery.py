@@ -20,6 +20,9 @@ app.conf.beat_schedule = {
     # Voicemail older than its box's keep_days: one vm_list per box and node per run, and
     # keep_days counts days, so four runs a day are precise enough.
     "fsnodes-voicemail-retention": {"task": "fsnodes.voicemail_retention", "schedule": 6 * 3600.0},
+    # The voicemail message mirror follows the nodes' events while a node manager runs;
+    # this catches what was left while none did (one vm_list per box and node).
+    "fsnodes-voicemail-reconcile": {"task": "fsnodes.voicemail_reconcile", "schedule": 900.0},
     # Expired SIP authentication blocks end (and their cached refusals with them) even
     # where no call-control process runs the node manager's own sweep.
     "fsnodes-end-auth-blocks": {"task": "fsnodes.end_auth_blocks", "schedule": 30.0},

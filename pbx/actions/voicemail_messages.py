@@ -310,14 +310,18 @@ def sync_box_messages(account: Account, box: VoicemailBox, listed: Iterable[List
             message = existing.get(item.uuid)
             if message is None:
                 left = _epoch(item.created_epoch) or moment
-                message = VoicemailMessage.objects.create(
-                    box=box, uuid=item.uuid, node=node, file_path=item.file_path[:255],
-                    created_at=left, duration=max(0, item.duration), folder=folder, read_at=read_at,
-                    caller_id_name=item.caller_id_name[:255], caller_id_number=item.caller_id_number[:64])
+                # get_or_create: the node's leave-message may be recorded by another
+                # process (the manager, a beat reconcile) at this very moment.
+                message, made = VoicemailMessage.objects.get_or_create(box=box, uuid=item.uuid, defaults={
+                    "node": node, "file_path": item.file_path[:255], "created_at": left,
+                    "duration": max(0, item.duration), "folder": folder, "read_at": read_at,
+                    "caller_id_name": item.caller_id_name[:255],
+                    "caller_id_number": item.caller_id_number[:64]})
                 existing[item.uuid] = message
-                created += 1
-                if moment - left <= LATE_NOTICE:
-                    _announce_left(account, message)
+                if made:
+                    created += 1
+                    if moment - left <= LATE_NOTICE:
+                        _announce_left(account, message)
                 continue
             # The node's read time is its own clock's; only whether it is read matters.
             if (message.read_at is None) != (read_at is None) or message.folder != folder:
