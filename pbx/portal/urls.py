@@ -9,6 +9,7 @@ from pbx.portal.views import (
     extensions,
     ivr,
     numbers,
+    queues,
     ringgroups,
     schedules,
     voicemail,
@@ -62,6 +63,12 @@ urlpatterns = [
     path("schedule-events/<int:pk>/", schedules.ScheduleEventEditView.as_view(), name="schedule-event-edit"),
     path("schedule-events/<int:pk>/delete/", schedules.ScheduleEventDeleteView.as_view(),
          name="schedule-event-delete"),
+    # Call queues and their agents.
+    path("call-queues/", queues.CallQueueListView.as_view(), name="queue-list"),
+    path("call-queues/add/", queues.CallQueueEditView.as_view(), name="queue-create"),
+    path("call-queues/<int:pk>/", queues.CallQueueEditView.as_view(), name="queue-edit"),
+    path("call-queues/<int:pk>/delete/", queues.CallQueueDeleteView.as_view(), name="queue-delete"),
+    path("call-queues/<int:pk>/agents/", queues.CallQueueAgentsView.as_view(), name="queue-agents"),
     # Conference rooms.
     path("conference-rooms/", conferences.ConferenceRoomListView.as_view(), name="conference-room-list"),
     path("conference-rooms/add/", conferences.ConferenceRoomEditView.as_view(),

@@ -27,6 +27,7 @@ OBJECT_PAGES = {
     DestinationKind.IVR: "portal:ivr-edit",
     DestinationKind.VOICEMAIL: "portal:voicemail-edit",
     DestinationKind.SCHEDULE: "portal:schedule-edit",
+    DestinationKind.QUEUE: "portal:queue-edit",
 }
 
 

@@ -18,6 +18,7 @@ from pbx.actions import (
     do_create_voicemail_box,
     do_set_ring_group_members,
 )
+from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
 from pbx.models import (
     CallBlock,
@@ -67,6 +68,7 @@ class World:
     schedule: Schedule | None = None
     event: ScheduleEvent | None = None
     holiday: ScheduleEvent | None = None
+    queue: CallQueue | None = None  # 6000 "Help desk", agent 1001 (level 1, logs in with *62)
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -126,4 +128,6 @@ def world(tree: Tree) -> World:
                                         start_time="09:00", end_time="17:00", action="open")
     world.holiday = do_add_schedule_event(c1, world.schedule, name="New Year", repeat="yearly",
                                           start_date="2026-01-01", all_day=True, action="closed")
+    world.queue = do_create_queue(c1, number="6000", name="Help desk")
+    do_set_queue_agents(c1, world.queue, [Agent(extension.pk, level=1, login_required=True)])
     return world
