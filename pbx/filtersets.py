@@ -13,6 +13,8 @@ from pbx.models import (
     Device,
     Extension,
     Ivr,
+    MohGroup,
+    Prompt,
     RingGroup,
     Schedule,
     ScheduleEvent,
@@ -138,3 +140,19 @@ class ScheduleEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = ScheduleEvent
         fields = ["schedule", "repeat", "action"]
+
+
+class PromptFilterSet(_Searchable):
+    search_fields = ("name", "original_name")
+
+    class Meta:
+        model = Prompt
+        fields = ["q", "status"]
+
+
+class MohGroupFilterSet(_Searchable):
+    search_fields = ("name",)
+
+    class Meta:
+        model = MohGroup
+        fields = ["q", "shuffle"]

@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "tenants.models.accounts.Account.Kind",
         "NewAccountKindEnum": ["customer", "reseller"],
         "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
+        "AccountStatusEnum": "tenants.models.accounts.Account.Status",
+        "MediaStatusEnum": "pbx.models.media.MediaStatus",
     },
 }
 

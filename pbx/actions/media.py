@@ -16,6 +16,7 @@ from django_tenants.utils import schema_context
 from common.signals import platform_config_changed
 from pbx import media
 from pbx.actions.common import changed, only
+from pbx.actions.crud import authorize
 from pbx.destinations import label_of
 from pbx.models import FollowMe, MohGroup, MohTrack, Prompt, ScheduleEvent
 from pbx.models.destinations import OBJECT_KINDS
@@ -77,8 +78,9 @@ def users_of(target: models.Model) -> list[str]:
 
 def _refuse_if_used(label: str, used_by: list[str]) -> None:
     if used_by:
-        raise ValidationError(f"{label} is still used by: {'; '.join(used_by)}. "
-                              "Choose something else there first.", code="in_use")
+        # The list rides along as a parameter too: the API answers it as ``used_by``.
+        message = f"{label} is still used by: {'; '.join(used_by)}. Choose something else there first."
+        raise ValidationError(message.replace("%", "%%"), code="in_use", params={"used_by": used_by})
 
 
 # --- prompts ---------------------------------------------------------------------------
@@ -86,11 +88,12 @@ def _refuse_if_used(label: str, used_by: list[str]) -> None:
 
 @transaction.atomic
 def do_upload_prompt(account: Account, *, name: str, upload: UploadedFile | None,
-                     actor: User | None = None) -> Prompt:
+                     actor: User | None = None, ip: str | None = None) -> Prompt:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         prompt = Prompt(name=name)
         _add_upload(prompt, upload)
-    record(actor, account, "prompt.upload", name=prompt.name, file=prompt.original_name,
+    record(actor, account, "prompt.upload", ip, name=prompt.name, file=prompt.original_name,
            bytes=prompt.size_bytes)
     changed(account)
     return prompt
@@ -98,27 +101,30 @@ def do_upload_prompt(account: Account, *, name: str, upload: UploadedFile | None
 
 @transaction.atomic
 def do_rename_prompt(account: Account, prompt: Prompt, *, name: str,
-                     actor: User | None = None) -> Prompt:
+                     actor: User | None = None, ip: str | None = None) -> Prompt:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         prompt = Prompt.objects.select_for_update().get(pk=prompt.pk)
         old_name, prompt.name = prompt.name, name
         prompt.full_clean()
         # Only the name: the conversion task may be writing the status meanwhile.
         prompt.save(update_fields=["name"])
-    record(actor, account, "prompt.rename", old_name=old_name, name=name)
+    record(actor, account, "prompt.rename", ip, old_name=old_name, name=name)
     changed(account)
     return prompt
 
 
 @transaction.atomic
-def do_delete_prompt(account: Account, prompt: Prompt, *, actor: User | None = None) -> None:
+def do_delete_prompt(account: Account, prompt: Prompt, *, actor: User | None = None,
+                     ip: str | None = None) -> None:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         prompt = Prompt.objects.select_for_update().get(pk=prompt.pk)
         _refuse_if_used(f"Prompt {prompt.name}", users_of(prompt))
         files, name = media.stored_names(prompt), prompt.name
         prompt.delete()
         media.delete_files_after_commit(files)
-    record(actor, account, "prompt.delete", name=name)
+    record(actor, account, "prompt.delete", ip, name=name)
     changed(account)
 
 
@@ -135,21 +141,23 @@ def _streams_changed(account: Account, **streams: list[str]) -> None:
 
 @transaction.atomic
 def do_create_moh_group(account: Account, *, name: str, shuffle: bool = True,
-                        actor: User | None = None) -> MohGroup:
+                        actor: User | None = None, ip: str | None = None) -> MohGroup:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         group = MohGroup(name=name, shuffle=shuffle)
         group.full_clean()
         group.save()
         media.make_group_folders(group.pk)
         streams = media.stream_names(account.schema_name, group.pk)
-    record(actor, account, "moh_group.create", name=name, shuffle=shuffle)
+    record(actor, account, "moh_group.create", ip, name=name, shuffle=shuffle)
     _streams_changed(account, start=streams)
     return group
 
 
 @transaction.atomic
 def do_update_moh_group(account: Account, group: MohGroup, *, actor: User | None = None,
-                        **fields) -> MohGroup:
+                        ip: str | None = None, **fields) -> MohGroup:
+    authorize(actor, account)
     only(fields, MOH_GROUP_FIELDS)
     with schema_context(account.schema_name):
         group = MohGroup.objects.select_for_update().get(pk=group.pk)
@@ -162,7 +170,7 @@ def do_update_moh_group(account: Account, group: MohGroup, *, actor: User | None
         if reshuffled:
             media.publish_group_after_commit(group.pk)
         streams = media.stream_names(account.schema_name, group.pk)
-    record(actor, account, "moh_group.update", name=group.name, fields=sorted(fields))
+    record(actor, account, "moh_group.update", ip, name=group.name, fields=sorted(fields))
     if reshuffled:
         _streams_changed(account, reload=streams)
     else:
@@ -171,7 +179,9 @@ def do_update_moh_group(account: Account, group: MohGroup, *, actor: User | None
 
 
 @transaction.atomic
-def do_delete_moh_group(account: Account, group: MohGroup, *, actor: User | None = None) -> None:
+def do_delete_moh_group(account: Account, group: MohGroup, *, actor: User | None = None,
+                        ip: str | None = None) -> None:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         group = MohGroup.objects.select_for_update().get(pk=group.pk)
         numbers = PhoneNumber.objects.filter(account=account, moh_group_id=group.pk)
@@ -183,16 +193,17 @@ def do_delete_moh_group(account: Account, group: MohGroup, *, actor: User | None
         media.delete_files_after_commit(files)
         name = group.name
         group.delete()
-    record(actor, account, "moh_group.delete", name=name)
+    record(actor, account, "moh_group.delete", ip, name=name)
     _streams_changed(account, stop=streams)
 
 
 @transaction.atomic
 def do_add_moh_track(account: Account, group: MohGroup, *, upload: UploadedFile | None,
-                     name: str = "", actor: User | None = None) -> MohTrack:
+                     name: str = "", actor: User | None = None, ip: str | None = None) -> MohTrack:
     """A track goes last in the group. mod_local_stream re-reads a group's folder after
     each pass through it, so FreeSWITCH needs no command: the converted track is linked
     into the folder (pbx.media.publish_group) when it is ready."""
+    authorize(actor, account)
     with schema_context(account.schema_name):
         group = MohGroup.objects.select_for_update().get(pk=group.pk)
         last = group.tracks.aggregate(last=Max("position"))["last"]
@@ -200,14 +211,16 @@ def do_add_moh_track(account: Account, group: MohGroup, *, upload: UploadedFile 
             name = PurePosixPath((upload.name or "").replace("\\", "/")).stem[:100]
         track = MohTrack(group=group, name=name, position=0 if last is None else last + 1)
         _add_upload(track, upload)
-    record(actor, account, "moh_track.add", group=group.name, name=track.name,
+    record(actor, account, "moh_track.add", ip, group=group.name, name=track.name,
            file=track.original_name, bytes=track.size_bytes)
     changed(account)
     return track
 
 
 @transaction.atomic
-def do_remove_moh_track(account: Account, track: MohTrack, *, actor: User | None = None) -> None:
+def do_remove_moh_track(account: Account, track: MohTrack, *, actor: User | None = None,
+                        ip: str | None = None) -> None:
+    authorize(actor, account)
     with schema_context(account.schema_name):
         track = MohTrack.objects.select_related("group").get(pk=track.pk)
         files, group = media.stored_names(track), track.group
@@ -215,15 +228,16 @@ def do_remove_moh_track(account: Account, track: MohTrack, *, actor: User | None
         track.delete()
         media.publish_group_after_commit(group.pk)
         media.delete_files_after_commit(files)
-    record(actor, account, "moh_track.remove", group=group.name, name=name)
+    record(actor, account, "moh_track.remove", ip, group=group.name, name=name)
     changed(account)
 
 
 @transaction.atomic
 def do_reorder_moh_tracks(account: Account, group: MohGroup, *, track_ids: list[int],
-                          actor: User | None = None) -> list[MohTrack]:
+                          actor: User | None = None, ip: str | None = None) -> list[MohTrack]:
     """Put the group's tracks in the order of ``track_ids``, which must name each of
     them once. The order is what callers hear when the group is not shuffled."""
+    authorize(actor, account)
     with schema_context(account.schema_name):
         group = MohGroup.objects.select_for_update().get(pk=group.pk)
         tracks = {track.pk: track for track in group.tracks.all()}
@@ -237,6 +251,6 @@ def do_reorder_moh_tracks(account: Account, group: MohGroup, *, track_ids: list[
             tracks[pk].position = position
         MohTrack.objects.bulk_update(list(tracks.values()), ["position"])
         media.publish_group_after_commit(group.pk)
-    record(actor, account, "moh_group.reorder", name=group.name)
+    record(actor, account, "moh_group.reorder", ip, name=group.name)
     changed(account)
     return [tracks[pk] for pk in wanted]

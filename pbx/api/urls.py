@@ -8,6 +8,7 @@ from pbx.api.views.conferences import ConferenceRoomViewSet
 from pbx.api.views.extensions import DeviceViewSet, ExtensionViewSet
 from pbx.api.views.followme import FollowMeViewSet
 from pbx.api.views.ivr import IvrViewSet
+from pbx.api.views.media import MohGroupViewSet, PromptViewSet
 from pbx.api.views.numbers import PhoneNumberViewSet
 from pbx.api.views.queues import CallQueueViewSet
 from pbx.api.views.ringgroups import RingGroupViewSet
@@ -26,6 +27,8 @@ router.register("call-queues", CallQueueViewSet, basename="call-queue")
 router.register("call-blocks", CallBlockViewSet, basename="call-block")
 router.register("voicemail-boxes", VoicemailBoxViewSet, basename="voicemail-box")
 router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
+router.register("prompts", PromptViewSet, basename="prompt")
+router.register("hold-music-groups", MohGroupViewSet, basename="moh-group")
 
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),

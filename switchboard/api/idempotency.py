@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -53,8 +54,20 @@ def replay_response(record: IdempotencyRecord) -> Response:
     return Response(record.response_body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
 
 
+def _jsonable(value: object) -> object:
+    """An uploaded file (a multipart POST) counts by its name and content, so a retry of
+    the same upload matches and another file under the same key does not."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"{value.name}:{digest.hexdigest()}"
+    return str(value)
+
+
 def request_hash(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, default=str, separators=(",", ":"))
+    body = json.dumps(request.data, sort_keys=True, default=_jsonable, separators=(",", ":"))
     return hashlib.sha256(f"{request.method} {request.get_full_path()}\n{body}".encode()).hexdigest()
 
 
