@@ -72,3 +72,8 @@ class AccountNodeSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Account.Kind.choices)
     status = serializers.ChoiceField(choices=Account.Status.choices)
     children = serializers.ListField(child=serializers.DictField(), help_text="Nodes of the same shape.")
+
+
+class MoveSerializer(serializers.Serializer):
+    parent = serializers.IntegerField(min_value=1, help_text="The new parent account's id (a reseller "
+                                                            "or the master).")

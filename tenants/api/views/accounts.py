@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -14,6 +15,7 @@ from tenants import actions
 from tenants.api.serializers.accounts import (
     AccountNodeSerializer,
     AccountSerializer,
+    MoveSerializer,
     NewAccountSerializer,
     with_parent,
 )
@@ -128,3 +130,52 @@ class AccountViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def resume(self, request: Request, *args, **kwargs) -> Response:
         account = actions.do_reactivate_account(self.identity.user, self.get_object(), **self._ip())
         return Response(AccountSerializer(self.get_queryset().get(pk=account.pk)).data)
+
+    def _shown(self, account: Account) -> Response:
+        return Response(AccountSerializer(with_parent(Account.objects.filter(pk=account.pk)).get()).data)
+
+    @extend_schema(summary="Bring a deleted account back (the master's admins; its parent must be live)",
+                   request=None, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AccountSerializer)
+    def restore(self, request: Request, *args, **kwargs) -> Response:
+        """A deleted account is absent for everybody but the master, whose admins restore it:
+        its domains and data come back as they were. A live account is left as it is."""
+        reach = Account.objects.subtree_of(self.identity.account)
+        if not self.identity.account.is_master:
+            reach = reach.live()
+        account = reach.get(pk=kwargs["account_id"])
+        self.check_object_permissions(request, account)
+        account = actions.do_restore_account(self.identity.user, account, **self._ip())
+        return self._shown(account)
+
+    @extend_schema(summary="Make a customer a reseller (the master's admins)",
+                   request=None, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AccountSerializer)
+    def promote(self, request: Request, *args, **kwargs) -> Response:
+        account = actions.do_promote_to_reseller(self.identity.user, self.get_object(), **self._ip())
+        return self._shown(account)
+
+    @extend_schema(summary="Make a reseller without sub-accounts a customer (the master's admins)",
+                   request=None, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=AccountSerializer)
+    def demote(self, request: Request, *args, **kwargs) -> Response:
+        account = actions.do_demote_to_customer(self.identity.user, self.get_object(), **self._ip())
+        return self._shown(account)
+
+    @extend_schema(summary="Move an account, with everything below it, under another parent "
+                           "(the master's admins)",
+                   request=MoveSerializer, responses=AccountSerializer)
+    @action(detail=True, methods=["post"], serializer_class=MoveSerializer)
+    def move(self, request: Request, *args, **kwargs) -> Response:
+        """The new parent is looked up within the caller's reach like any account: one
+        outside it is "no such account". A parent inside the account itself would make a
+        loop and is refused, as is a customer (it has no sub-accounts)."""
+        account = self.get_object()
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            parent = self.identity.account_named(serializer.validated_data["parent"])
+        except Account.DoesNotExist:
+            raise ValidationError({"parent": ["No such account."]}) from None
+        account = actions.do_move_account(self.identity.user, account, parent, **self._ip())
+        return self._shown(account)
