@@ -1,6 +1,7 @@
 """The WSGI fast path for FreeSWITCH's call-record posts: straight from the server to the
 endpoint logic, without a Django request, middleware or URL resolution (as fsconf.wsgi
-does for xml_curl). Database connections are opened and recycled as Django's handler does."""
+does for xml_curl). Database connections are opened and recycled as Django's handler does,
+every wait bounded by CDR_DATABASE_WAIT (the recycling's health check too)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from cdr.endpoint import handle
 from cdr.ingest import MAX_BODY_BYTES
+from common.dbhealth import limits as database_limits
 
 # mod_json_cdr's and mod_xml_cdr's URLs (deploy/freeswitch/autoload_configs/json_cdr.conf.xml).
 # Two path segments: fsconf's fast path takes every single-segment /freeswitch/<section>.
@@ -35,19 +38,20 @@ def _recycle_connections() -> None:
 
 
 def cdr_app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    _recycle_connections()
-    try:
-        reply = handle(
-            remote_addr=environ.get("REMOTE_ADDR", ""),
-            forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
-            authorization=environ.get("HTTP_AUTHORIZATION", ""),
-            method=environ.get("REQUEST_METHOD", ""),
-            body=_body(environ),
-            content_type=environ.get("CONTENT_TYPE", ""),
-            query_uuid=(parse_qs(environ.get("QUERY_STRING", "")).get("uuid") or [""])[0],
-        )
-    finally:
+    with database_limits(wait=settings.CDR_DATABASE_WAIT):
         _recycle_connections()
+        try:
+            reply = handle(
+                remote_addr=environ.get("REMOTE_ADDR", ""),
+                forwarded_for=environ.get("HTTP_X_FORWARDED_FOR", ""),
+                authorization=environ.get("HTTP_AUTHORIZATION", ""),
+                method=environ.get("REQUEST_METHOD", ""),
+                body=_body(environ),
+                content_type=environ.get("CONTENT_TYPE", ""),
+                query_uuid=(parse_qs(environ.get("QUERY_STRING", "")).get("uuid") or [""])[0],
+            )
+        finally:
+            _recycle_connections()
     headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(reply.body))), *reply.headers]
     start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
     return [reply.body]

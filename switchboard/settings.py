@@ -131,6 +131,10 @@ ORIGINAL_BACKEND = "common.pgbackend"
 FSCONF_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_FSCONF_DATABASE_WAIT", "1.0"))
 CALLCONTROL_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_CALLCONTROL_DATABASE_WAIT", "1.0"))
 WEB_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_WEB_DATABASE_WAIT", "30"))
+# Call-record posts: answered 503 well inside mod_json_cdr's 5 s timeout
+# (deploy/freeswitch/autoload_configs/json_cdr.conf.xml), so FreeSWITCH sees our refusal and
+# retries, and a web thread is not held by an unreachable database for the web's 30 s.
+CDR_DATABASE_WAIT = float(os.environ.get("SWITCHBOARD_CDR_DATABASE_WAIT", "2.0"))
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
