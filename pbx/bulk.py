@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from celery import shared_task
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -395,6 +395,10 @@ def run_import_job(job: Job) -> None:
     try:
         outcome = import_extensions(job.account, job.payload, actor=actor, ip=job.created_from,
                                     dry_run=dry_run, mode=mode, progress=progress)
+    except ObjectDoesNotExist:
+        # The account left the creator's reach meanwhile (moved, deleted).
+        _finish(job, Job.State.FAILED, [_job_error("The account is no longer within your reach.")], None)
+        return
     except (CsvRefused, PermissionDenied, ValidationError) as exc:
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         _finish(job, Job.State.FAILED, [_job_error(message)], None)

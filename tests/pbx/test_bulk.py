@@ -15,7 +15,7 @@ from pbx import bulk
 from pbx.actions import do_add_device, do_update_extension
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.signals import coalesce_changes, sip_credentials_changed, tenant_config_changed
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Job, Role, User
 from tests.conftest import Tree
 from tests.pbx.routing_helpers import extension
 
@@ -214,3 +214,31 @@ def test_the_export_imports_into_another_account_as_it_is(tree: Tree):
     outcome = bulk.import_extensions(tree.c2, exported, actor=tree.user("r2_admin"))
     assert outcome.errors == [] and outcome.imported == 3
     assert "".join(bulk.export_csv(tree.c2)) == exported
+
+
+# --- the job -------------------------------------------------------------------------------------
+
+
+def test_a_job_runs_once_again_after_a_worker_died_and_never_after_it_finished(tree: Tree):
+    admin = tree.user("c1_admin")
+    job = bulk.start_import_job(tree.c1, GOOD, actor=admin, ip="192.0.2.9", dry_run=False,
+                                mode="all_or_nothing")
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, done=2)  # cut short
+    bulk.run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.done, job.total, job.errors, job.payload) == ("succeeded", 3, 3, [], "")
+    assert job.result["imported"] == 3 and numbers(tree.c1) == ["1001", "1002", "1003"]
+    assert AuditEvent.objects.filter(action="extension.create", ip="192.0.2.9").count() == 3
+    bulk.run_job(job.pk)  # delivered again: finished, left alone
+    assert numbers(tree.c1) == ["1001", "1002", "1003"]
+
+
+def test_a_job_whose_creator_lost_the_right_to_write_fails_and_keeps_nothing(tree: Tree):
+    admin = tree.user("c1_admin")
+    job = bulk.start_import_job(tree.c1, GOOD, actor=admin, ip=None, dry_run=False, mode="all_or_nothing")
+    User.objects.filter(pk=admin.pk).update(role=Role.READ_ONLY)
+    bulk.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.result is None
+    assert job.errors == [{"row": None, "column": None, "message": "Your role is read-only."}]
+    assert numbers(tree.c1) == []
