@@ -58,9 +58,12 @@ from esl.framing import Message, Parser, ProtocolError, encode_command
 
 log = logging.getLogger("fsnodes.inbound")
 
-# What the manager needs: conference state, hangups (originate, later features), job
-# results, liveness. ``CUSTOM`` must come before its subclasses (mod_event_socket).
-EVENTS = ("CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT", "CUSTOM", "conference::maintenance")
+# What the manager needs: conference state, calls starting, answered and ending
+# (fsnodes.call_events, originate), job results, liveness. ``CUSTOM`` must come before
+# its subclasses, and every plain event name before ``CUSTOM`` (mod_event_socket reads
+# each word after it as a subclass).
+EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT",
+          "CUSTOM", "conference::maintenance")
 
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_REPLY_TIMEOUT = 5.0

@@ -19,7 +19,8 @@ from fsnodes.models import Conference, FreeswitchNode, NodeCommand
 from tests.fakes.freeswitch_esl import CAPTURED_PASSWORD, FakeFreeswitch
 from tests.fsnodes.manager_helpers import wait_for
 
-SUBSCRIPTION = "event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT CUSTOM conference::maintenance"
+SUBSCRIPTION = ("event plain CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB HEARTBEAT "
+                "CUSTOM conference::maintenance")
 FLUSH = "xml_flush_cache id 1001 acme.example.net"
 
 

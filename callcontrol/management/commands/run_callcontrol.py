@@ -1,7 +1,8 @@
 """``manage.py run_callcontrol [--listen host:port] [--no-manager]``: the outbound
 event-socket server, and beside it on the same hub the inbound connection manager
 (``fsnodes.manager``: one event-socket connection per FreeSWITCH node, conference events,
-interactive commands).
+interactive commands, and the calls' start, answer and end for webhooks:
+``fsnodes.call_events``).
 
 No monkeypatching: the server uses gevent sockets directly, and the few database queries a
 call makes (tenant lookup, the app's own reads) block the hub briefly on the one shared
@@ -22,6 +23,7 @@ from callcontrol import conf
 from callcontrol.server import CallControlServer
 from common.dbhealth import set_default_wait_limit
 from esl.addresses import parse_address
+from fsnodes.call_events import CallEvents
 from fsnodes.manager import NodeManager
 
 
@@ -44,13 +46,20 @@ class Command(BaseCommand):
         server.start()
         self.stdout.write(f"call control listening on {server.address[0]}:{server.address[1]}")
         manager = None
+        call_events = None
         if not no_manager:
             manager = NodeManager(guard_auth=True, voicemail_messages=True).start()
+            # Calls starting, answered and ending (webhooks): sent from a queue, never
+            # from the connection's reader greenlet (fsnodes.call_events).
+            call_events = CallEvents().start()
+            manager.add_listener(call_events.on_event)
             self.stdout.write(f"connecting to {len(manager.connections)} FreeSWITCH node(s)")
 
         def shutdown() -> None:
             if manager is not None:
                 manager.stop()
+            if call_events is not None:
+                call_events.stop()
             server.stop()
 
         for signum in (signal.SIGTERM, signal.SIGINT):
