@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db.models import BooleanField, Case, Value, When
 
 from tenants.admin.site import ScopedAdmin, admin_site
 from tenants.models import AuditEvent
@@ -19,19 +18,7 @@ class AuditEventAdmin(ScopedAdmin):
     def get_queryset(self, request):
         """An event is shown to the accounts above where it happened, while the account is
         still theirs; actors from above the viewer are shown only as provider staff."""
-        root = request.user.account
-        events = AuditEvent.objects.select_related("actor__account")
-        if root.is_master:
-            return events.annotate(actor_inside=Value(True, output_field=BooleanField()))
-        return events.filter(
-            scope_path__startswith=root.path, account__path__startswith=root.path
-        ).annotate(actor_inside=Case(
-            When(actor__account__path__startswith=root.path, then=Value(True)),
-            # Nobody acted (a sign-in lockout, a phone's feature code): nobody to hide. A
-            # deleted actor keeps its name and stays hidden.
-            When(actor__isnull=True, actor_username="", then=Value(True)),
-            default=Value(False), output_field=BooleanField(),
-        ))
+        return AuditEvent.objects.visible_to(request.user.account).select_related("actor__account")
 
     @admin.display(description="Who")
     def actor_display(self, obj: AuditEvent) -> str:

@@ -1,16 +1,21 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tenants.api.views.accounts import AccountViewSet
+from tenants.api.views.audit import AuditEventViewSet
 from tenants.api.views.domains import DomainsViewSet
 from tenants.api.views.jobs import JobViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("accounts", AccountViewSet, basename="account")
+# What belongs to one account, under /api/v1/accounts/{account_id}/.
+account_router = SimpleRouter(use_regex_path=False)
+account_router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     *router.urls,
     path("accounts/<int:account_id>/domains/", DomainsViewSet.as_view({"get": "retrieve", "put": "update"}),
          name="domains"),
+    path("accounts/<int:account_id>/", include(account_router.urls)),
 ]

@@ -8,6 +8,26 @@ from django.conf import settings
 from django.db import models
 
 
+class AuditEventQuerySet(models.QuerySet):
+    def visible_to(self, root):
+        """The events shown to the staff of ``root`` (an Account): those of the accounts
+        below where it happened, while the account is still theirs, each with
+        ``actor_inside``: whether the actor belongs to ``root``'s subtree (an actor from
+        above is shown only as provider staff, without address). The admin's audit list
+        and the API's are this."""
+        if root.is_master:
+            return self.annotate(actor_inside=models.Value(True, output_field=models.BooleanField()))
+        return self.filter(
+            scope_path__startswith=root.path, account__path__startswith=root.path
+        ).annotate(actor_inside=models.Case(
+            models.When(actor__account__path__startswith=root.path, then=models.Value(True)),
+            # Nobody acted (a sign-in lockout, a phone's feature code): nobody to hide. A
+            # deleted actor keeps its name and stays hidden.
+            models.When(actor__isnull=True, actor_username="", then=models.Value(True)),
+            default=models.Value(False), output_field=models.BooleanField(),
+        ))
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -24,6 +44,8 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=50, db_index=True)
     details = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
