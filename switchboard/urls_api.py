@@ -11,6 +11,7 @@ urlpatterns = [
         path("", include("tenants.api.urls")),
         path("", include("pbx.api.urls")),
         path("", include("cdr.api.urls")),
+        path("", include("fsnodes.api.urls")),
         # schema=None: the document does not describe itself.
         path("schema/", SpectacularAPIView.as_view(schema=None), name="api-schema"),
         path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from pbx.api.views.blocking import CallBlockViewSet
 from pbx.api.views.conferences import ConferenceRoomViewSet
+from pbx.api.views.explain import ExplainViewSet
 from pbx.api.views.extensions import DeviceViewSet, ExtensionViewSet
 from pbx.api.views.followme import FollowMeViewSet
 from pbx.api.views.ivr import IvrViewSet
@@ -32,6 +33,7 @@ router.register("hold-music-groups", MohGroupViewSet, basename="moh-group")
 
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),
+    path("accounts/<int:account_id>/explain/", ExplainViewSet.as_view({"get": "explain"}), name="explain"),
     path("accounts/<int:account_id>/extensions/<int:extension_id>/follow-me/",
          FollowMeViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
          name="follow-me"),
