@@ -169,3 +169,37 @@ def test_a_disabled_webhooks_pending_delivery_is_not_sent(tree: Tree, local_targ
     assert deliver(row.pk) == "failed"
     assert deliver(row.pk) == "not due"
     assert receiver.requests == []
+
+
+def test_a_voicemail_left_is_posted_with_the_box_and_the_caller(
+        tree: Tree, eager, local_targets, receiver: Receiver, committed):
+    from datetime import UTC, datetime
+
+    from django_tenants.utils import schema_context
+
+    from common.signals import voicemail_left
+    from pbx.actions import do_create_voicemail_box
+    from pbx.models import VoicemailMessage
+
+    hook = hook_for(tree, receiver, events=["voicemail.left"])
+    box, _pin = do_create_voicemail_box(tree.c1, number="5000", name="Reception")
+    with schema_context(tree.c1.schema_name):
+        message = VoicemailMessage.objects.create(
+            box=box, uuid="0b6d1a52-2f7e-4d4c-9d55-8c1c1f0a0001", caller_id_number="+14165550100",
+            caller_id_name="Bob", created_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC), duration=12,
+            file_path="/var/lib/freeswitch/storage/voicemail/x.wav")
+    # As the voicemail actions send it: after the row commits, outside the tenant's
+    # schema (the receiver reads the box in the account's schema itself).
+    message = VoicemailMessage(pk=message.pk, box_id=box.pk, uuid=message.uuid,
+                               caller_id_number=message.caller_id_number,
+                               caller_id_name=message.caller_id_name, created_at=message.created_at,
+                               duration=message.duration)
+    with committed():
+        voicemail_left.send(sender=VoicemailMessage, account=tree.c1, message=message)
+    (request,) = receiver.wait_for(1)
+    assert request.verified and request.headers["X-Switchboard-Event"] == "voicemail.left"
+    assert request.document["data"] == {
+        "message_id": message.pk, "message_uuid": "0b6d1a52-2f7e-4d4c-9d55-8c1c1f0a0001", "box": "5000",
+        "box_name": "Reception", "caller_id_number": "+14165550100", "caller_id_name": "Bob",
+        "duration": 12, "left_at": "2026-12-07T10:00:00+00:00"}
+    assert WebhookDelivery.objects.get(webhook=hook).status == "delivered"
