@@ -19,6 +19,7 @@ from pbx.models import (
     Schedule,
     ScheduleEvent,
     VoicemailBox,
+    VoicemailMessage,
 )
 from tenants.models import PhoneNumber
 
@@ -156,3 +157,24 @@ class MohGroupFilterSet(_Searchable):
     class Meta:
         model = MohGroup
         fields = ["q", "shuffle"]
+
+
+class VoicemailMessageFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search",
+                                  help_text="Part of the caller's number or name.")
+    read = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", exclude=True,
+                                        help_text="Only read, or only new, messages.")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
+                                             help_text="Left at or after this time.")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
+                                             help_text="Left before this time.")
+
+    class Meta:
+        model = VoicemailMessage
+        fields = ["q", "folder", "read", "since", "until"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(caller_id_number__icontains=value) | Q(caller_id_name__icontains=value))

@@ -15,6 +15,7 @@ from pbx.api.views.queues import CallQueueViewSet
 from pbx.api.views.ringgroups import RingGroupViewSet
 from pbx.api.views.schedules import ScheduleEventViewSet, ScheduleViewSet
 from pbx.api.views.voicemail import VoicemailBoxViewSet
+from pbx.api.views.voicemail_messages import VoicemailMessageViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("extensions", ExtensionViewSet, basename="extension")
@@ -31,9 +32,14 @@ router.register("phone-numbers", PhoneNumberViewSet, basename="phone-number")
 router.register("prompts", PromptViewSet, basename="prompt")
 router.register("hold-music-groups", MohGroupViewSet, basename="moh-group")
 
+# A box's messages, under the box (their id is mod_voicemail's uuid).
+box_router = SimpleRouter(use_regex_path=False)
+box_router.register("messages", VoicemailMessageViewSet, basename="voicemail-message")
+
 urlpatterns = [
     path("accounts/<int:account_id>/", include(router.urls)),
     path("accounts/<int:account_id>/explain/", ExplainViewSet.as_view({"get": "explain"}), name="explain"),
+    path("accounts/<int:account_id>/voicemail-boxes/<int:box_id>/", include(box_router.urls)),
     path("accounts/<int:account_id>/extensions/<int:extension_id>/follow-me/",
          FollowMeViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
          name="follow-me"),

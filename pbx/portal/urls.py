@@ -13,6 +13,7 @@ from pbx.portal.views import (
     ringgroups,
     schedules,
     voicemail,
+    voicemail_messages,
 )
 
 app_name = "portal"
@@ -44,6 +45,16 @@ urlpatterns = [
     path("voicemail/<int:pk>/", voicemail.VoicemailBoxEditView.as_view(), name="voicemail-edit"),
     path("voicemail/<int:pk>/delete/", voicemail.VoicemailBoxDeleteView.as_view(), name="voicemail-delete"),
     path("voicemail/<int:pk>/pin/", voicemail.VoicemailPinView.as_view(), name="voicemail-pin"),
+    path("voicemail/<int:pk>/messages/", voicemail_messages.VoicemailMessagesView.as_view(),
+         name="voicemail-messages"),
+    path("voicemail/<int:pk>/messages/sync/", voicemail_messages.VoicemailMessageSyncView.as_view(),
+         name="voicemail-message-sync"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/audio/",
+         voicemail_messages.VoicemailMessageAudioView.as_view(), name="voicemail-message-audio"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/read/",
+         voicemail_messages.VoicemailMessageReadView.as_view(), name="voicemail-message-read"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/delete/",
+         voicemail_messages.VoicemailMessageDeleteView.as_view(), name="voicemail-message-delete"),
     # Auto attendants.
     path("auto-attendants/", ivr.IvrListView.as_view(), name="ivr-list"),
     path("auto-attendants/add/", ivr.IvrEditView.as_view(), name="ivr-create"),
