@@ -365,6 +365,7 @@ SPECTACULAR_SETTINGS = {
         "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
         "AccountStatusEnum": "tenants.models.accounts.Account.Status",
         "MediaStatusEnum": "pbx.models.media.MediaStatus",
+        "ApiKeyStateEnum": ["active", "expired", "revoked"],
     },
 }
 

@@ -534,6 +534,24 @@ def do_set_user_active(actor: User, user: User, active: bool, ip: str | None = N
     return user
 
 
+@transaction.atomic
+def do_set_staff_password(actor: User, user: User, password: str, ip: str | None = None) -> User:
+    """An admin sets the password of a user they manage (a reset: the old one is not
+    asked for). The user's open sessions end with it; their API keys do not."""
+    if user.account is None or not user.account.is_within(actor.account):
+        raise NotInSubtree
+    if not may_change_user(actor, user):
+        raise PermissionDenied("Only admins set other users' passwords.")
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor, user.account, "user.password", ip, username=user.username)
+    return user
+
+
 # --- masquerade ("Use account") -------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from tenants.models import Account, AuditEvent
+from tenants.models import Account, ApiKey, AuditEvent, User
 
 
 class AccountFilterSet(django_filters.FilterSet):
@@ -79,3 +79,25 @@ class AuditEventFilterSet(django_filters.FilterSet):
     def filter_object(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(details__icontains=value) if value else queryset
+
+
+class StaffUserFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search",
+                                  help_text="Part of the username, name or e-mail.")
+
+    class Meta:
+        model = User
+        fields = ["q", "role", "is_active"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(username__icontains=value) | Q(first_name__icontains=value)
+                               | Q(last_name__icontains=value) | Q(email__icontains=value))
+
+
+class ApiKeyFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = ApiKey
+        fields = ["read_only"]
