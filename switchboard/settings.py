@@ -365,6 +365,7 @@ SPECTACULAR_SETTINGS = {
         "ScheduleActionEnum": "pbx.models.schedules.ScheduleAction",
         "AccountStatusEnum": "tenants.models.accounts.Account.Status",
         "MediaStatusEnum": "pbx.models.media.MediaStatus",
+        "WebhookEventEnum": "webhooks.models.Event",
         "ApiKeyStateEnum": ["active", "expired", "revoked"],
     },
 }
