@@ -8,6 +8,7 @@ from pbx.portal.views import (
     explain,
     extensions,
     ivr,
+    live,
     numbers,
     queues,
     ringgroups,
@@ -98,5 +99,12 @@ urlpatterns = [
     path("numbers/<int:pk>/", numbers.PhoneNumberEditView.as_view(), name="number-edit"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
+    # Live: conferences in progress and their operations, the dashboard's live tiles.
+    path("live/conferences/", live.ConferenceCenterView.as_view(), name="live-conferences"),
+    path("live/conferences/<str:room>/<slug:operation>/", live.ConferenceOperationView.as_view(),
+         name="live-conference-room"),
+    path("live/conferences/<str:room>/members/<int:member_id>/<slug:operation>/",
+         live.ConferenceOperationView.as_view(), name="live-conference-member"),
+    path("live/dashboard/", live.DashboardLiveView.as_view(), name="dashboard-live"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
 ]

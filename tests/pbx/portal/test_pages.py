@@ -184,6 +184,13 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
                          "caller_id_name": "Sales line"}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
+    # Live: the conference center (a running room's buttons: tests/pbx/portal/test_live.py, with
+    # a node), its operations (POST only), the dashboard's live tiles (no node here).
+    Page("live-conferences"),
+    Page("live-conference-room", kwargs=lambda w: {"room": "3000", "operation": "lock"}, post_only=True),
+    Page("live-conference-member", kwargs=lambda w: {"room": "3000", "member_id": 1, "operation": "mute"},
+         post_only=True),
+    Page("dashboard-live"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
 )}
 
