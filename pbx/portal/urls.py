@@ -1,5 +1,6 @@
 from django.urls import path
 
+from pbx.models import MohTrack, Prompt
 from pbx.portal.views import (
     account,
     blocking,
@@ -8,13 +9,12 @@ from pbx.portal.views import (
     explain,
     extensions,
     ivr,
-    live,
+    media,
     numbers,
     queues,
     ringgroups,
     schedules,
     voicemail,
-    voicemail_messages,
 )
 
 app_name = "portal"
@@ -46,16 +46,6 @@ urlpatterns = [
     path("voicemail/<int:pk>/", voicemail.VoicemailBoxEditView.as_view(), name="voicemail-edit"),
     path("voicemail/<int:pk>/delete/", voicemail.VoicemailBoxDeleteView.as_view(), name="voicemail-delete"),
     path("voicemail/<int:pk>/pin/", voicemail.VoicemailPinView.as_view(), name="voicemail-pin"),
-    path("voicemail/<int:pk>/messages/", voicemail_messages.VoicemailMessagesView.as_view(),
-         name="voicemail-messages"),
-    path("voicemail/<int:pk>/messages/sync/", voicemail_messages.VoicemailMessageSyncView.as_view(),
-         name="voicemail-message-sync"),
-    path("voicemail/<int:pk>/messages/<str:uuid>/audio/",
-         voicemail_messages.VoicemailMessageAudioView.as_view(), name="voicemail-message-audio"),
-    path("voicemail/<int:pk>/messages/<str:uuid>/read/",
-         voicemail_messages.VoicemailMessageReadView.as_view(), name="voicemail-message-read"),
-    path("voicemail/<int:pk>/messages/<str:uuid>/delete/",
-         voicemail_messages.VoicemailMessageDeleteView.as_view(), name="voicemail-message-delete"),
     # Auto attendants.
     path("auto-attendants/", ivr.IvrListView.as_view(), name="ivr-list"),
     path("auto-attendants/add/", ivr.IvrEditView.as_view(), name="ivr-create"),
@@ -81,6 +71,23 @@ urlpatterns = [
     path("call-queues/<int:pk>/", queues.CallQueueEditView.as_view(), name="queue-edit"),
     path("call-queues/<int:pk>/delete/", queues.CallQueueDeleteView.as_view(), name="queue-delete"),
     path("call-queues/<int:pk>/agents/", queues.CallQueueAgentsView.as_view(), name="queue-agents"),
+    # Prompts and hold music: uploads, their conversion state (polled), playback.
+    path("prompts/", media.PromptListView.as_view(), name="prompt-list"),
+    path("prompts/add/", media.PromptEditView.as_view(), name="prompt-create"),
+    path("prompts/<int:pk>/", media.PromptEditView.as_view(), name="prompt-edit"),
+    path("prompts/<int:pk>/delete/", media.PromptDeleteView.as_view(), name="prompt-delete"),
+    path("prompts/<int:pk>/state/", media.MediaStatusView.as_view(media_model=Prompt), name="prompt-status"),
+    path("prompts/<int:pk>/audio/", media.MediaAudioView.as_view(media_model=Prompt), name="prompt-audio"),
+    path("hold-music/", media.MohGroupListView.as_view(), name="moh-list"),
+    path("hold-music/add/", media.MohGroupEditView.as_view(), name="moh-create"),
+    path("hold-music/<int:pk>/", media.MohGroupEditView.as_view(), name="moh-edit"),
+    path("hold-music/<int:pk>/delete/", media.MohGroupDeleteView.as_view(), name="moh-delete"),
+    path("hold-music/<int:pk>/tracks/add/", media.MohTrackCreateView.as_view(), name="moh-track-create"),
+    path("hold-music-tracks/<int:pk>/delete/", media.MohTrackDeleteView.as_view(), name="moh-track-delete"),
+    path("hold-music-tracks/<int:pk>/state/", media.MediaStatusView.as_view(media_model=MohTrack),
+         name="moh-track-status"),
+    path("hold-music-tracks/<int:pk>/audio/", media.MediaAudioView.as_view(media_model=MohTrack),
+         name="moh-track-audio"),
     # Conference rooms.
     path("conference-rooms/", conferences.ConferenceRoomListView.as_view(), name="conference-room-list"),
     path("conference-rooms/add/", conferences.ConferenceRoomEditView.as_view(),
@@ -99,12 +106,5 @@ urlpatterns = [
     path("numbers/<int:pk>/", numbers.PhoneNumberEditView.as_view(), name="number-edit"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
-    # Live: conferences in progress and their operations, the dashboard's live tiles.
-    path("live/conferences/", live.ConferenceCenterView.as_view(), name="live-conferences"),
-    path("live/conferences/<str:room>/<slug:operation>/", live.ConferenceOperationView.as_view(),
-         name="live-conference-room"),
-    path("live/conferences/<str:room>/members/<int:member_id>/<slug:operation>/",
-         live.ConferenceOperationView.as_view(), name="live-conference-member"),
-    path("live/dashboard/", live.DashboardLiveView.as_view(), name="dashboard-live"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
 ]

@@ -3,11 +3,13 @@ PBX objects made by the actions; tenant C2's admin is the attacker."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pytest
-from django.utils import timezone
+import soundfile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from pbx.actions import (
@@ -20,9 +22,10 @@ from pbx.actions import (
     do_create_voicemail_box,
     do_set_ring_group_members,
 )
+from pbx.actions.media import do_add_moh_track, do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
-from pbx.actions.voicemail_messages import record_left_message
+from pbx.media import convert_and_record
 from pbx.models import (
     CallBlock,
     CallQueue,
@@ -43,7 +46,6 @@ from pbx.models import (
     Schedule,
     ScheduleEvent,
     VoicemailBox,
-    VoicemailMessage,
 )
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
@@ -73,23 +75,30 @@ class World:
     event: ScheduleEvent | None = None
     holiday: ScheduleEvent | None = None
     queue: CallQueue | None = None  # 6000 "Help desk", agent 1001 (level 1, logs in with *62)
-    # A new message in box 5000, its recording in the storage shared with the nodes.
-    message: VoicemailMessage | None = None
+    prompt: Prompt | None = None  # "Welcome", converted, used by nothing
+    moh: MohGroup | None = None  # "Jazz", one converted track, used by nothing
+    track: MohTrack | None = None
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
         return browser.login_as(self.people[who]) if who else browser
 
 
-def leave_message(account: Account, box: VoicemailBox, storage: str) -> VoicemailMessage:
-    """A caller's message in ``box`` as the node manager records it, with its recording."""
-    uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
-    path = Path(storage) / account.primary_domain_name / box.number / f"msg_{uuid}.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF" + bytes(40))
-    return record_left_message(account, box.number, uuid=uuid, node="fs-a", file_path=str(path),
-                               created_at=timezone.now(), duration=4, caller_id_name="Dana Dunn",
-                               caller_id_number="+14165550199")
+def wav(name: str = "tone.wav", seconds: float = 0.5) -> SimpleUploadedFile:
+    """A short 440 Hz tone as an uploaded WAV file."""
+    buffer = io.BytesIO()
+    samples = 0.3 * np.sin(2 * np.pi * 440 * np.arange(int(8000 * seconds)) / 8000)
+    soundfile.write(buffer, samples, 8000, format="WAV", subtype="PCM_16")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="audio/wav")
+
+
+def converted(account: Account, obj: Prompt | MohTrack) -> Prompt | MohTrack:
+    """``obj`` after its conversion, run here as the Celery task runs it once the upload
+    commits (a test's transaction never commits)."""
+    with schema_context(account.schema_name):
+        convert_and_record(obj._meta.label, obj.pk)
+        obj.refresh_from_db()
+    return obj
 
 
 def state(account: Account) -> dict[str, list]:
@@ -103,7 +112,6 @@ def state(account: Account) -> dict[str, list]:
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
             "blocks": list(CallBlock.objects.order_by("pk").values()),
             "boxes": list(VoicemailBox.objects.order_by("pk").values()),
-            "voicemail_messages": list(VoicemailMessage.objects.order_by("pk").values()),
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
@@ -121,7 +129,7 @@ def state(account: Account) -> dict[str, list]:
 
 
 @pytest.fixture
-def world(tree: Tree, settings, tmp_path) -> World:
+def world(tree: Tree) -> World:
     c1 = tree.c1
     reseller = tree.user("r1_admin")
     people = {"admin": tree.user("c1_admin"), "attacker": tree.user("c2_admin")}
@@ -141,8 +149,6 @@ def world(tree: Tree, settings, tmp_path) -> World:
     ivr = do_create_ivr(c1, name="Main menu", number="4000")
     box, _ = do_create_voicemail_box(c1, number="5000", name="Reception")
     world = World(tree, c1, people, extension, spare, device, group, room, block, number, ivr, box)
-    settings.VOICEMAIL_STORAGE_DIR = str(tmp_path / "voicemail")
-    world.message = leave_message(c1, box, settings.VOICEMAIL_STORAGE_DIR)
     world.schedule = do_create_schedule(c1, name="Office hours", open_destination=f"extension:{extension.pk}")
     world.event = do_add_schedule_event(c1, world.schedule, name="Weekdays", weekdays=[1, 2, 3, 4, 5],
                                         start_time="09:00", end_time="17:00", action="open")
@@ -150,4 +156,7 @@ def world(tree: Tree, settings, tmp_path) -> World:
                                           start_date="2026-01-01", all_day=True, action="closed")
     world.queue = do_create_queue(c1, number="6000", name="Help desk")
     do_set_queue_agents(c1, world.queue, [Agent(extension.pk, level=1, login_required=True)])
+    world.prompt = converted(c1, do_upload_prompt(c1, name="Welcome", upload=wav("welcome.wav")))
+    world.moh = do_create_moh_group(c1, name="Jazz")
+    world.track = converted(c1, do_add_moh_track(c1, world.moh, upload=wav("take five.wav")))
     return world

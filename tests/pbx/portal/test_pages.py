@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from pbx.portal import urls as portal_urls
 from tenants.models import AuditEvent
-from tests.pbx.portal.conftest import OTHER_HOST, World, state
+from tests.pbx.portal.conftest import OTHER_HOST, World, state, wav
 
 READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
 
@@ -78,10 +78,12 @@ block_pk = lambda world: {"pk": world.block.pk}  # noqa: E731
 number_pk = lambda world: {"pk": world.number.pk}  # noqa: E731
 ivr_pk = lambda world: {"pk": world.ivr.pk}  # noqa: E731
 box_pk = lambda world: {"pk": world.box.pk}  # noqa: E731
-message_kwargs = lambda world: {"pk": world.box.pk, "uuid": world.message.uuid}  # noqa: E731
 schedule_pk = lambda world: {"pk": world.schedule.pk}  # noqa: E731
 event_pk = lambda world: {"pk": world.event.pk}  # noqa: E731
 queue_pk = lambda world: {"pk": world.queue.pk}  # noqa: E731
+prompt_pk = lambda world: {"pk": world.prompt.pk}  # noqa: E731
+moh_pk = lambda world: {"pk": world.moh.pk}  # noqa: E731
+track_pk = lambda world: {"pk": world.track.pk}  # noqa: E731
 
 
 def schedule_data(name: str) -> dict[str, Any]:
@@ -151,13 +153,6 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"number": "5000", "name": "Front desk", "enabled": "on", "keep_days": "30"}),
     Page("voicemail-delete", kwargs=box_pk, readable=False, post=lambda w: {}),
     Page("voicemail-pin", kwargs=box_pk, readable=False, post=lambda w: {}, admin_post_status=200),
-    Page("voicemail-messages", kwargs=box_pk, write_markers=("Mark read", ">Delete<")),
-    Page("voicemail-message-audio", kwargs=message_kwargs),
-    # GET only redirects to the box's messages; the POST changes one message.
-    Page("voicemail-message-read", kwargs=message_kwargs, post_only=True, post=lambda w: {"read": "1"}),
-    Page("voicemail-message-delete", kwargs=message_kwargs, post_only=True, post=lambda w: {}),
-    # Lists the box on the nodes (none in this world): tests/pbx/portal/test_voicemail_messages.py.
-    Page("voicemail-message-sync", kwargs=box_pk, post_only=True),
     Page("schedule-list", write_markers=("Add schedule",)),
     Page("schedule-create", readable=False, post=lambda w: schedule_data("Support hours")),
     Page("schedule-edit", kwargs=schedule_pk, post=lambda w: schedule_data("Office hours 2"),
@@ -179,18 +174,27 @@ PAGES = {page.name: page for page in (
     Page("queue-agents", kwargs=queue_pk, post_only=True,
          post=lambda w: {f"agent_{w.extension.pk}_level": "2", f"agent_{w.extension.pk}_position": "1",
                          "new_extension": str(w.spare.pk), "new_level": "1"}),
+    Page("prompt-list", write_markers=("Add prompt",)),
+    Page("prompt-create", readable=False, post=lambda w: {"name": "Closed", "upload": wav("closed.wav")}),
+    Page("prompt-edit", kwargs=prompt_pk, post=lambda w: {"name": "Welcome 2"},
+         write_markers=(">Save<", "Delete…")),
+    Page("prompt-delete", kwargs=prompt_pk, readable=False, post=lambda w: {}),
+    Page("prompt-status", kwargs=prompt_pk),
+    Page("prompt-audio", kwargs=prompt_pk),
+    Page("moh-list", write_markers=("Add hold music group",)),
+    Page("moh-create", readable=False, post=lambda w: {"name": "Classical", "shuffle": "on"}),
+    Page("moh-edit", kwargs=moh_pk, post=lambda w: {"name": "Jazz 2"},
+         write_markers=(">Save<", "Upload track", "Remove track")),
+    Page("moh-delete", kwargs=moh_pk, readable=False, post=lambda w: {}),
+    Page("moh-track-create", kwargs=moh_pk, post_only=True, post=lambda w: {"upload": wav("blue.wav")}),
+    Page("moh-track-delete", kwargs=track_pk, post_only=True, post=lambda w: {}),
+    Page("moh-track-status", kwargs=track_pk),
+    Page("moh-track-audio", kwargs=track_pk),
     Page("number-list"),
     Page("number-edit", kwargs=number_pk, write_markers=(">Save<",),
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
                          "caller_id_name": "Sales line"}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
-    # Live: the conference center (a running room's buttons: tests/pbx/portal/test_live.py, with
-    # a node), its operations (POST only), the dashboard's live tiles (no node here).
-    Page("live-conferences"),
-    Page("live-conference-room", kwargs=lambda w: {"room": "3000", "operation": "lock"}, post_only=True),
-    Page("live-conference-member", kwargs=lambda w: {"room": "3000", "member_id": 1, "operation": "mute"},
-         post_only=True),
-    Page("dashboard-live"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
 )}
 
@@ -235,10 +239,16 @@ class _Ids:
 
     class _Row:
         pk = 1
-        uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
 
-    extension = spare = device = group = room = block = number = ivr = box = message = _Row()
-    schedule = event = queue = _Row()
+    extension = spare = device = group = room = block = number = ivr = box = _Row()
+    schedule = event = queue = prompt = moh = track = _Row()
+
+
+def text(response: Any) -> str:
+    """A page's text; a streamed answer (a recording) is read whole, as bytes it is not."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("latin-1")
+    return response.content.decode()
 
 
 def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
@@ -252,8 +262,8 @@ def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
 def test_admin_reads(world: World, page: Page):
     response = world.browser("admin").get(page.url(world))
     expected = 302 if page.post_only or page.name in REDIRECTING_GETS else 200
-    assert response.status_code == expected, response.content[:500]
-    body = response.content.decode()
+    body = text(response)
+    assert response.status_code == expected, body[:500]
     for marker in page.write_markers:
         assert marker in body, f"{page.name}: the admin's page lacks {marker!r}"
 
@@ -282,7 +292,7 @@ def test_read_only_roles_read_without_write_buttons(world: World, page: Page, ro
         assert "read-only" in response.content.decode()
         return
     assert response.status_code == (302 if page.post_only or page.name in REDIRECTING_GETS else 200)
-    body = response.content.decode()
+    body = text(response)
     for marker in page.write_markers:
         assert marker not in body, f"{page.name}: {role} sees {marker!r}"
 
