@@ -9,12 +9,14 @@ from pbx.portal.views import (
     explain,
     extensions,
     ivr,
+    live,
     media,
     numbers,
     queues,
     ringgroups,
     schedules,
     voicemail,
+    voicemail_messages,
 )
 
 app_name = "portal"
@@ -46,6 +48,16 @@ urlpatterns = [
     path("voicemail/<int:pk>/", voicemail.VoicemailBoxEditView.as_view(), name="voicemail-edit"),
     path("voicemail/<int:pk>/delete/", voicemail.VoicemailBoxDeleteView.as_view(), name="voicemail-delete"),
     path("voicemail/<int:pk>/pin/", voicemail.VoicemailPinView.as_view(), name="voicemail-pin"),
+    path("voicemail/<int:pk>/messages/", voicemail_messages.VoicemailMessagesView.as_view(),
+         name="voicemail-messages"),
+    path("voicemail/<int:pk>/messages/sync/", voicemail_messages.VoicemailMessageSyncView.as_view(),
+         name="voicemail-message-sync"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/audio/",
+         voicemail_messages.VoicemailMessageAudioView.as_view(), name="voicemail-message-audio"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/read/",
+         voicemail_messages.VoicemailMessageReadView.as_view(), name="voicemail-message-read"),
+    path("voicemail/<int:pk>/messages/<str:uuid>/delete/",
+         voicemail_messages.VoicemailMessageDeleteView.as_view(), name="voicemail-message-delete"),
     # Auto attendants.
     path("auto-attendants/", ivr.IvrListView.as_view(), name="ivr-list"),
     path("auto-attendants/add/", ivr.IvrEditView.as_view(), name="ivr-create"),
@@ -106,5 +118,12 @@ urlpatterns = [
     path("numbers/<int:pk>/", numbers.PhoneNumberEditView.as_view(), name="number-edit"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
+    # Live: conferences in progress and their operations, the dashboard's live tiles.
+    path("live/conferences/", live.ConferenceCenterView.as_view(), name="live-conferences"),
+    path("live/conferences/<str:room>/<slug:operation>/", live.ConferenceOperationView.as_view(),
+         name="live-conference-room"),
+    path("live/conferences/<str:room>/members/<int:member_id>/<slug:operation>/",
+         live.ConferenceOperationView.as_view(), name="live-conference-member"),
+    path("live/dashboard/", live.DashboardLiveView.as_view(), name="dashboard-live"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from pbx.actions import (
@@ -25,6 +27,7 @@ from pbx.actions import (
 from pbx.actions.media import do_add_moh_track, do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
+from pbx.actions.voicemail_messages import record_left_message
 from pbx.media import convert_and_record
 from pbx.models import (
     CallBlock,
@@ -46,6 +49,7 @@ from pbx.models import (
     Schedule,
     ScheduleEvent,
     VoicemailBox,
+    VoicemailMessage,
 )
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
@@ -75,6 +79,8 @@ class World:
     event: ScheduleEvent | None = None
     holiday: ScheduleEvent | None = None
     queue: CallQueue | None = None  # 6000 "Help desk", agent 1001 (level 1, logs in with *62)
+    # A new message in box 5000, its recording in the storage shared with the nodes.
+    message: VoicemailMessage | None = None
     prompt: Prompt | None = None  # "Welcome", converted, used by nothing
     moh: MohGroup | None = None  # "Jazz", one converted track, used by nothing
     track: MohTrack | None = None
@@ -84,6 +90,15 @@ class World:
         return browser.login_as(self.people[who]) if who else browser
 
 
+def leave_message(account: Account, box: VoicemailBox, storage: str) -> VoicemailMessage:
+    """A caller's message in ``box`` as the node manager records it, with its recording."""
+    uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
+    path = Path(storage) / account.primary_domain_name / box.number / f"msg_{uuid}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF" + bytes(40))
+    return record_left_message(account, box.number, uuid=uuid, node="fs-a", file_path=str(path),
+                               created_at=timezone.now(), duration=4, caller_id_name="Dana Dunn",
+                               caller_id_number="+14165550199")
 def wav(name: str = "tone.wav", seconds: float = 0.5) -> SimpleUploadedFile:
     """A short 440 Hz tone as an uploaded WAV file."""
     buffer = io.BytesIO()
@@ -112,6 +127,7 @@ def state(account: Account) -> dict[str, list]:
             "rooms": list(ConferenceRoom.objects.order_by("pk").values()),
             "blocks": list(CallBlock.objects.order_by("pk").values()),
             "boxes": list(VoicemailBox.objects.order_by("pk").values()),
+            "voicemail_messages": list(VoicemailMessage.objects.order_by("pk").values()),
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
@@ -129,7 +145,7 @@ def state(account: Account) -> dict[str, list]:
 
 
 @pytest.fixture
-def world(tree: Tree) -> World:
+def world(tree: Tree, settings, tmp_path) -> World:
     c1 = tree.c1
     reseller = tree.user("r1_admin")
     people = {"admin": tree.user("c1_admin"), "attacker": tree.user("c2_admin")}
@@ -149,6 +165,8 @@ def world(tree: Tree) -> World:
     ivr = do_create_ivr(c1, name="Main menu", number="4000")
     box, _ = do_create_voicemail_box(c1, number="5000", name="Reception")
     world = World(tree, c1, people, extension, spare, device, group, room, block, number, ivr, box)
+    settings.VOICEMAIL_STORAGE_DIR = str(tmp_path / "voicemail")
+    world.message = leave_message(c1, box, settings.VOICEMAIL_STORAGE_DIR)
     world.schedule = do_create_schedule(c1, name="Office hours", open_destination=f"extension:{extension.pk}")
     world.event = do_add_schedule_event(c1, world.schedule, name="Weekdays", weekdays=[1, 2, 3, 4, 5],
                                         start_time="09:00", end_time="17:00", action="open")

@@ -78,6 +78,7 @@ block_pk = lambda world: {"pk": world.block.pk}  # noqa: E731
 number_pk = lambda world: {"pk": world.number.pk}  # noqa: E731
 ivr_pk = lambda world: {"pk": world.ivr.pk}  # noqa: E731
 box_pk = lambda world: {"pk": world.box.pk}  # noqa: E731
+message_kwargs = lambda world: {"pk": world.box.pk, "uuid": world.message.uuid}  # noqa: E731
 schedule_pk = lambda world: {"pk": world.schedule.pk}  # noqa: E731
 event_pk = lambda world: {"pk": world.event.pk}  # noqa: E731
 queue_pk = lambda world: {"pk": world.queue.pk}  # noqa: E731
@@ -153,6 +154,13 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"number": "5000", "name": "Front desk", "enabled": "on", "keep_days": "30"}),
     Page("voicemail-delete", kwargs=box_pk, readable=False, post=lambda w: {}),
     Page("voicemail-pin", kwargs=box_pk, readable=False, post=lambda w: {}, admin_post_status=200),
+    Page("voicemail-messages", kwargs=box_pk, write_markers=("Mark read", ">Delete<")),
+    Page("voicemail-message-audio", kwargs=message_kwargs),
+    # GET only redirects to the box's messages; the POST changes one message.
+    Page("voicemail-message-read", kwargs=message_kwargs, post_only=True, post=lambda w: {"read": "1"}),
+    Page("voicemail-message-delete", kwargs=message_kwargs, post_only=True, post=lambda w: {}),
+    # Lists the box on the nodes (none in this world): tests/pbx/portal/test_voicemail_messages.py.
+    Page("voicemail-message-sync", kwargs=box_pk, post_only=True),
     Page("schedule-list", write_markers=("Add schedule",)),
     Page("schedule-create", readable=False, post=lambda w: schedule_data("Support hours")),
     Page("schedule-edit", kwargs=schedule_pk, post=lambda w: schedule_data("Office hours 2"),
@@ -195,6 +203,13 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
                          "caller_id_name": "Sales line"}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
+    # Live: the conference center (a running room's buttons: tests/pbx/portal/test_live.py, with
+    # a node), its operations (POST only), the dashboard's live tiles (no node here).
+    Page("live-conferences"),
+    Page("live-conference-room", kwargs=lambda w: {"room": "3000", "operation": "lock"}, post_only=True),
+    Page("live-conference-member", kwargs=lambda w: {"room": "3000", "member_id": 1, "operation": "mute"},
+         post_only=True),
+    Page("dashboard-live"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
 )}
 
@@ -239,8 +254,9 @@ class _Ids:
 
     class _Row:
         pk = 1
+        uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
 
-    extension = spare = device = group = room = block = number = ivr = box = _Row()
+    extension = spare = device = group = room = block = number = ivr = box = message = _Row()
     schedule = event = queue = prompt = moh = track = _Row()
 
 
