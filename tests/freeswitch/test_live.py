@@ -1,0 +1,103 @@
+"""Live operations on the real switch: a phone's call joins a conference room; the API
+lists the room with its member (the registry call control's node manager keeps from
+mod_conference's events); muting through the API shows on the switch (``conference
+<name> list`` drops the member's ``speak`` flag) and in the API; kicking ends the phone's
+call. And the portal dashboard's live tile lists a phone registered with the switch
+(``show registrations as json``)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from fsnodes import live
+from fsnodes.conference_registry import conference_name, parse_member_line
+from pbx.actions.conferences import do_create_conference_room
+from tenants.actions import do_create_staff_user
+from tenants.models import AuditEvent, Role
+from tests.conftest import PASSWORD, Browser
+from tests.switchboard.api.client import Api, accounts_url, body, key_for
+
+pytestmark = pytest.mark.freeswitch
+
+ROOM = "3000"
+
+
+def until(check, timeout: float = 10.0, what: str = ""):
+    """Poll ``check`` until it returns something true; that value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what or check}")
+
+
+def admin_of(fs, customer, username: str):
+    return do_create_staff_user(fs.data.admin, account=customer.account, username=username, password=PASSWORD,
+                                role=Role.ADMIN)
+
+
+def test_a_member_is_listed_muted_and_kicked_through_the_api(fs):
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    do_create_conference_room(acme.account, number=ROOM, name="Standup")
+    name = conference_name(ROOM, acme.domain)
+    api = Api(token=key_for(admin_of(fs, acme, "acme-live")))
+    listed_url = accounts_url(acme.account, "conferences")
+
+    with ThreadPoolExecutor(1) as background:
+        # hold_ms=0: the phone stays until FreeSWITCH hangs up on it.
+        caller = background.submit(fs.sip.call, "1001", acme.domain, acme.secret("1001"), ROOM, hold_ms=0,
+                                   timeout=40)
+        try:
+            rooms = until(lambda: [r for r in body(api.send("get", listed_url)) if r["members"]],
+                          what="the room and its member in the API")
+            [room] = rooms
+            [member] = room["members"]
+            assert (room["room"], room["name"], room["node"]) == (ROOM, name, "harness")
+            assert not member["muted"] and not member["deaf"]
+            member_id = member["member_id"]
+
+            muted = api.send("post", accounts_url(acme.account, "conferences", ROOM, "members", member_id,
+                                                  "mute"))
+            assert muted.status_code == 200, body(muted)
+            assert body(muted)["reply"].startswith("+OK mute"), body(muted)
+            lines = [parse_member_line(line) for line in fs.api(f"conference {name} list").splitlines()]
+            [on_switch] = [m for m in lines if m is not None and m.member_id == member_id]
+            assert on_switch.can_hear and not on_switch.can_speak  # flags "hear" without "speak"
+            until(lambda: body(api.send("get", listed_url))[0]["members"][0]["muted"],
+                  what="mute-member back in the registry")
+
+            kicked = api.send("post", accounts_url(acme.account, "conferences", ROOM, "members", member_id,
+                                                   "kick"))
+            assert kicked.status_code == 200, body(kicked)
+            call = caller.result(timeout=15)
+        finally:
+            fs.switch.hangup_all()
+    assert call.final_status("INVITE") == 200, call.describe()
+    assert call.received("BYE"), call.describe()  # the switch ended the phone's call
+    until(lambda: body(api.send("get", listed_url)) == [], what="the room gone from the registry")
+    assert name not in fs.api("conference list")
+    assert [e.action for e in AuditEvent.objects.filter(action__startswith="conference.")
+            .exclude(action="conference.create").order_by("pk")] == ["conference.mute", "conference.kick"]
+
+
+def test_the_dashboard_tile_lists_a_registered_phone(fs):
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    beta = fs.data.customer("beta")
+    beta.extension("1002")
+    fs.sip.phone("1001", acme.domain, acme.secret("1001"))
+    fs.sip.phone("1002", beta.domain, beta.secret("1002"))
+    live.clear_cache()
+    browser = Browser("acme.localhost").login_as(admin_of(fs, acme, "acme-dash"))
+    tiles = until(lambda: (lambda html: html if "1001@acme.example.net" in html else "")(
+        browser.get("/live/dashboard/").content.decode()), timeout=8, what="the registration in the tile")
+    assert "Nodes unreachable" not in tiles
+    assert "beta.example.net" not in tiles  # another tenant's phone is not shown
+    phones = tiles.split('<p class="figure">')[1].split("<", 1)[0].strip()
+    assert phones == "1"
