@@ -7,10 +7,7 @@ is entered (``in_account_schema = False``)."""
 
 from __future__ import annotations
 
-import csv
 import zoneinfo
-from collections.abc import Iterator
-from datetime import datetime
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -30,20 +27,14 @@ from cdr.api.serializers import (
     RangeSerializer,
     UsageSerializer,
 )
+from cdr.export import csv_response
 from cdr.filtersets import CallRecordFilterSet
 from cdr.models import CallRecord
-from cdr.queries import BadCursor, keyset_page, records_of, result_of
+from cdr.queries import BadCursor, keyset_page, records_of
 from cdr.reports import call_report, usage
 from switchboard.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from switchboard.api.views import AccountScopedViewSet
 
-# The columns the export reads (never ``raw``).
-CSV_FIELDS = ["start_at", "answer_at", "end_at", "account", "leg", "direction", "caller_number",
-              "caller_name", "callee_number", "extension", "did", "destination_kind", "duration", "billsec",
-              "hangup_cause", "sip_status", "leg_uuid", "call_uuid"]
-CSV_HEADER = ["start", "answered_at", "end", "account", "leg", "direction", "caller", "caller_name",
-              "callee", "extension", "did", "destination", "duration_s", "talk_s", "hangup_cause",
-              "sip_status", "result", "leg_uuid", "call_uuid"]
 INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input: the messages per field.")
 # Rows fetched per round trip of the server-side cursor.
 CSV_CHUNK = 2000
@@ -114,11 +105,6 @@ class CsvRenderer(renderers.BaseRenderer):
         return b"" if data is None else str(data).encode()
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class CallRecordViewSet(AccountScopedViewSet):
     """Call records: one row per leg (a: the call as it came in, b: each phone or
     gateway we rang)."""
@@ -145,46 +131,12 @@ class CallRecordViewSet(AccountScopedViewSet):
                    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV rows"),
                               400: INVALID})
     def export(self, request: Request, *args, **kwargs) -> StreamingHttpResponse:
-        queryset = self.filter_queryset(self.get_queryset()).order_by("-start_at", "-leg_uuid")
-        zone = zoneinfo.ZoneInfo(self.account.timezone)
-        response = StreamingHttpResponse(_csv_rows(queryset, zone), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().astimezone(zone).strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="calls-{self.account.pk}-{stamp}.csv"'
-        return response
+        return csv_response(self.filter_queryset(self.get_queryset()), self.account)
 
     def get_renderers(self):
         if getattr(self, "action", None) == "export":
             return [renderers.JSONRenderer(), CsvRenderer()]
         return super().get_renderers()
-
-
-def _csv_rows(queryset, zone: zoneinfo.ZoneInfo) -> Iterator[str]:
-    """The rows as CSV text, read through a server-side cursor CSV_CHUNK rows at a time
-    (QuerySet.iterator), so neither the database's answer nor the file is ever whole in
-    memory."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
-    for record in queryset.only(*CSV_FIELDS).iterator(chunk_size=CSV_CHUNK):
-        yield writer.writerow([
-            _local(record.start_at, zone), _local(record.answer_at, zone), _local(record.end_at, zone),
-            record.account_id, record.leg, record.direction, _safe(record.caller_number),
-            _safe(record.caller_name), _safe(record.callee_number), _safe(record.extension),
-            _safe(record.did),
-            record.destination_kind, record.duration, record.billsec, record.hangup_cause,
-            record.sip_status if record.sip_status is not None else "", result_of(record),
-            record.leg_uuid, record.call_uuid])
-
-
-def _local(moment: datetime | None, zone: zoneinfo.ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-def _safe(text: str) -> str:
-    """A caller name or number could start a spreadsheet formula (=, +, -, @): quoted.
-    A leading + of an E.164 number is kept when the rest is digits."""
-    if text[:1] == "+" and text[1:].isdigit():
-        return text
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class CallReportViewSet(AccountScopedViewSet):
