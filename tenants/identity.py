@@ -58,7 +58,10 @@ class Identity:
 
 def _identity(user: User, account: Account, *, api_key: ApiKey | None = None,
               masquerading: bool = False) -> Identity:
-    read_only = user.role == Role.READ_ONLY or (api_key is not None and api_key.read_only)
+    # An end user writes only their own phone's settings, through the My phone pages;
+    # to every admin face (API, admin pages) they are read-only at most.
+    read_only = (user.role in (Role.READ_ONLY, Role.END_USER)
+                 or (api_key is not None and api_key.read_only))
     return Identity(user, account, user.role, read_only, api_key, masquerading)
 
 

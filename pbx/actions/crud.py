@@ -31,13 +31,22 @@ M = TypeVar("M", bound=models.Model)
 Verb = Literal["create", "update", "delete"]
 
 
-def authorize(actor: User | None, account: Account) -> None:
+END_USER_REFUSAL = "Your login manages only your own phone."
+
+
+def authorize(actor: User | None, account: Account, *, extension_pk: int | None = None) -> None:
     """People act as themselves, on their own account or one below (a masquerading
     provider admin), and only as admins; ``actor`` None is the platform itself (demo
-    data, a phone's feature code)."""
+    data, a phone's feature code). An end user ("My phone") passes only where the action
+    names the extension it writes (``extension_pk``) and that is the user's own; every
+    other action refuses them, so an admin action cannot forget to."""
     if actor is None:
         return
     require_visible(actor, account)
+    if actor.role == Role.END_USER:
+        if extension_pk is not None and actor.is_bound_to(account.pk, extension_pk):
+            return
+        raise PermissionDenied(END_USER_REFUSAL)
     if actor.role != Role.ADMIN:
         raise PermissionDenied("Your role is read-only.")
 

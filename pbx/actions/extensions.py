@@ -11,14 +11,21 @@ from common.secrets import encrypt_secret, generate_secret
 from pbx.actions.checks import refuse_if_used
 from pbx.actions.common import changed, only
 from pbx.actions.crud import authorize
-from pbx.actions.forwarding import ROUTING_FIELDS, check_extension_routing, goes_with, renumber_box
+from pbx.actions.endusers import unbind_extension
+from pbx.actions.forwarding import (
+    FORWARD_FIELDS,
+    ROUTING_FIELDS,
+    check_extension_routing,
+    goes_with,
+    renumber_box,
+)
 from pbx.actions.queues import extension_changed, forget_extension
 from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.numbering import refuse_taken
 from pbx.signals import voicemail_boxes_deleted
 from tenants.actions import record
-from tenants.models import Account, User
+from tenants.models import Account, Role, User
 
 EXTENSION_FIELDS = (
     "name", "email", "outbound_caller_id_name", "outbound_caller_id_number", "language",
@@ -27,6 +34,9 @@ EXTENSION_FIELDS = (
     *ROUTING_FIELDS,
 )
 DEVICE_FIELDS = ("label", "mac_address", "vendor", "model", "enabled")
+# What an employee changes on their own extension (My phone); everything else, their
+# call permission above all, stays the admin's.
+END_USER_FIELDS = (*FORWARD_FIELDS, "do_not_disturb")
 
 
 @transaction.atomic
@@ -62,8 +72,11 @@ def do_create_extension(
 def do_update_extension(account: Account, extension: Extension, *, actor: User | None = None,
                         ip: str | None = None, voicemail_pin: str | None = None, **fields) -> Extension:
     """Voicemail off keeps the box and its messages (calls no longer go there); on again
-    reuses it. ``voicemail_pin`` sets the box's PIN."""
-    authorize(actor, account)
+    reuses it. ``voicemail_pin`` sets the box's PIN. The extension's own end user may
+    change its forwards and do-not-disturb, nothing else."""
+    authorize(actor, account, extension_pk=extension.pk)
+    if actor is not None and actor.role == Role.END_USER:
+        only({**fields, **({"voicemail_pin": voicemail_pin} if voicemail_pin else {})}, END_USER_FIELDS)
     only(fields, (*EXTENSION_FIELDS, "number"))
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
@@ -104,6 +117,7 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
         usernames = list(extension.devices.values_list("username", flat=True))
         number = extension.number
         forget_extension(account, extension)  # it leaves its call queues (cascade)
+        unbind_extension(account, extension.pk, actor=actor, ip=ip)  # its employee's login
         extension.delete()  # its box goes with it (one-to-one, cascade)
     record(actor, account, "extension.delete", ip, number=number)
     changed(account, usernames)

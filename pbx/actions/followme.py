@@ -89,8 +89,9 @@ def do_set_follow_me(
     ip: str | None = None,
 ) -> FollowMe:
     """Set the extension's follow-me, replacing all its steps. ``steps``: in order, each
-    ``{"ring_seconds": 20, "confirm": True, "targets": ["extension:5", "external:+1…"]}``."""
-    authorize(actor, account)
+    ``{"ring_seconds": 20, "confirm": True, "targets": ["extension:5", "external:+1…"]}``.
+    The extension's own end user may set it too (My phone)."""
+    authorize(actor, account, extension_pk=extension.pk)
     steps = list(steps)
     with schema_context(account.schema_name):
         extension = Extension.objects.select_for_update().get(pk=extension.pk)

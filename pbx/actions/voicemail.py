@@ -149,10 +149,13 @@ def do_update_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
 def do_set_voicemail_pin(account: Account, box: VoicemailBox, *, pin: str | None = None,
                          actor: User | None = None, ip: str | None = None) -> tuple[VoicemailBox, str]:
     """Set the box's PIN, or a new random one when ``pin`` is not given (a reset);
-    returns the box and the PIN, which the audit log never holds."""
-    authorize(actor, account)
+    returns the box and the PIN, which the audit log never holds. An extension's end
+    user sets their own box's PIN (My phone)."""
+    authorize(actor, account, extension_pk=box.extension_id)
     with schema_context(account.schema_name):
         box = VoicemailBox.objects.select_for_update().get(pk=box.pk)
+        # The stored row decides whose box it is, not the instance the caller passed.
+        authorize(actor, account, extension_pk=box.extension_id)
         if pin:
             check_pin(pin, box.number)
         box.pin = pin or strong_pin(box.number)

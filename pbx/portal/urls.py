@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from pbx.models import MohTrack, Prompt
 from pbx.portal.views import (
@@ -126,4 +126,6 @@ urlpatterns = [
          live.ConferenceOperationView.as_view(), name="live-conference-member"),
     path("live/dashboard/", live.DashboardLiveView.as_view(), name="dashboard-live"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
+    # Employees' own logins: the admin's invitation and the employee's My phone pages.
+    path("", include("pbx.portal.urls_myphone")),
 ]

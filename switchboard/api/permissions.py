@@ -7,8 +7,10 @@ from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
 from tenants.identity import Identity
+from tenants.models import Role
 
 READ_ONLY_MESSAGE = "This API key or user is read-only."
+END_USER_MESSAGE = "This login is an employee's own (My phone): it has no access to the API."
 
 
 def identity_of(request: Request) -> Identity:
@@ -23,6 +25,9 @@ class IdentityCheckpoint(permissions.BasePermission):
 
     def has_permission(self, request: Request, view) -> bool:
         identity = identity_of(request)
+        if identity.role == Role.END_USER:
+            # An employee's own login (My phone) has no admin rights: not even reading.
+            raise exceptions.PermissionDenied(END_USER_MESSAGE)
         if request.method in permissions.SAFE_METHODS or not identity.read_only:
             return True
         # A write to one object is refused once the object is found (has_object_permission),

@@ -14,7 +14,7 @@ from pbx.portal.access import portal_login_required
 from pbx.portal.forms import PortalAuthenticationForm
 from tenants.actions import do_accept_masquerade, do_end_masquerade
 from tenants.http import client_ip
-from tenants.models import Account, PhoneNumber
+from tenants.models import Account, PhoneNumber, Role
 from tenants.sessions import MASQUERADE_SESSION_KEY
 
 
@@ -32,6 +32,8 @@ def portal_logout(request: HttpRequest) -> HttpResponse:
 
 @portal_login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if request.portal.user.role == Role.END_USER:
+        return redirect("portal:myphone")  # an employee's home is their own phone
     account: Account = request.tenant
     parent = Account.objects.get_parent(account)
     return render(

@@ -7,18 +7,34 @@ queryset holds only this tenant's rows: another tenant's id is simply not found 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 
 from pbx.actions.crud import authorize
 from pbx.portal.access import PortalIdentity, portal_identity
 from switchboard.views import Identity, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView
 from tenants.http import client_ip
+from tenants.models import Role
+
+END_USER_PAGE_REFUSAL = ("This page is for the account's administrators; your login manages "
+                         "your own phone (My phone).")
 
 
 class PortalPage(ObjectView):
     base_template = "portal/base.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        identity = self.identify(request)
+        if identity is not None and identity.user.role == Role.END_USER:
+            # An employee's own login has My phone, none of the admin's pages: refused
+            # like a read-only write (403), reading included.
+            self.identity = identity
+            return render(request, self.refused_template,
+                          {"view": self, "reason": END_USER_PAGE_REFUSAL}, status=403)
+        return super().dispatch(request, *args, **kwargs)
 
     def identify(self, request: HttpRequest) -> PortalIdentity | None:
         identity = portal_identity(request)

@@ -24,6 +24,7 @@ from pbx.filtersets import ExtensionFilterSet
 from pbx.models import Device, Extension
 from pbx.portal.forms.extensions import DeviceForm, ExtensionForm
 from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
+from pbx.portal.views.endusers import login_context
 from switchboard.views import Column, show_action_errors
 
 
@@ -80,7 +81,8 @@ class ExtensionEditView(_ExtensionPages, PortalEditView):
     def extra_context(self, obj: Extension | None) -> dict[str, Any]:
         if obj is None:
             return {}
-        return {"devices": list(obj.devices.all()), "device_form": DeviceForm()}
+        return {"devices": list(obj.devices.all()), "device_form": DeviceForm(),
+                **login_context(self.identity.account, obj, self.identity.user)}
 
 
 class ExtensionDeleteView(_ExtensionPages, PortalDeleteView):

@@ -24,6 +24,7 @@ from pbx.actions import (
     do_create_voicemail_box,
     do_set_ring_group_members,
 )
+from pbx.actions.endusers import do_invite_end_user
 from pbx.actions.media import do_add_moh_track, do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
@@ -131,6 +132,10 @@ def state(account: Account) -> dict[str, list]:
             "ivrs": list(Ivr.objects.order_by("pk").values()),
             "keys": list(IvrOption.objects.order_by("pk").values()),
             "numbers": list(PhoneNumber.objects.filter(account=account).order_by("pk").values()),
+            # The account's logins as the admin's pages change them (not last_login:
+            # signing in is not a change a page made).
+            "logins": list(User.objects.filter(account=account).order_by("pk").values(
+                "pk", "username", "role", "is_active", "extension_pk", "email", "password")),
             "schedules": list(Schedule.objects.order_by("pk").values()),
             "events": list(ScheduleEvent.objects.order_by("pk").values()),
             "queues": list(CallQueue.objects.order_by("pk").values()),
@@ -155,6 +160,10 @@ def world(tree: Tree, settings, tmp_path) -> World:
     extension = do_create_extension(c1, number="1001", name="Alice Archer")
     spare = do_create_extension(c1, number="1002", name="Bob Baker")
     device, _ = do_add_device(c1, extension, label="Desk phone")
+    # Alice's own login (My phone), invited by the admin, password chosen.
+    people["end_user"] = do_invite_end_user(c1, extension, email="alice@example.com")
+    people["end_user"].set_password(PASSWORD)
+    people["end_user"].save()
     group = do_create_ring_group(c1, number="2000", name="Sales")
     do_set_ring_group_members(c1, group, [(f"extension:{extension.pk}", None, True)])
     room = do_create_conference_room(c1, number="3000", name="Board room")

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from pbx.portal import urls as portal_urls
 from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import OTHER_HOST, World, state, wav
+from tests.pbx.portal.test_myphone import MY_PHONE_COVERED_HERE, MY_PHONE_PAGES
 
 READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
 
@@ -211,10 +212,13 @@ PAGES = {page.name: page for page in (
          post_only=True),
     Page("dashboard-live"),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
+    # GET only redirects to the extension's page; the POST invites its employee (My phone).
+    Page("extension-login", kwargs=spare_pk,
+         post=lambda w: {"operation": "invite", "email": "bob@example.com"}),
 )}
 
 # Pages that only take a POST: a GET goes back to the object's page.
-REDIRECTING_GETS = {"ring-group-members", "ivr-keys", "schedule-event-order"}
+REDIRECTING_GETS = {"extension-login", "ring-group-members", "ivr-keys", "schedule-event-order"}
 
 # Portal URLs whose tests live with the sign-in and masquerade they belong to.
 COVERED_ELSEWHERE = {
@@ -239,9 +243,11 @@ def _names(patterns: list, prefix: str = "") -> list[str]:
 
 def test_every_portal_url_is_declared():
     names = _names(portal_urls.urlpatterns)
-    missing = [name for name in names if name not in PAGES and name not in COVERED_ELSEWHERE]
+    my_phone = set(MY_PHONE_PAGES) | MY_PHONE_COVERED_HERE  # the employee's own matrix
+    missing = [name for name in names
+               if name not in PAGES and name not in COVERED_ELSEWHERE and name not in my_phone]
     assert not missing, f"portal URLs without a declared test in {__name__}.PAGES: {missing}"
-    stale = sorted(set(PAGES) - set(names))
+    stale = sorted((set(PAGES) | my_phone) - set(names))
     assert not stale, f"declared pages that are not in the portal's URLconf: {stale}"
     root = Path(__file__).resolve().parents[3]
     for name, test_file in COVERED_ELSEWHERE.items():
@@ -320,6 +326,26 @@ def test_read_only_roles_cannot_write(world: World, page: Page, role: str):
     response = world.browser(role).post(page.url(world), page.post(world))
     assert response.status_code == 403
     assert "Your role is read-only." in response.content.decode()
+    assert state(world.account) == before
+
+
+# --- the employee's own login (My phone) -------------------------------------------
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_the_end_user_is_refused_every_admin_page(world: World, page: Page):
+    """An employee's login has no admin rights: reading refused too (the dashboard sends
+    them to My phone), every write refused with nothing changed."""
+    before = state(world.account)
+    browser = world.browser("end_user")
+    response = browser.get(page.url(world))
+    if page.name == "dashboard":
+        assert response.status_code == 302 and response["Location"] == "/my/"
+    else:
+        assert response.status_code == 403 and "your own phone" in response.content.decode()
+    if page.post is not None:
+        response = browser.post(page.url(world), page.post(world))
+        assert response.status_code == 403
     assert state(world.account) == before
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 import tests
+from pbx.actions import do_create_extension
+from pbx.actions.endusers import do_invite_end_user
 from tenants.actions import do_revoke_api_key
 from tenants.models import ApiKey
-from tests.switchboard.api.client import Api, body, key_for
+from tests.switchboard.api.client import Api, body, host_of, key_for
 from tests.switchboard.api.routes import api_routes
 
 ROUTES = api_routes()
@@ -82,3 +84,18 @@ def test_a_revoked_key_is_401(tree, call):
     do_revoke_api_key(tree.c1, ApiKey.objects.matching(token), actor=admin)
     refused = Api(token=token).send(method, route.url(tree.c1.pk), {})
     assert refused.status_code == 401 and body(refused) == {"detail": "This API key has been revoked."}
+
+
+@pytest.mark.parametrize("call", CALLS, ids=[_ids(call) for call in CALLS])
+def test_an_employees_own_login_is_403_for_every_method(tree, call):
+    """An end user (My phone) has no admin rights: their session on their own host,
+    and a key made for them, are refused on every route, reading included."""
+    route, method = call
+    alice = do_create_extension(tree.c1, number="1001", name="Alice")
+    employee = do_invite_end_user(tree.c1, alice, email="alice@example.com")
+    session = Api(host=host_of(tree.c1)).login_as(employee)
+    keyed = Api(host=host_of(tree.c1), token=key_for(employee))
+    for api in (session, keyed):
+        refused = api.send(method, route.url(tree.c1.pk), {})
+        assert refused.status_code == 403, (method, route.name)
+        assert "My phone" in body(refused)["detail"]

@@ -1,0 +1,353 @@
+"""My phone, page by page and person by person: the employee (the conftest's
+``end_user``, bound to 1001) reads and writes only their own extension; staff of every
+role are refused (My phone is for a login bound to an extension); strangers are sent to
+sign in; another extension's objects are never shown or changed, whatever is posted.
+The admin's invitation on the extension's page and the employee's first sign-in through
+its link are here too. ``MY_PHONE_PAGES`` is what test_pages' URLconf walk counts as
+covered."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django_tenants.utils import schema_context
+
+from cdr.models import CallRecord
+from pbx.actions import do_set_follow_me
+from pbx.actions.endusers import do_invite_end_user
+from pbx.actions.voicemail_messages import record_left_message
+from pbx.models import Extension, FollowMe, VoicemailBox, VoicemailMessage
+from tenants.models import Account, AuditEvent, Role, User
+from tests.conftest import PASSWORD, Browser
+from tests.pbx.portal.conftest import HOST, OTHER_HOST, World, state
+
+# Name → what an end user posts there (None: the page only reads).
+MY_PHONE_PAGES = {
+    "myphone": None,
+    "myphone-forwarding": {"forward_no_answer": "on", "forward_no_answer_to": "1002"},
+    "myphone-follow-me": {"enabled": "on", "step_1_targets": "1001", "step_1_seconds": "20",
+                          "step_2_targets": "1002", "step_2_seconds": "25"},
+    "myphone-voicemail": {"pin": "580214"},
+    "myphone-calls": None,
+}
+# The invitation link (a token in the URL): test_the_invitation_link_sets_a_password_once;
+# a message (its uuid in the URL): the voicemail tests at the end.
+MY_PHONE_COVERED_HERE = {"myphone-welcome", "myphone-message"}
+STAFF = ("admin", "read_only", "user_activation", "supervisor")
+
+
+def url(name: str) -> str:
+    return reverse(f"portal:{name}")
+
+
+def _pages(writing: bool = False) -> list:
+    return [pytest.param(name, id=name) for name, post in MY_PHONE_PAGES.items() if post or not writing]
+
+
+def extension(world: World, number: str) -> Extension:
+    with schema_context(world.account.schema_name):
+        return Extension.objects.get(number=number)
+
+
+# --- the employee ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", _pages())
+def test_the_end_user_reads_every_page_of_their_own(world: World, name: str):
+    response = world.browser("end_user").get(url(name))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "1001" in body and 'aria-label="My phone"' in body
+    # One nav for employees: none of the admin's pages is offered.
+    assert "/extensions/" not in body and "/ring-groups/" not in body
+
+
+@pytest.mark.parametrize("name", _pages(writing=True))
+def test_the_end_user_writes_their_own_extension_audited_with_their_address(world: World, name: str):
+    before = state(world.account)
+    latest = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = world.browser("end_user").post(url(name), MY_PHONE_PAGES[name], REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    after = state(world.account)
+    assert after != before
+    events = list(AuditEvent.objects.filter(pk__gt=latest))
+    assert events and all(e.actor == world.people["end_user"] and e.ip == "198.51.100.9" for e in events)
+    # Nothing of 1002's changed.
+    spare = lambda s: [row for row in s["extensions"] if row["number"] == "1002"]  # noqa: E731
+    assert spare(after) == spare(before)
+
+
+def test_forwarding_reads_numbers_like_the_feature_codes(world: World):
+    browser = world.browser("end_user")
+    browser.post(url("myphone-forwarding"), {"forward_no_answer": "on", "forward_no_answer_to": "1002",
+                                             "forward_busy": "on", "forward_busy_to": "+1 212 555 0100",
+                                             "do_not_disturb": "on"})
+    alice = extension(world, "1001")
+    assert alice.forward_no_answer and alice.forward_no_answer_to == f"extension:{world.spare.pk}"
+    assert alice.forward_busy_to == "external:+12125550100" and alice.do_not_disturb
+    page = browser.get(url("myphone-forwarding")).content.decode()
+    assert 'value="1002"' in page and "Extension 1002 Bob Baker" in page
+
+
+@pytest.mark.parametrize(("number", "error"), [
+    ("19005550100", "may not call"),  # premium rate: the toll-fraud check of *72 and the admin
+    ("1001", "An extension"),  # itself
+    ("12", "neither a number of"),
+])
+def test_a_refused_forward_is_a_field_error_and_changes_nothing(world: World, number: str, error: str):
+    before = state(world.account)
+    response = world.browser("end_user").post(url("myphone-forwarding"), {
+        "forward_all": "on", "forward_all_to": number})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert state(world.account) == before
+
+
+def test_follow_me_keeps_what_the_admin_set_beyond_the_steps(world: World):
+    do_set_follow_me(world.account, world.extension, record_name=True, fallback=f"extension:{world.spare.pk}",
+                     steps=[{"targets": [f"extension:{world.extension.pk}"]}])
+    world.browser("end_user").post(url("myphone-follow-me"), MY_PHONE_PAGES["myphone-follow-me"])
+    with schema_context(world.account.schema_name):
+        follow_me = FollowMe.objects.get(extension=world.extension)
+        steps = [[t.destination for t in step.targets.all()] for step in follow_me.steps.order_by("position")]
+    assert follow_me.record_name and follow_me.fallback == f"extension:{world.spare.pk}"
+    assert steps == [[f"extension:{world.extension.pk}"], [f"extension:{world.spare.pk}"]]
+
+
+def test_a_weak_pin_is_refused_in_the_actions_words(world: World):
+    with schema_context(world.account.schema_name):
+        old = VoicemailBox.objects.get(extension=world.extension).pin
+    response = world.browser("end_user").post(url("myphone-voicemail"), {"pin": "1234"})
+    assert response.status_code == 400 and "straight run" in response.content.decode()
+    with schema_context(world.account.schema_name):
+        assert VoicemailBox.objects.get(extension=world.extension).pin == old
+
+
+def _leg(account: Account, extension: str, callee: str, when: datetime) -> None:
+    leg = uuid.uuid4()
+    CallRecord.objects.create(
+        leg_uuid=leg, start_at=when, account=account, account_path=account.path, leg="a", call_uuid=leg,
+        direction="internal", caller_number=extension, callee_number=callee, extension=extension,
+        format="json", received_at=when, answer_at=when, billsec=42, hangup_cause="NORMAL_CLEARING")
+
+
+def test_call_history_shows_only_the_legs_of_their_own_phones(world: World):
+    now = datetime.now(UTC)
+    _leg(world.account, "1001", "2223330001", now)  # their desk phone's SIP user is 1001
+    _leg(world.account, world.device.username, "2223330002", now - timedelta(minutes=1))
+    _leg(world.account, "1002", "2223330666", now)  # a colleague's
+    _leg(world.tree.c2, "1001", "2223330777", now)  # another tenant's 1001
+    body = world.browser("end_user").get(url("myphone-calls")).content.decode()
+    assert "2223330001" in body and "2223330002" in body
+    assert "2223330666" not in body and "2223330777" not in body
+
+
+# --- everybody else --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", STAFF)
+@pytest.mark.parametrize("name", _pages())
+def test_staff_are_refused_my_phone(world: World, name: str, role: str):
+    """My phone is a login bound to an extension: an admin manages extensions on the
+    admin's pages (and may not act as an employee), the other roles do not write."""
+    before = state(world.account)
+    browser = world.browser(role)
+    assert browser.get(url(name)).status_code == 403
+    if MY_PHONE_PAGES[name]:
+        response = browser.post(url(name), MY_PHONE_PAGES[name])
+        assert response.status_code == 403 and "bound to their extension" in response.content.decode()
+    assert state(world.account) == before
+
+
+@pytest.mark.parametrize("name", _pages())
+def test_strangers_are_sent_to_sign_in(world: World, name: str):
+    before = state(world.account)
+    other_end_user = _end_user_of(world.tree.c2, world)
+    for browser in (world.browser(None), world.browser("attacker"),
+                    Browser(HOST).login_as(other_end_user)):  # a stolen session of another host
+        replay = Browser(HOST)
+        replay.cookies = browser.cookies
+        for response in (replay.get(url(name)), *([replay.post(url(name), MY_PHONE_PAGES[name])]
+                                                 if MY_PHONE_PAGES[name] else [])):
+            assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert state(world.account) == before
+
+
+def _end_user_of(account: Account, world: World) -> User:
+    """An employee of ``account`` bound to an extension there with the same primary key
+    as the victim's 1001, where there is one."""
+    from pbx.actions import do_create_extension
+
+    theirs = do_create_extension(account, number="1001", name="Mallory")
+    user = do_invite_end_user(account, theirs, email=f"mallory@{account.pk}.example.com")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def test_another_tenants_end_user_on_their_own_host_sees_only_their_own(world: World):
+    mallory = _end_user_of(world.tree.c2, world)
+    browser = Browser(OTHER_HOST).login_as(mallory)
+    body = browser.get(url("myphone")).content.decode()
+    assert "Mallory" in body and "Alice" not in body
+    before = state(world.account)
+    browser.post(url("myphone-forwarding"), {"forward_all": "on", "forward_all_to": "1002"})
+    assert state(world.account) == before
+
+
+def test_a_disabled_or_unbound_login_is_signed_out(world: World):
+    browser = world.browser("end_user")
+    assert browser.get(url("myphone")).status_code == 200
+    end_user = world.people["end_user"]
+    User.objects.filter(pk=end_user.pk).update(is_active=False)
+    response = browser.get(url("myphone"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_the_dashboard_sends_the_employee_to_my_phone(world: World):
+    response = world.browser("end_user").get("/")
+    assert response.status_code == 302 and response["Location"] == url("myphone")
+
+
+# --- the admin's invitation --------------------------------------------------------------
+
+
+def test_the_invitation_link_sets_a_password_once(world: World, django_capture_on_commit_callbacks):
+    admin = world.browser("admin")
+    edit = reverse("portal:extension-edit", kwargs={"pk": world.spare.pk})
+    assert "Invite to My phone" in admin.get(edit).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(reverse("portal:extension-login", kwargs={"pk": world.spare.pk}),
+                              {"operation": "invite", "email": "bob@example.com"}, REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 302
+    bob = User.objects.get(username="bob@example.com")
+    assert (bob.role, bob.extension_pk, bob.has_usable_password()) == (Role.END_USER, world.spare.pk, False)
+    [message] = mail.outbox
+    path = re.search(r"http://[^/\s]+(/my/welcome/\S+/\S+/)", message.body).group(1)
+    assert "Invited: no password chosen yet" in admin.get(edit).content.decode()
+
+    # Another tenant's host does not know the login.
+    assert "does not work any more" in Browser(OTHER_HOST).get(path, follow=True).content.decode()
+
+    employee = Browser(HOST)
+    form = employee.get(path, follow=True)
+    assert form.status_code == 200 and "bob@example.com" in form.content.decode()
+    new_password = "Bob-chooses-a-long-one-7"
+    done = employee.post(form.request["PATH_INFO"],
+                         {"new_password1": new_password, "new_password2": new_password})
+    assert done.status_code == 302 and done["Location"] == url("myphone")
+    page = employee.get(url("myphone")).content.decode()
+    assert "1002 Bob Baker" in page
+    # Used: the link is dead, and the password signs in.
+    assert "does not work any more" in Browser(HOST).get(path, follow=True).content.decode()
+    bob.refresh_from_db()
+    assert bob.check_password(new_password)
+
+
+def test_user_activation_staff_disable_and_enable_the_login_and_nothing_else(world: World):
+    end_user = world.people["end_user"]
+    login_url = reverse("portal:extension-login", kwargs={"pk": world.extension.pk})
+    activation = world.browser("user_activation")
+    edit = reverse("portal:extension-edit", kwargs={"pk": world.extension.pk})
+    page = activation.get(edit).content.decode()
+    assert "Disable login" in page and "Invite to My phone" not in page
+    assert activation.post(login_url, {"operation": "disable"}).status_code == 302
+    end_user.refresh_from_db()
+    assert not end_user.is_active
+    assert activation.post(login_url, {"operation": "enable"}).status_code == 302
+    end_user.refresh_from_db()
+    assert end_user.is_active
+    before = User.objects.filter(role=Role.END_USER).count()
+    refused = activation.post(reverse("portal:extension-login", kwargs={"pk": world.spare.pk}),
+                              {"operation": "invite", "email": "x@example.com"})
+    assert refused.status_code == 403
+    assert User.objects.filter(role=Role.END_USER).count() == before
+    for role in ("read_only", "supervisor"):
+        assert world.browser(role).post(login_url, {"operation": "disable"}).status_code == 403
+    end_user.refresh_from_db()
+    assert end_user.is_active
+
+
+def test_deleting_the_extension_ends_the_employees_session(world: World):
+    bob = do_invite_end_user(world.account, world.spare, email="bob@example.com")
+    bob.set_password(PASSWORD)
+    bob.save()
+    browser = Browser(HOST).login_as(bob)
+    assert browser.get(url("myphone")).status_code == 200
+    deleted = world.browser("admin").post(reverse("portal:extension-delete", kwargs={"pk": world.spare.pk}))
+    assert deleted.status_code == 302
+    response = browser.get(url("myphone"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    bob.refresh_from_db()
+    assert (bob.is_active, bob.extension_pk) == (False, None)
+
+
+# --- voicemail messages -------------------------------------------------------------------
+
+
+@pytest.fixture
+def voicemail(world: World, tmp_path, settings):
+    """A message in 1001's box (Alice's) and one in 1002's (Bob's), their recordings on
+    the storage this server shares with the nodes."""
+    settings.VOICEMAIL_STORAGE_DIR = "/var/lib/fs/vm"
+    settings.VOICEMAIL_LOCAL_STORAGE_DIR = str(tmp_path)
+    left = {}
+    for number, uuid_, caller in (("1001", "aaaa-1111", "Carol"), ("1002", "bbbb-2222", "Dave")):
+        path = f"/var/lib/fs/vm/c1.example.net/{number}/msg_{uuid_}.wav"
+        recording = tmp_path / "c1.example.net" / number / f"msg_{uuid_}.wav"
+        recording.parent.mkdir(parents=True)
+        recording.write_bytes(b"RIFF" + b"\0" * 60)
+        left[number] = record_left_message(world.account, number, uuid=uuid_, node="fs-a", file_path=path,
+                                           created_at=datetime.now(UTC), duration=7,
+                                           caller_id_name=caller, caller_id_number="5551234")
+    return left
+
+
+def _message(world: World, uuid_: str) -> VoicemailMessage | None:
+    with schema_context(world.account.schema_name):
+        return VoicemailMessage.objects.filter(uuid=uuid_).first()
+
+
+def test_the_employee_plays_downloads_marks_and_deletes_their_own_messages(world: World, voicemail):
+    browser = world.browser("end_user")
+    page = browser.get(url("myphone-voicemail")).content.decode()
+    assert "Carol" in page and "Dave" not in page and "<audio" in page
+    own = reverse("portal:myphone-message", kwargs={"uuid": "aaaa-1111"})
+    played = browser.get(own)
+    assert played.status_code == 200 and played["Content-Type"] == "audio/wav"
+    assert b"".join(played.streaming_content).startswith(b"RIFF")
+    assert "attachment" in browser.get(own + "?download=1")["Content-Disposition"]
+    assert browser.get(own, HTTP_RANGE="bytes=0-3").status_code == 206
+    browser.post(own, {"operation": "read"}, REMOTE_ADDR="198.51.100.9")
+    assert _message(world, "aaaa-1111").read_at is not None
+    event = AuditEvent.objects.get(action="voicemail.message.read")
+    assert (event.actor, event.ip) == (world.people["end_user"], "198.51.100.9")
+    browser.post(own, {"operation": "delete"})
+    assert _message(world, "aaaa-1111") is None
+
+
+def test_another_boxes_message_is_404_with_nothing_changed(world: World, voicemail):
+    browser = world.browser("end_user")
+    theirs = reverse("portal:myphone-message", kwargs={"uuid": "bbbb-2222"})
+    assert browser.get(theirs).status_code == 404
+    for operation in ("read", "delete"):
+        assert browser.post(theirs, {"operation": operation}).status_code == 404
+    message = _message(world, "bbbb-2222")
+    assert message is not None and message.read_at is None
+    # Nor through the admin's pages for that box.
+    admin_url = reverse("portal:voicemail-message-audio", kwargs={"pk": message.box_id, "uuid": "bbbb-2222"})
+    assert browser.get(admin_url).status_code == 403
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_staff_do_not_use_the_employees_message_urls(world: World, voicemail, role: str):
+    own = reverse("portal:myphone-message", kwargs={"uuid": "aaaa-1111"})
+    browser = world.browser(role)
+    assert browser.get(own).status_code == 403
+    assert browser.post(own, {"operation": "delete"}).status_code == 403
+    assert _message(world, "aaaa-1111") is not None
