@@ -8,6 +8,7 @@ from pbx.portal.views import (
     destinations,
     explain,
     extensions,
+    followme,
     ivr,
     live,
     media,
@@ -35,6 +36,9 @@ urlpatterns = [
     path("extensions/<int:pk>/devices/add/", extensions.DeviceCreateView.as_view(), name="device-create"),
     path("devices/<int:pk>/secret/", extensions.DeviceSecretView.as_view(), name="device-secret"),
     path("devices/<int:pk>/delete/", extensions.DeviceDeleteView.as_view(), name="device-delete"),
+    path("extensions/<int:pk>/follow-me/", followme.FollowMeView.as_view(), name="follow-me"),
+    path("extensions/<int:pk>/follow-me/delete/", followme.FollowMeDeleteView.as_view(),
+         name="follow-me-delete"),
     # Ring groups.
     path("ring-groups/", ringgroups.RingGroupListView.as_view(), name="ring-group-list"),
     path("ring-groups/add/", ringgroups.RingGroupEditView.as_view(), name="ring-group-create"),

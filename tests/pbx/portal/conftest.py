@@ -25,6 +25,7 @@ from pbx.actions import (
     do_set_ring_group_members,
 )
 from pbx.actions.endusers import do_invite_end_user
+from pbx.actions.followme import do_set_follow_me
 from pbx.actions.media import do_add_moh_track, do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.actions.schedules import do_add_schedule_event, do_create_schedule
@@ -85,6 +86,7 @@ class World:
     prompt: Prompt | None = None  # "Welcome", converted, used by nothing
     moh: MohGroup | None = None  # "Jazz", one converted track, used by nothing
     track: MohTrack | None = None
+    follow_me: FollowMe | None = None  # of 1002: one step ringing +12125550111
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -186,4 +188,5 @@ def world(tree: Tree, settings, tmp_path) -> World:
     world.prompt = converted(c1, do_upload_prompt(c1, name="Welcome", upload=wav("welcome.wav")))
     world.moh = do_create_moh_group(c1, name="Jazz")
     world.track = converted(c1, do_add_moh_track(c1, world.moh, upload=wav("take five.wav")))
+    world.follow_me = do_set_follow_me(c1, spare, steps=[{"targets": ["external:+12125550111"]}])
     return world

@@ -88,6 +88,14 @@ moh_pk = lambda world: {"pk": world.moh.pk}  # noqa: E731
 track_pk = lambda world: {"pk": world.track.pk}  # noqa: E731
 
 
+def follow_me_data(world: World) -> dict[str, Any]:
+    """Step 1 rings 1001 and an outside number for 25 s; the fallback is the box."""
+    return {"enabled": "on", "fallback_kind": "voicemail", "fallback_object": f"voicemail:{world.box.pk}",
+            "step_1_ring_seconds": "25", "step_1_confirm": "on",
+            "step_1_target_1_kind": "extension", "step_1_target_1_object": f"extension:{world.extension.pk}",
+            "step_1_target_2_kind": "external", "step_1_target_2_number": "+12125550100"}
+
+
 def schedule_data(name: str) -> dict[str, Any]:
     return {"name": name, "timezone": "", "default_action": "closed",
             **_no_destination("open_destination", "closed_destination", "default_destination")}
@@ -199,6 +207,8 @@ PAGES = {page.name: page for page in (
     Page("moh-track-delete", kwargs=track_pk, post_only=True, post=lambda w: {}),
     Page("moh-track-status", kwargs=track_pk),
     Page("moh-track-audio", kwargs=track_pk),
+    Page("follow-me", kwargs=spare_pk, post=follow_me_data, write_markers=("Save follow-me",)),
+    Page("follow-me-delete", kwargs=spare_pk, post_only=True, post=lambda w: {}),
     Page("number-list"),
     Page("number-edit", kwargs=number_pk, write_markers=(">Save<",),
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
