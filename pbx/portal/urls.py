@@ -130,6 +130,8 @@ urlpatterns = [
          live.ConferenceOperationView.as_view(), name="live-conference-member"),
     path("live/dashboard/", live.DashboardLiveView.as_view(), name="dashboard-live"),
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
+    # Call history, reports and usage (cdr.portal).
+    path("calls/", include("cdr.portal.urls")),
     # Employees' own logins: the admin's invitation and the employee's My phone pages.
     path("", include("pbx.portal.urls_myphone")),
 ]

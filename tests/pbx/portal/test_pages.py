@@ -214,6 +214,11 @@ PAGES = {page.name: page for page in (
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
                          "caller_id_name": "Sales line"}),
     Page("explain", query=lambda w: "caller=1001&dialed=2000"),
+    # Call history, reports, usage (cdr.portal): read-only pages for every staff role; the
+    # records and which account's they are: tests/cdr/test_portal.py.
+    Page("call-list", query=lambda w: "result=answered"),
+    Page("call-report"),
+    Page("call-usage"),
     # Live: the conference center (a running room's buttons: tests/pbx/portal/test_live.py, with
     # a node), its operations (POST only), the dashboard's live tiles (no node here).
     Page("live-conferences"),
@@ -236,6 +241,8 @@ COVERED_ELSEWHERE = {
     "logout": "tests/pbx/portal/test_account.py",
     "masquerade-start": "tests/tenants/test_masquerade.py",
     "masquerade-end": "tests/tenants/test_masquerade.py",
+    # A streamed CSV download (no page body to read here).
+    "call-export": "tests/cdr/test_portal.py",
 }
 
 
