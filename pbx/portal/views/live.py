@@ -1,6 +1,6 @@
 """The live pages: the conference center (rooms in use, their members, who is talking,
 and a moderator's buttons) and the dashboard's live tiles (registered phones, calls in
-progress, today's calls). Both are read from what the nodes report -- the conference
+progress, today's calls, voicemail waiting). Both are read from what the nodes report -- the conference
 registry the node manager keeps (fsnodes.conference_registry), and ``show
 registrations`` / ``show calls`` asked of the nodes (fsnodes.live) -- and both are polled
 by htmx, which gets only the changing part of the page.
@@ -16,14 +16,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cdr.models import DailyUsage
 from fsnodes import conferences, live
-from pbx.models import Extension
+from pbx.models import Extension, VoicemailBox, VoicemailMessage
 from pbx.portal.views.base import PortalPage
 from tenants.models import PhoneNumber
 
@@ -94,6 +94,12 @@ class DashboardLiveView(LivePage):
         # The roll-up kept at ingest (cdr.rollups): a-legs, so a call counts once.
         usage = DailyUsage.objects.filter(account=account, day=today).aggregate(
             calls=Sum("calls"), answered=Sum("answered"))
+        # Messages nobody has listened to yet, per box (the mirror of the nodes' voicemail
+        # index the node manager keeps, pbx.models.VoicemailMessage).
+        unheard = Count("messages", filter=Q(messages__folder=VoicemailMessage.Folder.INBOX,
+                                             messages__read_at__isnull=True))
+        waiting = list(VoicemailBox.objects.annotate(unheard=unheard).filter(unheard__gt=0)
+                       .order_by("number"))
         now = timezone.now().timestamp()
         return render(request, "portal/_dashboard_live.html", self.context(
             phones=phones, calls=[(call, _duration(now - call.started) if call.started else "")
@@ -101,7 +107,7 @@ class DashboardLiveView(LivePage):
             nodes=asked.nodes, unreachable=asked.unreachable,
             all_unreachable=asked.nodes > 0 and len(asked.unreachable) == asked.nodes,
             today_calls=usage["calls"] or 0, today_answered=usage["answered"] or 0,
-            extensions=Extension.objects.count(), account=account,
+            waiting=waiting, waiting_total=sum(box.unheard for box in waiting), account=account,
             checked_at=datetime.now(zone)))
 
 

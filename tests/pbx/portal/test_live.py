@@ -2,8 +2,8 @@
 tenant's running rooms, members and who is talking, an admin's buttons reach the node and
 are audited, read-only people see no buttons and are refused, another tenant's member ids
 are 404 with nothing sent, an unreachable node is said so; the dashboard's live tiles show
-the tenant's registered phones and calls only, today's calls from the roll-up, and
-"nodes unreachable" when no node answers."""
+the tenant's registered phones and calls only, today's calls from the roll-up, its new
+voicemail per box, and "nodes unreachable" when no node answers."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from cdr.models import DailyUsage
 from fsnodes import live
 from fsnodes.conference_registry import apply_event
 from fsnodes.models import Conference, ConferenceMember
+from pbx.actions import do_create_voicemail_box
+from pbx.actions.voicemail_messages import do_mark_message_read, record_left_message
 from tenants.models import AuditEvent
 from tests.fakes.freeswitch_esl import FakeFreeswitch
 from tests.fsnodes.conftest import create_node, start_manager  # noqa: F401 (a fixture)
@@ -150,6 +152,17 @@ def call(uuid: str, *, name: str, dest: str, accountcode: str = "", presence: st
             "b_accountcode": ""}
 
 
+def voicemail(account, box_number: str, *, new: int = 0, heard: int = 0) -> None:
+    """Messages left as the node manager records them; ``heard`` of them then listened to."""
+    for index in range(new + heard):
+        message = record_left_message(
+            account, box_number, uuid=f"00000000-0000-4000-8000-{index:012d}", node="fs-a",
+            file_path=f"/var/lib/freeswitch/storage/voicemail/{index}.wav", created_at=timezone.now(),
+            duration=5, caller_id_number="+14165550100")
+        if index >= new:
+            do_mark_message_read(account, message, actor=None)
+
+
 def test_the_dashboard_tiles_show_this_tenants_phones_and_calls_only(world: World, node):
     node.api_replies["show registrations as json"] = registrations(
         ("1001", "c1.example.net", "192.0.2.10"), ("1002", "C1.LOCALHOST", "192.0.2.11"),
@@ -165,13 +178,21 @@ def test_the_dashboard_tiles_show_this_tenants_phones_and_calls_only(world: Worl
     today = timezone.now().astimezone(ZoneInfo(world.account.timezone)).date()
     DailyUsage.objects.create(account=world.account, day=today, direction="inbound", calls=7, answered=5)
     DailyUsage.objects.create(account=world.tree.c2, day=today, direction="inbound", calls=40, answered=40)
+    # Box 5000 holds the world's new message, one more and one already heard; C2's new
+    # one is not C1's.
+    voicemail(world.account, "5000", new=1, heard=1)
+    do_create_voicemail_box(world.tree.c2, number="5000", name="Theirs")
+    voicemail(world.tree.c2, "5000", new=1)
     dashboard = world.browser("admin").get("/").content.decode()
     assert 'hx-get="/live/dashboard/"' in dashboard
     tiles = world.browser("read_only").get("/live/dashboard/").content.decode()
     assert "1001@c1.example.net" in tiles and "1002@C1.LOCALHOST" in tiles and "192.0.2.99" not in tiles
     assert "Yealink T54W" in tiles
     figures = [chunk.split("<", 1)[0].strip() for chunk in tiles.split('<p class="figure">')[1:]]
-    assert figures == ["2", "3", "7"], figures  # phones, calls in progress, today's calls
+    # Phones, calls in progress, today's calls, voicemail waiting.
+    assert figures == ["2", "3", "7", "2"], figures
+    box_link = f'href="/voicemail/{world.box.pk}/messages/">Box 5000 Reception</a>'
+    assert f'{box_link} <span class="sub">2 new' in tiles
     assert "1:0" in tiles  # the calls' duration (about 65 s)
     assert "Nodes unreachable" not in tiles
 
