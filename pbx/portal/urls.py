@@ -132,6 +132,8 @@ urlpatterns = [
     path("destinations/options/", destinations.DestinationOptionsView.as_view(), name="destination-options"),
     # Call history, reports and usage (cdr.portal).
     path("calls/", include("cdr.portal.urls")),
+    # Webhooks and their delivery log (webhooks.portal).
+    path("webhooks/", include("webhooks.portal.urls")),
     # Employees' own logins: the admin's invitation and the employee's My phone pages.
     path("", include("pbx.portal.urls_myphone")),
 ]

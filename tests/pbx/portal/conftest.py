@@ -57,6 +57,8 @@ from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_create_staff_user
 from tenants.models import Account, PhoneNumber, Role, User
 from tests.conftest import PASSWORD, Browser, Tree
+from webhooks.actions import do_create_webhook
+from webhooks.models import Webhook, WebhookDelivery
 
 HOST, OTHER_HOST = "c1.localhost", "c2.localhost"
 
@@ -87,6 +89,8 @@ class World:
     moh: MohGroup | None = None  # "Jazz", one converted track, used by nothing
     track: MohTrack | None = None
     follow_me: FollowMe | None = None  # of 1002: one step ringing +12125550111
+    webhook: Webhook | None = None  # https://crm.example.com/hooks, every event
+    delivery: WebhookDelivery | None = None  # its call.ended, failed after 9 tries
 
     def browser(self, who: str | None, host: str = HOST) -> Browser:
         browser = Browser(host)
@@ -148,6 +152,9 @@ def state(account: Account) -> dict[str, list]:
             "follow_me": list(FollowMe.objects.order_by("pk").values()),
             "follow_me_steps": list(FollowMeStep.objects.order_by("pk").values()),
             "follow_me_targets": list(FollowMeTarget.objects.order_by("pk").values()),
+            "webhooks": list(Webhook.objects.filter(account=account).order_by("pk").values()),
+            "webhook_deliveries": list(WebhookDelivery.objects.filter(account=account).order_by("pk")
+                                        .values()),
         }
 
 
@@ -188,5 +195,10 @@ def world(tree: Tree, settings, tmp_path) -> World:
     world.prompt = converted(c1, do_upload_prompt(c1, name="Welcome", upload=wav("welcome.wav")))
     world.moh = do_create_moh_group(c1, name="Jazz")
     world.track = converted(c1, do_add_moh_track(c1, world.moh, upload=wav("take five.wav")))
+    world.webhook, _secret = do_create_webhook(c1, actor=None, url="https://crm.example.com/hooks")
+    world.delivery = WebhookDelivery.objects.create(
+        webhook=world.webhook, account=c1, event="call.ended",
+        event_id="0b6d1a52-2f7e-4d4c-9d55-8c1c1f0a0002", payload={"call_uuid": "c-1"}, status="failed",
+        attempts=9, last_status_code=500, last_error="HTTP 500")
     world.follow_me = do_set_follow_me(c1, spare, steps=[{"targets": ["external:+12125550111"]}])
     return world

@@ -86,6 +86,8 @@ queue_pk = lambda world: {"pk": world.queue.pk}  # noqa: E731
 prompt_pk = lambda world: {"pk": world.prompt.pk}  # noqa: E731
 moh_pk = lambda world: {"pk": world.moh.pk}  # noqa: E731
 track_pk = lambda world: {"pk": world.track.pk}  # noqa: E731
+webhook_pk = lambda world: {"pk": world.webhook.pk}  # noqa: E731
+delivery_pk = lambda world: {"pk": world.delivery.pk}  # noqa: E731
 
 
 def follow_me_data(world: World) -> dict[str, Any]:
@@ -226,6 +228,19 @@ PAGES = {page.name: page for page in (
     Page("live-conference-member", kwargs=lambda w: {"room": "3000", "member_id": 1, "operation": "mute"},
          post_only=True),
     Page("dashboard-live"),
+    # Webhooks (webhooks.portal): a new one and a new secret answer with the secret, shown once.
+    Page("webhook-list", write_markers=("Add webhook",)),
+    Page("webhook-create", readable=False, admin_post_status=200,
+         post=lambda w: {"url": "https://crm.example.com/other", "events": ["call.ended"], "enabled": "on"}),
+    Page("webhook-edit", kwargs=webhook_pk, write_markers=(">Save<", "New secret", "Send again"),
+         post=lambda w: {"url": "https://crm.example.com/hooks", "events": ["call.started", "call.ended"],
+                         "description": "CRM", "enabled": "on"}),
+    Page("webhook-delete", kwargs=webhook_pk, readable=False, post=lambda w: {}),
+    Page("webhook-secret", kwargs=webhook_pk, readable=False, post=lambda w: {}, admin_post_status=200),
+    Page("webhook-deliveries", kwargs=webhook_pk, query=lambda w: "status=failed",
+         write_markers=("Send again",)),
+    # GET only goes back to the log; the POST sends the event again (a new delivery row).
+    Page("webhook-redeliver", kwargs=delivery_pk, post=lambda w: {}),
     Page("destination-options", query=lambda w: "name=fallback&id=id_fallback&fallback_kind=extension"),
     # GET only redirects to the extension's page; the POST invites its employee (My phone).
     Page("extension-login", kwargs=spare_pk,
@@ -233,7 +248,8 @@ PAGES = {page.name: page for page in (
 )}
 
 # Pages that only take a POST: a GET goes back to the object's page.
-REDIRECTING_GETS = {"extension-login", "ring-group-members", "ivr-keys", "schedule-event-order"}
+REDIRECTING_GETS = {"extension-login", "ring-group-members", "ivr-keys", "schedule-event-order",
+                    "webhook-redeliver"}
 
 # Portal URLs whose tests live with the sign-in and masquerade they belong to.
 COVERED_ELSEWHERE = {
