@@ -8,6 +8,7 @@ from pbx.portal.views import (
     destinations,
     explain,
     extensions,
+    featurecodes,
     followme,
     ivr,
     live,
@@ -120,6 +121,7 @@ urlpatterns = [
     # Phone numbers (assigned by the provider; routed here).
     path("numbers/", numbers.PhoneNumberListView.as_view(), name="number-list"),
     path("numbers/<int:pk>/", numbers.PhoneNumberEditView.as_view(), name="number-edit"),
+    path("feature-codes/", featurecodes.FeatureCodeListView.as_view(), name="feature-codes"),
     # Routing.
     path("explain/", explain.ExplainView.as_view(), name="explain"),
     # Live: conferences in progress and their operations, the dashboard's live tiles.

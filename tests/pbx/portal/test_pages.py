@@ -211,6 +211,7 @@ PAGES = {page.name: page for page in (
     Page("moh-track-audio", kwargs=track_pk),
     Page("follow-me", kwargs=spare_pk, post=follow_me_data, write_markers=("Save follow-me",)),
     Page("follow-me-delete", kwargs=spare_pk, post_only=True, post=lambda w: {}),
+    Page("feature-codes"),
     Page("number-list"),
     Page("number-edit", kwargs=number_pk, write_markers=(">Save<",),
          post=lambda w: {"route_kind": "ring_group", "route_object": f"ring_group:{w.group.pk}",
