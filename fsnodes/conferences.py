@@ -36,7 +36,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from esl.client import ESLError, ESLTimeout
-from fsnodes.conference_registry import ROOM
+from fsnodes.conference_registry import ROOM, parse_conference_name
 from fsnodes.inbound import NodeUnavailable
 from fsnodes.manager import CommandClient, get_client
 from fsnodes.models import Conference, ConferenceMember
@@ -99,15 +99,24 @@ class ControlResult:
 
 
 def _room(room: str) -> str:
+    """The room number named by ``room``: the number itself, or the conference's name on
+    the node (``<room>-<domain>``, as the list shows it). Either way it is then looked up
+    among this account's conferences only, and commands use the registry's own name."""
     room = str(room)
-    if not ROOM.match(room):
+    if ROOM.match(room):
+        return room
+    parsed = parse_conference_name(room)
+    if parsed is None:
         raise ConferenceNotFound(f"no conference {room!r}")
-    return room
+    return parsed[0]
 
 
 def _conferences(account, room: str):
-    return (Conference.objects.filter(account_id=account.pk, room=_room(room))
-            .select_related("node").order_by("node__name"))
+    rows = Conference.objects.filter(account_id=account.pk, room=_room(room))
+    parsed = None if ROOM.match(str(room)) else parse_conference_name(str(room))
+    if parsed is not None:
+        rows = rows.filter(name="-".join(parsed))  # a full name: that conference exactly
+    return rows.select_related("node").order_by("node__name")
 
 
 def _conference(account, room: str) -> Conference:

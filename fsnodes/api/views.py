@@ -27,7 +27,8 @@ from switchboard.api.schema import ErrorSerializer
 from switchboard.api.views import AccountScopedViewSet
 
 ROOM = OpenApiParameter("room", OpenApiTypes.STR, OpenApiParameter.PATH,
-                        description="The conference room's number.")
+                        description="The conference room's number (3000), or the running "
+                                    "conference's name as listed (3000-acme.example.net).")
 MEMBER_ID = OpenApiParameter("member_id", OpenApiTypes.INT, OpenApiParameter.PATH,
                              description="The member's id, as the conference lists it.")
 UNREACHABLE = OpenApiResponse(ErrorSerializer, description="The node running the conference cannot be "

@@ -122,3 +122,15 @@ def test_the_list_snapshot_reads_the_talking_flag():
     [listed] = parse_list(text)
     assert [(m.member_id, m.talking, m.can_speak) for m in listed.members] == [
         (7, True, True), (8, False, False)]
+
+
+def test_a_room_is_named_by_its_number_or_its_conference_name(live, tree, fake_fs):
+    alice = joined(fake_fs)
+    joined(fake_fs, "3000-c2.example.net")
+    do_control_member(tree.c1, "3000-C1.example.net", alice, "mute", actor=tree.user("c1_admin"))
+    assert fake_fs.api_commands[-1] == f"conference {C1_ROOM} mute {alice}"
+    assert conferences.get_conference(tree.c1, C1_ROOM).name == C1_ROOM
+    # Another tenant's full name is not a way into that tenant's room.
+    with pytest.raises(ConferenceNotFound):
+        conferences.get_conference(tree.c2, C1_ROOM)
+    assert conferences.get_conference(tree.c2, "3000-c2.example.net").room == "3000"
