@@ -58,7 +58,7 @@ def _apply_gateway(gateway: Gateway, fields: dict[str, Any]) -> None:
 
 @transaction.atomic
 def do_create_trunk(actor: User, account: Account, *, gateways: list[dict[str, Any]],
-                    **fields: Any) -> Trunk:
+                    ip: str | None = None, **fields: Any) -> Trunk:
     """A trunk with its gateways (at least one). Only the admins of an account above
     ``account`` (or the master's, for platform trunks) manage its trunks."""
     require_manager_of(actor, account)
@@ -80,13 +80,13 @@ def do_create_trunk(actor: User, account: Account, *, gateways: list[dict[str, A
         gateway.save()
     if errors:
         raise ValidationError({"gateways": errors})
-    record(actor, account, "trunk.create", name=trunk.name, gateways=len(gateways))
+    record(actor, account, "trunk.create", ip, name=trunk.name, gateways=len(gateways))
     _changed("trunk.create")
     return trunk
 
 
 @transaction.atomic
-def do_update_trunk(actor: User, trunk: Trunk, **fields: Any) -> Trunk:
+def do_update_trunk(actor: User, trunk: Trunk, *, ip: str | None = None, **fields: Any) -> Trunk:
     trunk = Trunk.objects.select_for_update().select_related("account").get(pk=trunk.pk)
     require_manager_of(actor, trunk.account)
     _unknown(fields, TRUNK_FIELDS)
@@ -94,7 +94,7 @@ def do_update_trunk(actor: User, trunk: Trunk, **fields: Any) -> Trunk:
         setattr(trunk, name, value)
     _clean_trunk(trunk)
     trunk.save()
-    record(actor, trunk.account, "trunk.update", name=trunk.name, fields=sorted(fields))
+    record(actor, trunk.account, "trunk.update", ip, name=trunk.name, fields=sorted(fields))
     rebuilt = GATEWAY_SETTINGS_OF_TRUNK & set(fields)
     stale = [g.freeswitch_name for g in trunk.gateways.all()] if rebuilt else []
     _changed("trunk.update", stale)
@@ -102,18 +102,18 @@ def do_update_trunk(actor: User, trunk: Trunk, **fields: Any) -> Trunk:
 
 
 @transaction.atomic
-def do_delete_trunk(actor: User, trunk: Trunk) -> None:
+def do_delete_trunk(actor: User, trunk: Trunk, *, ip: str | None = None) -> None:
     trunk = Trunk.objects.select_for_update().select_related("account").get(pk=trunk.pk)
     require_manager_of(actor, trunk.account)
     stale = [g.freeswitch_name for g in trunk.gateways.all()]
-    record(actor, trunk.account, "trunk.delete", name=trunk.name)
+    record(actor, trunk.account, "trunk.delete", ip, name=trunk.name)
     trunk.delete()
     _changed("trunk.delete", stale)
 
 
 @transaction.atomic
-def do_save_gateway(actor: User, trunk: Trunk, gateway: Gateway | None = None,
-                    **fields: Any) -> Gateway:
+def do_save_gateway(actor: User, trunk: Trunk, gateway: Gateway | None = None, *,
+                    ip: str | None = None, **fields: Any) -> Gateway:
     """Add a gateway to ``trunk`` or change one of its gateways."""
     trunk = Trunk.objects.select_related("account").get(pk=trunk.pk)
     require_manager_of(actor, trunk.account)
@@ -124,26 +124,27 @@ def do_save_gateway(actor: User, trunk: Trunk, gateway: Gateway | None = None,
     _apply_gateway(gateway, fields)
     created = gateway.pk is None
     gateway.save()
-    record(actor, trunk.account, "gateway.create" if created else "gateway.update",
+    record(actor, trunk.account, "gateway.create" if created else "gateway.update", ip,
            trunk=trunk.name, server=gateway.server)
     _changed("gateway.save", [] if created else [gateway.freeswitch_name])
     return gateway
 
 
 @transaction.atomic
-def do_remove_gateway(actor: User, gateway: Gateway) -> None:
+def do_remove_gateway(actor: User, gateway: Gateway, *, ip: str | None = None) -> None:
     gateway = Gateway.objects.select_related("trunk__account").get(pk=gateway.pk)
     require_manager_of(actor, gateway.trunk.account)
     if gateway.trunk.gateways.count() == 1:
         raise ValidationError({"gateway": ["A trunk keeps at least one gateway; delete the trunk instead."]})
     name = gateway.freeswitch_name
-    record(actor, gateway.trunk.account, "gateway.delete", trunk=gateway.trunk.name, server=gateway.server)
+    record(actor, gateway.trunk.account, "gateway.delete", ip, trunk=gateway.trunk.name,
+           server=gateway.server)
     gateway.delete()
     _changed("gateway.delete", [name])
 
 
 @transaction.atomic
-def do_set_trunk_source(actor: User, account: Account, source: str) -> Account:
+def do_set_trunk_source(actor: User, account: Account, source: str, *, ip: str | None = None) -> Account:
     """Parent: use the trunks of the account above. Local: use this account's own."""
     require_manager_of(actor, account)
     if account.is_master:
@@ -152,6 +153,6 @@ def do_set_trunk_source(actor: User, account: Account, source: str) -> Account:
         raise ValidationError({"trunk_source": ["Choose parent or local."]})
     Account.objects.filter(pk=account.pk).update(trunk_source=source)
     account.trunk_source = source
-    record(actor, account, "account.trunk_source", source=source)
+    record(actor, account, "account.trunk_source", ip, source=source)
     platform_config_changed.send(sender=Account, reason="trunk_source")
     return account

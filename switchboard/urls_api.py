@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include([
         path("", include("tenants.api.urls")),
         path("", include("pbx.api.urls")),
+        path("", include("carriers.api.urls")),
         path("", include("webhooks.api.urls")),
         path("", include("cdr.api.urls")),
         path("", include("fsnodes.api.urls")),

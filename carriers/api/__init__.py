@@ -1,0 +1,1 @@
+"""Trunks and gateways in the REST API, for the master's and resellers' staff."""
