@@ -112,10 +112,11 @@ class ApiKeyViewSet(AccountScopedViewSet, mixins.ListModelMixin, mixins.Retrieve
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "delete", "head", "options"]
 
-    def resolve(self, request: Request, **kwargs) -> None:
-        super().resolve(request, **kwargs)
-        # The user of the path, among the account's own: anyone else's is a 404.
-        self.owner = User.objects.get(account=self.account, pk=kwargs["user_id"])
+    def check_permissions(self, request: Request) -> None:
+        super().check_permissions(request)
+        # The user of the path, among the account's own: anyone else's is a 404. Looked up
+        # after the checkpoint, which refuses some identities outright, saying why.
+        self.owner = User.objects.get(account=self.account, pk=self.kwargs["user_id"])
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
