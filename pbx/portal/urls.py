@@ -14,6 +14,7 @@ from pbx.portal.views import (
     live,
     media,
     numbers,
+    passwords,
     queues,
     ringgroups,
     schedules,
@@ -27,6 +28,13 @@ urlpatterns = [
     path("", account.dashboard, name="dashboard"),
     path("login/", account.PortalLoginView.as_view(), name="login"),
     path("logout/", account.portal_logout, name="logout"),
+    # Forgotten passwords (Django's reset views, bound to this host's account).
+    path("password-reset/", passwords.PortalPasswordResetView.as_view(), name="password-reset"),
+    path("password-reset/sent/", passwords.PortalPasswordResetDoneView.as_view(), name="password-reset-done"),
+    path("password-reset/complete/", passwords.PortalPasswordResetCompleteView.as_view(),
+         name="password-reset-complete"),
+    path("password-reset/<uidb64>/<token>/", passwords.PortalPasswordResetConfirmView.as_view(),
+         name="password-reset-confirm"),
     path("masquerade/", account.masquerade_start, name="masquerade-start"),
     path("masquerade/end/", account.masquerade_end, name="masquerade-end"),
     # Extensions and their devices.

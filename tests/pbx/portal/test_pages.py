@@ -260,7 +260,13 @@ COVERED_ELSEWHERE = {
     "masquerade-end": "tests/tenants/test_masquerade.py",
     # A streamed CSV download (no page body to read here).
     "call-export": "tests/cdr/test_portal.py",
+    "password-reset": "tests/pbx/portal/test_password_reset.py",
+    "password-reset-done": "tests/pbx/portal/test_password_reset.py",
+    "password-reset-confirm": "tests/pbx/portal/test_password_reset.py",
+    "password-reset-complete": "tests/pbx/portal/test_password_reset.py",
 }
+# The URL a page with arguments is checked by (its test visits this one).
+COVERED_KWARGS = {"password-reset-confirm": {"uidb64": "MQ", "token": "a-forged-token"}}
 
 
 def _names(patterns: list, prefix: str = "") -> list[str]:
@@ -285,7 +291,7 @@ def test_every_portal_url_is_declared():
     assert not stale, f"declared pages that are not in the portal's URLconf: {stale}"
     root = Path(__file__).resolve().parents[3]
     for name, test_file in COVERED_ELSEWHERE.items():
-        path = reverse(f"portal:{name}")
+        path = reverse(f"portal:{name}", kwargs=COVERED_KWARGS.get(name))
         assert path in (root / test_file).read_text(), f"{test_file} does not visit {path} ({name})"
 
 
