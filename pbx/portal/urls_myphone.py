@@ -9,6 +9,7 @@ from pbx.portal.views import endusers, myphone
 urlpatterns = [
     path("extensions/<int:pk>/login/", endusers.ExtensionLoginView.as_view(), name="extension-login"),
     path("my/", myphone.OverviewView.as_view(), name="myphone"),
+    path("my/phones/", myphone.PhonesView.as_view(), name="myphone-phones"),
     path("my/forwarding/", myphone.ForwardingView.as_view(), name="myphone-forwarding"),
     path("my/follow-me/", myphone.FollowMeView.as_view(), name="myphone-follow-me"),
     path("my/voicemail/", myphone.VoicemailView.as_view(), name="myphone-voicemail"),

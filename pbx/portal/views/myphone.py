@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.views import View
 from cdr.filtersets import CallRecordFilterSet
 from cdr.models import CallRecord
 from cdr.queries import calls_of_extension, result_of
+from fsnodes import live
 from pbx.actions import do_set_follow_me, do_update_extension
 from pbx.actions.endusers import bound_extension
 from pbx.actions.featurecodes import forward_target
@@ -179,6 +181,30 @@ class OverviewView(MyPhonePage):
             numbers=list(numbers), devices=list(extension.devices.order_by("username")),
             forwards=_forwards(extension), follow_me=follow_me, box=self.box(),
             feature_codes=FEATURE_CODES, unread=_unread(request, self.box(), self.user))
+
+
+class PhonesView(MyPhonePage):
+    """The employee's phones with their live registration state, as the nodes hold it
+    (``fsnodes.live.registrations``: ``show registrations as json`` on every node, asked
+    at most once per few seconds); a fragment the overview loads and refreshes with htmx.
+    Only registrations in this account's domains whose user is one of these phones' SIP
+    usernames are theirs."""
+
+    template_name = "portal/myphone/_phones.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        devices = list(self.extension.devices.order_by("username"))
+        domains = list(request.tenant.domains.values_list("domain", flat=True))
+        found, asked = live.registrations(domains)
+        mine: dict[str, list] = {device.username.lower(): [] for device in devices}
+        for registration in found:
+            if registration.user.lower() in mine:
+                mine[registration.user.lower()].append(
+                    (registration, datetime.fromtimestamp(registration.expires, tz=UTC)
+                     if registration.expires else None))
+        return self.render(rows=[(device, mine[device.username.lower()]) for device in devices],
+                           nodes=asked.nodes, unreachable=asked.unreachable,
+                           all_unreachable=asked.nodes > 0 and len(asked.unreachable) == asked.nodes)
 
 
 def _unread(request: HttpRequest, box: VoicemailBox | None, actor: User) -> int | None:

@@ -18,17 +18,23 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from cdr.models import CallRecord
+from fsnodes import live
 from pbx.actions import do_set_follow_me
 from pbx.actions.endusers import do_invite_end_user
 from pbx.actions.voicemail_messages import record_left_message
 from pbx.models import Extension, FollowMe, VoicemailBox, VoicemailMessage
 from tenants.models import Account, AuditEvent, Role, User
 from tests.conftest import PASSWORD, Browser
+from tests.fakes.freeswitch_esl import FakeFreeswitch
+from tests.fsnodes.conftest import create_node, start_manager  # noqa: F401 (a fixture)
+from tests.fsnodes.manager_helpers import wait_for
 from tests.pbx.portal.conftest import HOST, OTHER_HOST, World, state
+from tests.pbx.portal.test_live import registrations
 
 # Name → what an end user posts there (None: the page only reads).
 MY_PHONE_PAGES = {
     "myphone": None,
+    "myphone-phones": None,  # the overview's fragment (htmx)
     "myphone-forwarding": {"forward_no_answer": "on", "forward_no_answer_to": "1002"},
     "myphone-follow-me": {"enabled": "on", "step_1_targets": "1001", "step_1_seconds": "20",
                           "step_2_targets": "1002", "step_2_seconds": "25"},
@@ -62,7 +68,7 @@ def test_the_end_user_reads_every_page_of_their_own(world: World, name: str):
     response = world.browser("end_user").get(url(name))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "1001" in body and 'aria-label="My phone"' in body
+    assert "1001" in body and ('aria-label="My phone"' in body or name == "myphone-phones")
     # One nav for employees: none of the admin's pages is offered.
     assert "/extensions/" not in body and "/ring-groups/" not in body
 
@@ -351,3 +357,38 @@ def test_staff_do_not_use_the_employees_message_urls(world: World, voicemail, ro
     assert browser.get(own).status_code == 403
     assert browser.post(own, {"operation": "delete"}).status_code == 403
     assert _message(world, "aaaa-1111") is not None
+
+
+# --- the phones' live state ------------------------------------------------------------------
+
+
+@pytest.fixture
+def node(world: World, start_manager):  # noqa: F811 (the fixture imported above)
+    live.clear_cache()
+    with FakeFreeswitch() as fake:
+        create_node(fake, name="fs-a")
+        manager = start_manager()
+        wait_for(lambda: manager.connection("fs-a").connected and fake.subscribed)
+        yield fake
+    live.clear_cache()
+
+
+def test_the_phones_fragment_shows_the_nodes_registrations_of_their_own_phones_only(world: World, node):
+    node.api_replies["show registrations as json"] = registrations(
+        (world.device.username, "c1.example.net", "192.0.2.10"),  # their desk phone
+        ("1002", "c1.example.net", "192.0.2.11"),  # a colleague's
+        (world.device.username, "c2.example.net", "192.0.2.99"))  # another tenant's 1001
+    overview = world.browser("end_user").get(url("myphone")).content.decode()
+    assert f'hx-get="{url("myphone-phones")}"' in overview
+    phones = world.browser("end_user").get(url("myphone-phones")).content.decode()
+    assert "Connected</span> from 192.0.2.10:5060 (Yealink T54W)" in phones
+    assert "192.0.2.11" not in phones and "192.0.2.99" not in phones
+    node.api_replies["show registrations as json"] = registrations(("1002", "c1.example.net", "192.0.2.11"))
+    live.clear_cache()
+    assert "Not connected" in world.browser("end_user").get(url("myphone-phones")).content.decode()
+
+
+def test_without_a_node_the_state_is_said_to_be_unknown(world: World):
+    live.clear_cache()
+    phones = world.browser("end_user").get(url("myphone-phones")).content.decode()
+    assert "Unknown" in phones and "No FreeSWITCH node is set up" in phones

@@ -1,20 +1,25 @@
 """An employee in a real Chromium: the admin's invitation link, their own password, My
 phone, and the no-answer forward they turn on there, which the next xml_curl dialplan
 answer for a call to their extension follows (posted to /freeswitch/ as FreeSWITCH does,
-like tests/fsconf). The pages are saved to docs/screenshots/ for the README."""
+like tests/fsconf); a voicemail message played in the page (the ``<audio>`` element loads
+the recording: its duration is the file's). The pages are saved to docs/screenshots/."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
+import numpy
 import pytest
+import soundfile
 from django.core import mail
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from pbx.actions import do_add_device, do_create_extension
 from pbx.actions.endusers import do_invite_end_user
-from pbx.models import Extension
+from pbx.actions.voicemail_messages import record_left_message
+from pbx.models import Extension, VoicemailMessage
 from tenants.actions import do_bootstrap_master, do_create_staff_user
 from tenants.models import Role, User
 from tests.conftest import PASSWORD, make_account, route_to
@@ -36,9 +41,11 @@ def after_no_answer(dialed: str) -> list[tuple[str, str]]:
     return dial(data.split(" ")[0].replace("${originate_disposition}", "NO_ANSWER"))
 
 
-def test_an_employee_turns_on_a_forward_that_the_dialplan_follows(chromium, committed_site, live_server,
-                                                                   settings):
+def test_an_employee_turns_on_a_forward_that_the_dialplan_follows_and_plays_voicemail(
+        chromium, committed_site, live_server, settings, tmp_path):
     settings.FREESWITCH_GATEWAY_CREDENTIALS = CAPTURE_CREDENTIALS
+    settings.VOICEMAIL_STORAGE_DIR = "/var/lib/fs/vm"
+    settings.VOICEMAIL_LOCAL_STORAGE_DIR = str(tmp_path)
     master = do_bootstrap_master(name="Provider", domains=["localhost", "127.0.0.1"],
                                  admin_username="master_admin", admin_password=PASSWORD)
     master_admin = User.objects.get(username="master_admin")
@@ -87,8 +94,25 @@ def test_an_employee_turns_on_a_forward_that_the_dialplan_follows(chromium, comm
 
     page.get_by_role("navigation", name="My phone").get_by_role("link", name="Follow-me").click()
     shot(page, "myphone-follow-me")
+    # A message left in Bob's box, as the node manager records it, its recording (one
+    # second of a tone, 8 kHz WAV) on the storage this server shares with the nodes.
+    recording = tmp_path / "acme.example.net" / "1002" / "msg_5e0d6a44.wav"
+    recording.parent.mkdir(parents=True)
+    samples = 0.3 * numpy.sin(2 * numpy.pi * 440 * numpy.arange(8000) / 8000)
+    soundfile.write(recording, samples, 8000, subtype="PCM_16")
+    record_left_message(acme, "1002", uuid="5e0d6a44", node="fs-a",
+                        file_path="/var/lib/fs/vm/acme.example.net/1002/msg_5e0d6a44.wav",
+                        created_at=timezone.now(), duration=1, caller_id_name="Alice Archer",
+                        caller_id_number="1001")
     page.get_by_role("navigation", name="My phone").get_by_role("link", name="Voicemail").click()
+    player = page.locator("audio")
+    page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=10000)
+    assert abs(player.evaluate("audio => audio.duration") - 1.0) < 0.05
     shot(page, "myphone-voicemail")
+    page.get_by_role("button", name="Mark read").click()
+    page.wait_for_selector("text=Message marked read.")
+    with schema_context(acme.schema_name):
+        assert VoicemailMessage.objects.get(uuid="5e0d6a44").read_at is not None
 
     # Phone width: nothing wider than the screen.
     page.set_viewport_size({"width": 390, "height": 844})
