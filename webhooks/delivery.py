@@ -34,7 +34,7 @@ log = logging.getLogger("webhooks.delivery")
 
 USER_AGENT = "Switchboard-Webhooks/1"
 TIMEOUT = 5.0
-# Seconds before try 2, 3, ...: about 2 h 10 min from the first try to the last.
+# Seconds before try 2, 3, ...: about 2 h 45 min from the first try to the last.
 RETRY_DELAYS: tuple[float, ...] = (1, 5, 30, 120, 600, 1800, 3600, 3600)
 # A claimed try that has not written its result by then is due again (the sweep).
 LEASE_SECONDS = 60
