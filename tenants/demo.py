@@ -8,5 +8,6 @@ DEMO_LOGINS = [
     ("acme-admin", "demo-acme-pass", "Acme Corp", "acme.localhost"),
     ("beta-admin", "demo-beta-pass", "Beta Ltd", "beta.localhost"),
     ("acme-readonly", "demo-acme-pass", "Acme Corp (read-only role)", "acme.localhost"),
+    ("acme-alice", "demo-alice-pass", "Acme Corp (employee, 1001)", "acme.localhost"),
 ]
 PASSWORDS = {user: password for user, password, *_ in DEMO_LOGINS}

@@ -65,11 +65,13 @@ def _send_invitation(account: Account, user: User, extension_number: str) -> Non
 
 @transaction.atomic
 def do_invite_end_user(account: Account, extension: Extension, *, email: str,
-                       username: str = "", actor: User | None = None, ip: str | None = None) -> User:
+                       username: str = "", actor: User | None = None, ip: str | None = None,
+                       send: bool = True) -> User:
     """Make the employee's login for ``extension`` (username: ``username`` or the
     e-mail address) with no usable password, and e-mail them the link to choose one
-    once this commits. An extension has one login; inviting again re-sends the link
-    while its password is not chosen yet."""
+    once this commits (``send`` False: no e-mail, the demo data's case). An extension
+    has one login; inviting again re-sends the link while its password is not chosen
+    yet."""
     authorize(actor, account)
     errors: dict[str, list[str]] = {}
     try:
@@ -105,7 +107,8 @@ def do_invite_end_user(account: Account, extension: Extension, *, email: str,
         user.save()
         verb = "end_user.invite"
     record(actor, account, verb, ip, username=user.username, extension=number)
-    transaction.on_commit(lambda: _send_invitation(account, user, number))
+    if send:
+        transaction.on_commit(lambda: _send_invitation(account, user, number))
     return user
 
 

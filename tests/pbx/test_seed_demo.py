@@ -23,6 +23,8 @@ def test_seed_demo_builds_the_demo_tree_and_is_idempotent(db):
     assert acme.primary_domain_name != beta.primary_domain_name
     assert acme.schema_name != beta.schema_name
     assert User.objects.get(username="reseller").check_password("demo-reseller-pass")
+    employee = User.objects.get(username="acme-alice")  # My phone, bound to Acme's 1001
+    assert employee.check_password("demo-alice-pass") and employee.account == accounts["Acme Corp"]
     assert Domain.objects.filter(domain="acme.localhost", tenant=acme).exists()
     routes = {n.e164: (n.account.name, n.route) for n in PhoneNumber.objects.all()}
     with schema_context(acme.schema_name):
@@ -33,6 +35,8 @@ def test_seed_demo_builds_the_demo_tree_and_is_idempotent(db):
         with schema_context(account.schema_name):
             assert list(Extension.objects.values_list("number", flat=True)) == [
                 "1001", "1002", "1003", "1004", "1005"]
+    with schema_context(acme.schema_name):
+        assert employee.extension_pk == Extension.objects.get(number="1001").pk
 
 
 def test_demo_shows_every_pbx_feature(db):

@@ -8,6 +8,7 @@ from django_tenants.utils import schema_context
 
 from carriers.demo import demo_platform_trunk
 from pbx.actions import do_add_device, do_create_extension
+from pbx.actions.endusers import do_invite_end_user
 from pbx.demo import showcase
 from pbx.models import Extension
 from pbx.numbers import do_assign_number, do_import_numbers, do_route_number
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         for name in ("Acme Corp", "Beta Ltd"):
             self._extensions(Account.objects.get(name=name, deleted_at__isnull=True))
         acme = Account.objects.get(name="Acme Corp", deleted_at__isnull=True)
+        self._employee(acme, "acme-alice", "1001")
         self._main_number(admin, "+14165550100", [reseller, acme])
         self._main_number(admin, "+16045550199", [Account.objects.get(name="Beta Ltd")])
         self._showcase(acme, "+14165550100")
@@ -103,6 +105,18 @@ class Command(BaseCommand):
             extension = do_create_extension(account, number=str(number), name=person,
                                             voicemail_pin=f"{number}9")
             do_add_device(account, extension, secret=f"{label}-{number}-secret", label="Desk phone")
+
+    def _employee(self, account, username, number):
+        """An employee's own login (My phone) bound to extension ``number``, as if the
+        admin had invited them and they had chosen the demo password (no e-mail sent)."""
+        if User.objects.filter(username=username).exists():
+            return
+        with schema_context(account.schema_name):
+            extension = Extension.objects.get(number=number)
+        employee = do_invite_end_user(account, extension, email=f"{username}@example.net",
+                                      username=username, send=False)
+        employee.set_password(PASSWORDS[username])
+        employee.save(update_fields=["password"])
 
     def _account(self, actor, *, parent, name, **kwargs):
         existing = Account.objects.filter(name=name, deleted_at__isnull=True).first()
