@@ -51,7 +51,8 @@ def test_a_listing_is_read_with_colons_in_the_callers_name():
     first, second = parse_listing(text)
     assert (first.uuid, first.caller_id_name, first.caller_id_number, first.duration) == (
         UUID, "Bob: Sales", "5551234", 9)
-    assert (first.created_epoch, first.read_epoch, first.folder, first.file_path) == (1765100000, 0, "inbox", PATH)
+    assert (first.created_epoch, first.read_epoch, first.folder, first.file_path) == (
+        1765100000, 0, "inbox", PATH)
     assert (second.uuid, second.caller_id_name, second.read_epoch) == ("a" * 36, "", 1765100200)
     assert parse_listing("+OK\n") == parse_listing("") == []
 
