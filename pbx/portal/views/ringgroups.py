@@ -1,5 +1,6 @@
-"""Ring groups and their members, rung in the order shown (moved with up/down buttons,
-each one POST, so it works from the keyboard and without JavaScript)."""
+"""Ring groups and their members, rung in the order shown: moved with up/down buttons
+(each one POST, so it works from the keyboard and without JavaScript) or dragged, which
+posts the whole new order to the same action (``pbx/static/portal/reorder.js``)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ class RingGroupMembersView(_RingGroupPages, PortalPage):
     """One change to the member list (add, up, down, remove), written as the whole new
     list by ``do_set_ring_group_members``; its refusals are shown on the group's page."""
 
-    OPERATIONS = ("add", "up", "down", "remove")
+    OPERATIONS = ("add", "up", "down", "remove", "order")
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(self.url(self.edit_url_name, self.get_object(pk)))
@@ -89,7 +90,8 @@ class RingGroupMembersView(_RingGroupPages, PortalPage):
         operation = request.POST.get("operation", "")
         member_form = MemberForm(request.POST if operation == "add" else None)
         try:
-            members = self.changed(members, operation, request.POST.get("position", ""), member_form)
+            members = self.changed(members, operation, request.POST.get("position", ""), member_form,
+                                   request.POST.get("order", ""))
             do_set_ring_group_members(self.identity.account, group, members, **self.writer)
         except ValidationError as error:
             edit = RingGroupEditView()
@@ -100,7 +102,14 @@ class RingGroupMembersView(_RingGroupPages, PortalPage):
         return redirect(self.url(self.edit_url_name, group))
 
     def changed(self, members: list[Member], operation: str, position: str,
-                member_form: MemberForm) -> list[Member]:
+                member_form: MemberForm, order: str = "") -> list[Member]:
+        if operation == "order":
+            # The dragged list: the members' current positions in their new order, which
+            # must name each member once (a list changed meanwhile is refused, not guessed).
+            wanted = [int(part) for part in order.split(",") if part.strip().isdigit()]
+            if sorted(wanted) != list(range(len(members))) or len(wanted) != len(order.split(",")):
+                raise ValidationError("The members changed meanwhile; reload the page.")
+            return [members[index] for index in wanted]
         if operation == "add":
             if not member_form.is_valid():
                 raise ValidationError(member_form.errors.get("destination") or ["Choose a member."])

@@ -30,7 +30,7 @@ def test_members_are_added_and_moved(world: World):
     browser.post(url, {"operation": "remove", "position": "1"})
     assert members(world) == ["external:+14165550100", bob]
     page = browser.get(f"/ring-groups/{world.group.pk}/").content.decode()
-    page = page.split('<ol class="members">')[1].split("</ol>")[0]
+    page = page.split('<ol class="members"')[1].split("</ol>")[0]
     assert page.index("External number +14165550100") < page.index("Extension 1002 Bob Baker")
 
 
@@ -65,3 +65,24 @@ def test_a_fallback_to_itself_is_refused_on_the_field(world: World):
 def test_the_list_describes_the_fallback(world: World):
     body = world.browser("supervisor").get("/ring-groups/").content.decode()
     assert "Sales" in body and "Nobody (hang up)" in body and "Add ring group" not in body
+
+
+def test_a_dragged_order_is_written_by_the_same_action(world: World):
+    browser = world.browser("admin")
+    url = f"/ring-groups/{world.group.pk}/members/"
+    alice, bob = f"extension:{world.extension.pk}", f"extension:{world.spare.pk}"
+    browser.post(url, {"operation": "add", "destination_kind": "extension", "destination_object": bob})
+    browser.post(url, {"operation": "add", "destination_kind": "external",
+                       "destination_number": "+1 416 555 0100"})
+    page = browser.get(f"/ring-groups/{world.group.pk}/").content.decode()
+    assert f'data-reorder-url="{url}"' in page and 'draggable="true" data-position="2"' in page
+    assert "portal/reorder" in page  # the script, for those who may write
+    response = browser.post(url, {"operation": "order", "order": "2,0,1"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 302
+    assert members(world) == ["external:+14165550100", alice, bob]
+    # A list that changed meanwhile (or a forged one) is refused, nothing moved.
+    for order in ("0,1", "0,0,1", "0,1,2,3", "2,x,1"):
+        assert browser.post(url, {"operation": "order", "order": order}).status_code == 400
+    assert members(world) == ["external:+14165550100", alice, bob]
+    page = world.browser("read_only").get(f"/ring-groups/{world.group.pk}/").content.decode()
+    assert "draggable" not in page and "portal/reorder" not in page
