@@ -367,6 +367,7 @@ SPECTACULAR_SETTINGS = {
         "MediaStatusEnum": "pbx.models.media.MediaStatus",
         "WebhookEventEnum": "webhooks.models.Event",
         "ApiKeyStateEnum": ["active", "expired", "revoked"],
+        "TrunkSourceEnum": "tenants.models.accounts.Account.TrunkSource",
     },
 }
 

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from carriers.actions import GATEWAY_FIELDS, TRUNK_FIELDS
 from carriers.models import Gateway, Trunk
 from switchboard.api.serializers import ActionSerializer
+from tenants.models import Account
 
 MAX_GATEWAYS = 20
 
@@ -43,3 +44,10 @@ class TrunkSerializer(ActionSerializer):
 class NewTrunkSerializer(TrunkSerializer):
     gateways = GatewaySerializer(many=True, min_length=1, max_length=MAX_GATEWAYS,
                                  help_text="At least one; tried in this order.")
+
+
+class TrunkSourceSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=Account.TrunkSource.choices,
+        help_text="parent: the account's calls use the trunks of the account above (and so on up); "
+                  "local: its own trunks only (none: no way out).")

@@ -13,13 +13,30 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carriers import actions
-from carriers.api.serializers.trunks import GatewaySerializer, NewTrunkSerializer, TrunkSerializer
+from carriers.api.serializers.trunks import (
+    GatewaySerializer,
+    NewTrunkSerializer,
+    TrunkSerializer,
+    TrunkSourceSerializer,
+)
 from carriers.filtersets import TrunkFilterSet
 from carriers.models import Trunk
 from switchboard.api.views import AccountScopedViewSet
 
 GATEWAY_ID = OpenApiParameter("gateway_id", OpenApiTypes.INT, OpenApiParameter.PATH,
                               description="The gateway's id.")
+
+
+class TrunkScopedViewSet(AccountScopedViewSet):
+    in_account_schema = False
+
+    def check_permissions(self, request: Request) -> None:
+        # After the checkpoint (which refuses some identities outright, saying why):
+        # trunks are the provider's and resellers' business, as in the admin, and absent
+        # for anyone else.
+        super().check_permissions(request)
+        if not (self.identity.account.can_have_children and self.identity.user.may_use_admin):
+            raise exceptions.NotFound()
 
 
 @extend_schema_view(
@@ -31,21 +48,12 @@ GATEWAY_ID = OpenApiParameter("gateway_id", OpenApiTypes.INT, OpenApiParameter.P
     destroy=extend_schema(summary="Delete a trunk and its gateways",
                           responses={204: OpenApiResponse(description="Deleted.")}),
 )
-class TrunkViewSet(AccountScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class TrunkViewSet(TrunkScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     serializer_class = TrunkSerializer
-    in_account_schema = False
     filterset_class = TrunkFilterSet
     ordering_fields = ["name", "weight_cost", "created_at"]
     ordering = ["weight_cost", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def check_permissions(self, request: Request) -> None:
-        # After the checkpoint (which refuses some identities outright, saying why):
-        # trunks are the provider's and resellers' business, as in the admin, and absent
-        # for anyone else.
-        super().check_permissions(request)
-        if not (self.identity.account.can_have_children and self.identity.user.may_use_admin):
-            raise exceptions.NotFound()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -115,3 +123,24 @@ class TrunkViewSet(AccountScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             gateway = actions.do_save_gateway(self.identity.user, trunk, gateway, **self._ip(),
                                               **serializer.validated_data)
         return Response(GatewaySerializer(trunk.gateways.model.objects.get(pk=gateway.pk)).data)
+
+
+class TrunkSourceViewSet(TrunkScopedViewSet):
+    """Which trunks the account's outside calls use: its parent's (the default; up the tree
+    to the first account with its own) or its own. The admins of an account above set it."""
+
+    serializer_class = TrunkSourceSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(summary="Whose trunks the account's calls use")
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return Response({"source": self.account.trunk_source})
+
+    @extend_schema(summary="Use the parent's trunks or the account's own")
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        serializer = TrunkSourceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = actions.do_set_trunk_source(self.identity.user, self.account,
+                                              serializer.validated_data["source"], ip=self.writer()["ip"])
+        return Response({"source": account.trunk_source})

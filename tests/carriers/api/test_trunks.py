@@ -110,3 +110,35 @@ class TestTrunksApi(ObjectApiTests):
         master = Api(token=key_for(tree.user("master_admin")))
         made = master.send("post", self.list_url(tree.master), self.create_data)
         assert made.status_code == 201 and body(made)["account"] == tree.master.pk
+
+
+class TestTrunkSourceApi:
+    covered_routes = ("trunk-source",)
+
+    def test_an_ancestors_admin_switches_an_account_to_its_own_trunks_and_back(self, tree: Tree):
+        admin = tree.user("r1_admin")
+        api = Api(token=key_for(admin))
+        url = accounts_url(tree.c1, "trunk-source")
+        assert body(api.send("get", url)) == {"source": "parent"}
+        local = api.send("put", url, {"source": "local"})
+        assert (local.status_code, body(local)) == (200, {"source": "local"})
+        assert Account.objects.get(pk=tree.c1.pk).trunk_source == "local"
+        event = AuditEvent.objects.filter(action="account.trunk_source").latest("id")
+        assert (event.account_id, event.actor_id, event.ip) == (tree.c1.pk, admin.pk, "127.0.0.1")
+        assert body(api.send("put", url, {"source": "parent"})) == {"source": "parent"}
+        assert api.send("put", url, {"source": "elsewhere"}).status_code == 400
+
+    def test_nobody_sets_their_own_the_masters_or_from_outside(self, tree: Tree):
+        before = list(Account.objects.order_by("pk").values_list("trunk_source", flat=True))
+        cases = [("r1_admin", tree.r1, 403),  # its own account: the provider decides
+                 ("master_admin", tree.master, 400),  # the platform's trunks are the master's own
+                 ("r1_readonly", tree.c1, 403), ("r1_activation", tree.c1, 403),
+                 ("r2_admin", tree.c1, 404), ("c1_admin", tree.c1, 404), ("c1_admin", tree.r1, 404),
+                 ("c1a_admin", tree.c1, 404)]
+        for username, account, expected in cases:
+            refused = Api(token=key_for(tree.user(username))).send(
+                "put", accounts_url(account, "trunk-source"), {"source": "local"})
+            assert refused.status_code == expected, (username, account.name, body(refused))
+        assert Api(token=key_for(tree.user("c1_admin"))).send(
+            "get", accounts_url(tree.c1, "trunk-source")).status_code == 404
+        assert list(Account.objects.order_by("pk").values_list("trunk_source", flat=True)) == before
