@@ -43,7 +43,9 @@ def calls_chart(points: Sequence[Point], granularity: str, title: str = "Calls")
                      f"{round(top * fraction)}</text>")
     for index, point in enumerate(points):
         x = LEFT + index * slot + (slot - bar) / 2
-        when = point.at.strftime("%H:00" if granularity == "hour" else "%b %d")
+        # An hourly axis names the day at each midnight.
+        hourly_label = "%b %d" if point.at.hour == 0 else "%H:00"
+        when = point.at.strftime(hourly_label if granularity == "hour" else "%b %d")
         bars = ((point.calls, "#9ec5fe", "calls"), (point.answered, "#0d6efd", "answered"))
         for value, colour, kind in bars:
             height = plot_height * value / top

@@ -48,7 +48,7 @@ class CallRecordFilterSet(django_filters.FilterSet):
     extension = django_filters.CharFilter(field_name="extension", label="Extension",
                                           help_text="The extension that called or was rung.")
     direction = django_filters.ChoiceFilter(choices=DIRECTIONS, field_name="direction")
-    result = django_filters.ChoiceFilter(choices=RESULT_CHOICES, method="filter_result")
+    result = django_filters.ChoiceFilter(choices=RESULT_CHOICES, method="filter_result", label="Result")
     leg = django_filters.ChoiceFilter(choices=LEGS, field_name="leg")
     min_seconds = django_filters.NumberFilter(field_name="billsec", lookup_expr="gte",
                                               label="Talk at least (s)", min_value=0, max_value=10**7)

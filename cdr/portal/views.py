@@ -11,7 +11,7 @@ it through the API (``/api/v1/accounts/{id}/usage/``)."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
@@ -74,7 +74,8 @@ class CallHistoryView(CallPage):
         start, end = filterset.bounds()
         return render(request, "cdr/call_list.html", self.context(
             filterset=filterset, rows=rows, bad_cursor=bad_cursor, zone=self.zone,
-            since=start.astimezone(self.zone).date(), until=end.astimezone(self.zone).date(),
+            since=start.astimezone(self.zone).date(),
+            until=end.astimezone(self.zone).date() - timedelta(days=1),
             first_link=f"?{query.urlencode()}", next_link=link(page.next if page else None),
             previous_link=link(page.previous if page else None),
             last_link=link("last") if page and (page.next or page.previous) else None,

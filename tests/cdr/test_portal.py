@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -38,6 +39,18 @@ def test_each_tenants_history_holds_its_own_calls_only(tree):
     # The account filter cannot reach outside: naming C2 on C1's host finds nothing.
     narrowed = signed_in(tree, "c1_admin", "c1.localhost").get(f"/calls/?account={tree.c2.pk}")
     assert not any(str(leg.leg_uuid) in narrowed.content.decode() for leg in theirs)
+
+
+def test_times_are_the_accounts_own(tree):
+    tree.c1.timezone = "Asia/Tokyo"
+    tree.c1.save(update_fields=["timezone"])
+    at = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    a, _b = call(tree.c1, start_at=at, talk=1)
+    text = signed_in(tree, "c1_admin", "c1.localhost").get("/calls/").content.decode()
+    row = text.split(f'data-leg="{a.leg_uuid}"')[1].split("</tr>")[0]
+    tokyo = at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f'<td data-label="Start">{tokyo:%Y-%m-%d %H:%M:%S}</td>' in row
+    assert "(times in Asia/Tokyo)" in text
 
 
 def test_export_streams_the_same_search_and_only_this_tenants(tree):
