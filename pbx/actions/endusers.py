@@ -10,19 +10,27 @@ Staff with the user-activation role enable and disable these logins
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_tenants.utils import schema_context
 
+from pbx import media
+from pbx.actions.common import changed
 from pbx.actions.crud import authorize
-from pbx.models import Extension
+from pbx.actions.media import _add_upload as add_upload  # the prompts' own upload path
+from pbx.actions.media import users_of
+from pbx.models import Extension, Prompt, VoicemailBox
 from tenants.actions import record
 from tenants.models import Account, Role, User
 
@@ -122,3 +130,55 @@ def unbind_extension(account: Account, extension_pk: int, *, actor: User | None,
         user.extension_pk, user.is_active = None, False
         user.save(update_fields=["extension_pk", "is_active"])
         record(actor, account, "end_user.unbind", ip, username=user.username)
+
+
+# --- greetings uploaded from My phone ------------------------------------------------------
+
+GREETINGS = {"greeting_unavailable": "unavailable", "greeting_busy": "busy", "greeting_name": "name"}
+
+
+def _greeting_name(box: VoicemailBox, which: str) -> str:
+    """The prompt's name: whose greeting it is, and unique (prompt names are)."""
+    return f"Voicemail {box.number} {GREETINGS[which]} greeting {timezone.now():%Y-%m-%d %H%M%S} " \
+           f"{secrets.token_hex(2)}"
+
+
+def _is_own_upload(prompt: Prompt | None, box: VoicemailBox) -> bool:
+    return prompt is not None and prompt.name.startswith(f"Voicemail {box.number} ")
+
+
+@transaction.atomic
+def do_set_greeting(account: Account, box: VoicemailBox, *, which: str, upload: UploadedFile | None = None,
+                    actor: User | None = None, ip: str | None = None) -> VoicemailBox:
+    """Give ``box`` an uploaded recording as one of its greetings (``which``: a greeting
+    field), or with no ``upload`` go back to the one recorded by phone (else the
+    standard one). The upload is checked, stored and converted as every prompt is
+    (``pbx.actions.media``' path: formats, size, quota, the Celery conversion once this
+    commits) and chosen at once: until it is converted FreeSWITCH is given no greeting
+    path (``pbx.media.playable_path``), so the box's own greeting plays meanwhile. The
+    greeting it replaces is deleted when it was such an upload and nothing else uses it.
+    The box's end user may do this for their own box (My phone)."""
+    if which not in GREETINGS:
+        raise ValidationError({"which": ["Choose which greeting to change."]})
+    authorize(actor, account, extension_pk=box.extension_id)
+    with schema_context(account.schema_name):
+        box = VoicemailBox.objects.select_for_update().get(pk=box.pk)
+        authorize(actor, account, extension_pk=box.extension_id)  # the stored row decides
+        old: Prompt | None = getattr(box, which)
+        prompt = None
+        if upload is not None:
+            prompt = Prompt(name=_greeting_name(box, which))
+            try:
+                add_upload(prompt, upload)
+            except ValidationError as exc:
+                raise ValidationError({"upload": exc.messages}) from exc
+        setattr(box, which, prompt)
+        box.save(update_fields=[which, "updated_at"])
+        if _is_own_upload(old, box) and not users_of(old):
+            files = media.stored_names(old)
+            old.delete()
+            media.delete_files_after_commit(files)
+    record(actor, account, "voicemail.greeting", ip, number=box.number, greeting=GREETINGS[which],
+           **({"file": prompt.original_name, "bytes": prompt.size_bytes} if prompt else {"cleared": True}))
+    changed(account)
+    return box

@@ -13,6 +13,7 @@ urlpatterns = [
     path("my/forwarding/", myphone.ForwardingView.as_view(), name="myphone-forwarding"),
     path("my/follow-me/", myphone.FollowMeView.as_view(), name="myphone-follow-me"),
     path("my/voicemail/", myphone.VoicemailView.as_view(), name="myphone-voicemail"),
+    path("my/voicemail/greetings/", myphone.GreetingView.as_view(), name="myphone-greeting"),
     path("my/voicemail/<str:uuid>/", myphone.MessageView.as_view(), name="myphone-message"),
     path("my/calls/", myphone.CallHistoryView.as_view(), name="myphone-calls"),
     path("my/welcome/<uidb64>/<token>/", myphone.WelcomeView.as_view(), name="myphone-welcome"),

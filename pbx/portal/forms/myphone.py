@@ -78,5 +78,15 @@ class PinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "new-password"}))
 
 
+class GreetingForm(forms.Form):
+    which = forms.ChoiceField(label="Greeting", choices=[
+        ("greeting_unavailable", "When I do not answer"), ("greeting_busy", "When I am busy"),
+        ("greeting_name", "My name")])
+    upload = forms.FileField(
+        label="Recording", required=False,
+        help_text="A WAV, MP3, OGG or FLAC file of at most 10 MB; it plays once converted (a few seconds).",
+        widget=forms.ClearableFileInput(attrs={"accept": ".wav,.mp3,.ogg,.opus,.flac,audio/*"}))
+
+
 class WelcomePasswordForm(SetPasswordForm):
     """Django's set-password form (its validators: length, common passwords, ...)."""

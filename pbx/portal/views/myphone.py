@@ -35,7 +35,7 @@ from cdr.models import CallRecord
 from cdr.queries import calls_of_extension, result_of
 from fsnodes import live
 from pbx.actions import do_set_follow_me, do_update_extension
-from pbx.actions.endusers import bound_extension
+from pbx.actions.endusers import bound_extension, do_set_greeting
 from pbx.actions.featurecodes import forward_target
 from pbx.actions.voicemail import do_set_voicemail_pin
 from pbx.actions.voicemail_messages import (
@@ -50,7 +50,13 @@ from pbx.destinations import describe, target_of
 from pbx.models import Destination, DestinationKind, Extension, FollowMe, VoicemailBox
 from pbx.permissions import forward_number
 from pbx.portal.access import PortalIdentity, portal_identity
-from pbx.portal.forms.myphone import FollowMeForm, ForwardingForm, PinForm, WelcomePasswordForm
+from pbx.portal.forms.myphone import (
+    FollowMeForm,
+    ForwardingForm,
+    GreetingForm,
+    PinForm,
+    WelcomePasswordForm,
+)
 from pbx.routing import (
     CHECK_ANY_VOICEMAIL,
     CHECK_OWN_VOICEMAIL,
@@ -333,14 +339,17 @@ class VoicemailView(MyPhonePage):
     def get(self, request: HttpRequest) -> HttpResponse:
         return self.page(PinForm())
 
-    def page(self, form: PinForm, status: int = 200) -> HttpResponse:
+    def page(self, form: PinForm, status: int = 200, greeting_form: GreetingForm | None = None
+             ) -> HttpResponse:
         box = self.box()
         return self.render(box=box, form=form, messages_list=_messages(self.request, box, self.user),
-                           status=status,
-                           own_code=CHECK_OWN_VOICEMAIL,
-                           greetings=[(label, getattr(box, field) if box else None) for field, label in (
-                               ("greeting_unavailable", "When you do not answer"),
-                               ("greeting_busy", "When you are busy"), ("greeting_name", "Your name"))])
+                           status=status, own_code=CHECK_OWN_VOICEMAIL,
+                           greeting_form=greeting_form or GreetingForm(),
+                           greetings=[(field, label, getattr(box, field) if box else None)
+                                      for field, label in (
+                                          ("greeting_unavailable", "When you do not answer"),
+                                          ("greeting_busy", "When you are busy"),
+                                          ("greeting_name", "Your name"))])
 
     def post(self, request: HttpRequest) -> HttpResponse:
         box = self.box()
@@ -364,6 +373,36 @@ def _messages(request: HttpRequest, box: VoicemailBox | None, actor: User) -> li
     if box is None:
         return []
     return list(list_messages(request.tenant, box, actor=actor)[:MESSAGES_SHOWN])
+
+
+class GreetingView(VoicemailView):
+    """POST: a recording uploaded for one of the box's greetings (``operation`` upload),
+    or back to the greeting recorded by phone (``operation`` clear), through
+    ``do_set_greeting``; the answer is the voicemail page (a GET goes there)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("portal:myphone-voicemail")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        box = self.box()
+        if box is None:
+            raise Http404("No voicemail box")
+        form = GreetingForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["upload"] if request.POST.get("operation") != "clear" else None
+            if upload is None and request.POST.get("operation") != "clear":
+                form.add_error("upload", "Choose a recording to upload.")
+            else:
+                try:
+                    do_set_greeting(request.tenant, box, which=form.cleaned_data["which"], upload=upload,
+                                    **self.writer)
+                except ValidationError as error:
+                    show_action_errors(form, error)
+                else:
+                    messages.success(request, "Greeting uploaded: it plays once converted." if upload
+                                     else "Greeting set back to the one you record by phone.")
+                    return redirect("portal:myphone-voicemail")
+        return self.page(PinForm(), greeting_form=form, status=400)
 
 
 class CallHistoryView(MyPhonePage):
