@@ -17,8 +17,14 @@ class AuditEventQuerySet(models.QuerySet):
         and the API's are this."""
         if root.is_master:
             return self.annotate(actor_inside=models.Value(True, output_field=models.BooleanField()))
+        # "Still theirs" as the ids of the accounts below ``root`` now (one small query)
+        # rather than a join on the account's path: given a constant, the planner knows how
+        # many events a customer has, and a big customer's first page is read from the time
+        # index instead of sorting all its events (14 ms instead of 600 ms at 1M events:
+        # bench/audit_pages.py, docs/benchmarks.md).
+        subtree = list(type(root).objects.subtree_of(root).values_list("pk", flat=True))
         return self.filter(
-            scope_path__startswith=root.path, account__path__startswith=root.path
+            scope_path__startswith=root.path, account_id__in=subtree
         ).annotate(actor_inside=models.Case(
             models.When(actor__account__path__startswith=root.path, then=models.Value(True)),
             # Nobody acted (a sign-in lockout, a phone's feature code): nobody to hide. A
