@@ -281,15 +281,10 @@ def voicemail_params(row: DirectoryEntry) -> dict[str, str]:
         return {"vm-enabled": "false"}
     on = row.vm_enabled and (row.extension_id is None or row.voicemail_enabled)
     params = {"vm-enabled": "true" if on else "false", "vm-password": row.vm_pin}
-    if row.vm_email:
-        params.update({
-            "vm-mailto": row.vm_email, "vm-email-all-messages": "true", "vm-attach-file": "true",
-            # false: mod_voicemail deletes the recording once mailed and never stores it.
-            "vm-keep-local-after-email": "false" if row.vm_delete_after_email else "true",
-        })
-    if row.vm_sms_email:
-        # The notify mail never carries the recording (deliver_vm sends it without a file).
-        params.update({"vm-notify-mailto": row.vm_sms_email, "vm-notify-email-all-messages": "true"})
+    # No vm-mailto / vm-notify-mailto: Switchboard mails new messages itself
+    # (pbx.voicemail_email, from the node manager's leave-message event). FreeSWITCH's
+    # mailer would send a second mail, and vm-keep-local-after-email=false would make it
+    # delete the message before the event's mirror row, the phone or the portal saw it.
     if row.vm_skip_instructions:
         params["vm-skip-instructions"] = "true"
     return params

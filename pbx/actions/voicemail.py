@@ -23,7 +23,7 @@ from tenants.models import Account, User
 
 GREETING_FIELDS = ("greeting_unavailable", "greeting_busy", "greeting_name")
 BOX_FIELDS = (
-    "name", "email", "sms_email", "delete_after_email", "keep_days", "announcement_only",
+    "name", "email", "sms_email", "attach_audio", "delete_after_email", "keep_days", "announcement_only",
     "skip_instructions", "hidden_from_directory", "enabled", *GREETING_FIELDS,
 )
 

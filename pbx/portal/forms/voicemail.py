@@ -9,7 +9,8 @@ from pbx.portal.forms.base import PortalForm
 class VoicemailBoxForm(PortalForm):
     class Meta:
         model = VoicemailBox
-        fields = ("number", "name", "email", "enabled", "keep_days", "delete_after_email",
+        fields = ("number", "name", "email", "sms_email", "attach_audio", "enabled", "keep_days",
+                  "delete_after_email",
                   "announcement_only", "skip_instructions", "hidden_from_directory", "greeting_unavailable",
                   "greeting_busy", "greeting_name")
 
