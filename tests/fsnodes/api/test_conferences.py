@@ -25,7 +25,10 @@ ROOM_OPERATIONS = {"lock": "lock", "unlock": "unlock", "record": "record", "stop
 def node(tree, make_node, fake_fs, start_manager):
     make_node(fake_fs, name="fs-a")
     manager = start_manager()
-    wait_for(lambda: manager.connection("fs-a").connected and fake_fs.subscribed)
+    # The first snapshot (conference list) applied: one taken before a join but applied after
+    # its events would drop the room again.
+    wait_for(lambda: manager.connection("fs-a").connected and fake_fs.subscribed and manager.drains >= 1,
+             what="the manager connected and its first snapshot applied")
     return fake_fs
 
 

@@ -35,7 +35,10 @@ def node(world: World, start_manager):  # noqa: F811 (the fixture imported above
     with FakeFreeswitch() as fake:
         create_node(fake, name="fs-a")
         manager = start_manager()
-        wait_for(lambda: manager.connection("fs-a").connected and fake.subscribed)
+        # The first snapshot (conference list) applied: one taken before a join but applied
+        # after its events would drop the room again.
+        wait_for(lambda: manager.connection("fs-a").connected and fake.subscribed and manager.drains >= 1,
+                 what="the manager connected and its first snapshot applied")
         yield fake
     live.clear_cache()
 
