@@ -213,7 +213,7 @@ class Fields:
     """The columns of one call record, before attribution to an account."""
 
     leg_uuid: uuid.UUID
-    leg: str  # "a": the channel that came in (phone, carrier); "b": one we originated
+    leg: str  # "a": the channel that came in (phone, carrier); "b": one we originated, or a pickup
     call_uuid: uuid.UUID  # the call's a-leg (its own uuid for an a-leg)
     other_leg_uuid: uuid.UUID | None
     start_at: datetime
@@ -278,9 +278,24 @@ def fields_of(record: ParsedRecord) -> Fields:
     leg_uuid = record.leg_uuid
     # A leg we originated (bridge, originate) names the leg that made it.
     originator = _optional_uuid(v.get("originator", ""), v.get("originating_leg_uuid", ""))
-    is_b_leg = v.get("direction") == "outbound" and originator is not None
-    other = originator if is_b_leg else _optional_uuid(
-        v.get("bridge_uuid", ""), v.get("last_bridge_to", ""), v.get("signal_bond", ""))
+    outbound = v.get("direction") == "outbound"
+    kind = v.get("switchboard_dest_kind", "")
+    # A queue agent's leg: mod_callcenter originates it on its own (no originator) and
+    # bridges it to the waiting caller, whose uuid it names (seen on the real switch,
+    # tests/freeswitch/test_cdr_shapes.py); it is that call's answering leg.
+    if outbound and originator is None:
+        originator = _optional_uuid(v.get("cc_member_session_uuid", ""))
+        if originator is not None:
+            kind = kind or "queue"
+    is_b_leg = outbound and originator is not None
+    bridged = _optional_uuid(v.get("bridge_uuid", ""), v.get("last_bridge_to", ""), v.get("signal_bond", ""))
+    other = originator if is_b_leg else bridged
+    # A phone that picked up a ringing call (directed or group pickup: ``picked_up_uuid``
+    # names the pickup leg it took over) came in as a call of its own and was bridged to
+    # the caller: it is the answering leg of the caller's call.
+    picked_up = not is_b_leg and bool(v.get("picked_up_uuid", "")) and bridged is not None
+    if picked_up:
+        kind = "pickup"
     start_at = _when(v.get("start_uepoch", "")) or _when(v.get("profile_start_uepoch", ""))
     if start_at is None:
         raise BadRecord("no start_uepoch: the record has no start time")
@@ -288,13 +303,15 @@ def fields_of(record: ParsedRecord) -> Fields:
     public_inbound = first.context == PUBLIC_CONTEXT
     gateway_match = GATEWAY_CHANNEL.match(v.get("channel_name", ""))
     gateway = v.get("sip_gateway_name", "") or (gateway_match.group(1) if gateway_match else "")
-    # The extension the leg belongs to: the phone that called, or the one we rang.
+    # The extension the leg belongs to: the phone that called (or picked up), or the one
+    # we rang.
     extension = v.get("user_name", "") if not is_b_leg else v.get("dialed_user", "")
     did = v.get("switchboard_did", "") or (first.destination_number if public_inbound else "")
+    call_uuid = originator if is_b_leg and originator else bridged if picked_up and bridged else leg_uuid
     return Fields(
         leg_uuid=leg_uuid,
-        leg="b" if is_b_leg else "a",
-        call_uuid=originator if is_b_leg and originator else leg_uuid,
+        leg="b" if is_b_leg or picked_up else "a",
+        call_uuid=call_uuid,
         other_leg_uuid=other,
         start_at=start_at,
         answer_at=_when(v.get("answer_uepoch", "")),
@@ -310,7 +327,7 @@ def fields_of(record: ParsedRecord) -> Fields:
         extension=_short(extension, 32),
         did=_short(did, 32),
         gateway=_short(gateway, 64),
-        destination_kind=_short(v.get("switchboard_dest_kind", ""), 20),
+        destination_kind=_short(kind, 20),
         app=_short(v.get("switchboard_app", ""), 20),
         account_hint=v.get("switchboard_account", ""),
         domain_hint=_short(v.get("domain_name", "") or v.get("user_context", "")
