@@ -335,20 +335,31 @@ class NodeManager:
         node: NodeRef | None = None,
         timeout: float = 30.0,
         variables: dict[str, str] | None = None,
+        account: int | None = None,
+        destination_kind: str = "",
     ) -> str:
         """Place a call: ``bgapi originate {vars}<dial_string> <destination>`` (destination
         ``&app(args)`` or ``EXTENSION XML CONTEXT``). Returns the new call's UUID once it
         is answered; raises :class:`OriginateFailed` (with FreeSWITCH's cause),
         :class:`JobTimeout` or :class:`NodeUnavailable`. ``node``: any connected node if
         not given. The UUID is chosen here (``origination_uuid``), so a caller that gets a
-        timeout can still find or kill the call."""
+        timeout can still find or kill the call.
+
+        ``account`` (and ``destination_kind``) mark the new leg the way our dialplan marks
+        a call (``switchboard_account``, ``switchboard_dest_kind``): a leg originated here
+        has no caller's leg whose exported marks it could inherit, so without them its
+        call record is attributed only by its SIP domain (none for a carrier leg) and the
+        node manager sends no webhook events for it (fsnodes.call_events)."""
         if not dial_string or any(c.isspace() for c in dial_string):
             raise ValueError(f"a dial string is one word: {dial_string!r}")
         if not destination.strip():
             raise ValueError("originate needs a destination")
         call_uuid = str(uuidlib.uuid4())
+        marks = {"switchboard_account": str(account)} if account is not None else {}
+        if destination_kind:
+            marks["switchboard_dest_kind"] = destination_kind
         merged = {"origination_uuid": call_uuid, "originate_timeout": str(max(1, round(timeout))),
-                  **(variables or {})}
+                  **marks, **(variables or {})}
         for name, value in merged.items():
             if not _VAR_NAME.match(name) or not _VAR_VALUE.match(str(value)):
                 raise ValueError(f"channel variable {name}={value!r} cannot go into a dial string")

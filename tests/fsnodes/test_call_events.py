@@ -104,3 +104,19 @@ def test_a_leg_originated_without_an_a_leg_is_its_own_call_and_forgotten_calls_a
     # The evicted call's end comes late: it starts and ends again, rather than never ending.
     late = tracker.feed({**alone, "Event-Name": "CHANNEL_HANGUP_COMPLETE"})
     assert [e for e, _, _ in late] == ["call.started", "call.ended"]
+
+
+def test_a_call_the_manager_originates_carries_its_accounts_marks(make_node, fake_fs, start_manager):
+    """manager.originate(account=…) names the account and kind on the new leg, as the
+    dialplan does for a phone's call: its record is attributed and its events are sent."""
+    from tests.fsnodes.manager_helpers import wait_for
+
+    node = make_node(fake_fs)
+    manager = start_manager()
+    wait_for(lambda: manager.connection("fs-a").connected, what="fs-a to connect")
+    call_uuid = manager.originate("sofia/gateway/gw4/+12125550123", "&park()", node=node, timeout=20,
+                                  account=42, destination_kind="outbound")
+    sent = next(r.command for r in fake_fs.received if r.command.startswith("bgapi originate"))
+    assert sent == (f"bgapi originate {{origination_uuid={call_uuid},originate_timeout=20,"
+                    "switchboard_account=42,switchboard_dest_kind=outbound}"
+                    "sofia/gateway/gw4/+12125550123 &park()")
