@@ -21,6 +21,7 @@ from carriers import actions
 from carriers.forms import GatewayForm, TrunkChangeForm, TrunkForm, TrunkSourceForm
 from carriers.models import Gateway, Trunk
 from tenants.admin.site import ScopedAdmin, admin_site
+from tenants.http import client_ip
 from tenants.models import Account, Role
 from tenants.scoping import NotInSubtree, may_manage, visible_accounts
 
@@ -188,7 +189,8 @@ class TrunkAdmin(ScopedAdmin):
         if change:
             fields = form.trunk_fields(only_changed=True)
             if fields:
-                actions.do_update_trunk(request.user, Trunk.objects.get(pk=form.instance.pk), **fields)
+                actions.do_update_trunk(request.user, Trunk.objects.get(pk=form.instance.pk),
+                                        ip=client_ip(request), **fields)
             for formset in formsets:
                 self.save_formset(request, form, formset, change)
             return
@@ -198,7 +200,7 @@ class TrunkAdmin(ScopedAdmin):
         data = form.cleaned_data
         trunk = actions.do_create_trunk(
             request.user, data["account"],
-            gateways=[f.action_fields() for f in gateway_forms],
+            gateways=[f.action_fields() for f in gateway_forms], ip=client_ip(request),
             **form.trunk_fields(only_changed=False),
         )
         # The admin logs and redirects to the object save_form returned.
@@ -208,6 +210,7 @@ class TrunkAdmin(ScopedAdmin):
 
     def save_formset(self, request, form, formset, change):
         trunk = Trunk.objects.get(pk=form.instance.pk)
+        ip = client_ip(request)
         new, changed, removed = [], [], []
         for gateway_form in formset.forms:
             if not gateway_form.cleaned_data:
@@ -220,32 +223,32 @@ class TrunkAdmin(ScopedAdmin):
             fields = gateway_form.action_fields()
             if not existing:
                 if gateway_form.has_changed():
-                    new.append(actions.do_save_gateway(request.user, trunk, None, **fields))
+                    new.append(actions.do_save_gateway(request.user, trunk, None, ip=ip, **fields))
             elif fields:
                 gateway = Gateway.objects.get(pk=gateway_form.instance.pk, trunk=trunk)
-                gateway = actions.do_save_gateway(request.user, trunk, gateway, **fields)
+                gateway = actions.do_save_gateway(request.user, trunk, gateway, ip=ip, **fields)
                 changed.append((gateway, [f for f in gateway_form.changed_data if f != "clear_password"]))
         # Removals last, so a trunk's only gateway can be replaced in one submission.
         deleted = []
         for pk in removed:
             gateway = Gateway.objects.get(pk=pk, trunk=trunk)
-            actions.do_remove_gateway(request.user, gateway)
+            actions.do_remove_gateway(request.user, gateway, ip=ip)
             deleted.append(gateway)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = new, changed, deleted
 
     def delete_model(self, request, obj):
-        actions.do_delete_trunk(request.user, obj)
+        actions.do_delete_trunk(request.user, obj, ip=client_ip(request))
 
     def delete_queryset(self, request, queryset):
         for trunk in queryset:
-            actions.do_delete_trunk(request.user, trunk)
+            actions.do_delete_trunk(request.user, trunk, ip=client_ip(request))
 
     @admin.action(description="Delete selected trunks")
     def delete_selected_trunks(self, request, queryset):
         done = 0
         for trunk in queryset:
             try:
-                actions.do_delete_trunk(request.user, trunk)
+                actions.do_delete_trunk(request.user, trunk, ip=client_ip(request))
                 done += 1
             except PermissionDenied as exc:
                 messages.error(request, f"{trunk.name}: {exc}")
@@ -276,7 +279,8 @@ class TrunkAdmin(ScopedAdmin):
         if request.method == "POST" and form.is_valid():
             account = form.cleaned_data["account"]
             try:
-                actions.do_set_trunk_source(request.user, account, form.cleaned_data["source"])
+                actions.do_set_trunk_source(request.user, account, form.cleaned_data["source"],
+                                            ip=client_ip(request))
             except ValidationError as exc:
                 for messages_ in _error_dict(exc).values():
                     form.add_error(None, messages_)

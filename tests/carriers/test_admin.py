@@ -255,7 +255,7 @@ class TestAddForm:
         assert decrypt_secret(first.password_encrypted) == "carrier-pw"
         assert second.server == "backup.carrier.example.com" and second.password_encrypted == ""
         event = AuditEvent.objects.get(action="trunk.create")
-        assert (event.actor, event.account) == (tree.user("r1_admin"), tree.c1)
+        assert (event.actor, event.account, event.ip) == (tree.user("r1_admin"), tree.c1, "127.0.0.1")
 
     def test_invalid_regex_is_a_line_error_and_nothing_is_saved(self, tree):
         response = admin_as(tree, "r1_admin").post(f"{TRUNKS}add/", trunk_form(
@@ -305,8 +305,10 @@ class TestChangeForm:
         assert mine.weight_cost == 10
         assert sorted(mine.gateways.values_list("server", flat=True)) == [
             "sip2.carrier.example.com", "third.carrier.example.com"]
-        done = set(AuditEvent.objects.filter(account=tree.c1).values_list("action", flat=True))
-        assert {"trunk.update", "gateway.update", "gateway.create", "gateway.delete"} <= done
+        done = dict(AuditEvent.objects.filter(account=tree.c1).values_list("action", "ip"))
+        assert {"trunk.update", "gateway.update", "gateway.create", "gateway.delete"} <= set(done)
+        assert {done[a] for a in ("trunk.update", "gateway.update", "gateway.create", "gateway.delete")} == {
+            "127.0.0.1"}
 
     def test_only_gateway_can_be_replaced_but_not_removed(self, tree, trunks):
         mine = trunks["r1"]
