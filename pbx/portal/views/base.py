@@ -30,10 +30,11 @@ class PortalPage(ObjectView):
         identity = self.identify(request)
         if identity is not None and identity.user.role == Role.END_USER:
             # An employee's own login has My phone, none of the admin's pages: refused
-            # like a read-only write (403), reading included.
+            # like a read-only write (403), reading included, on My phone's layout (the
+            # admin's navigation would only lead to more refusals).
             self.identity = identity
-            return render(request, self.refused_template,
-                          {"view": self, "reason": END_USER_PAGE_REFUSAL}, status=403)
+            return render(request, "portal/myphone/refused.html", {"reason": END_USER_PAGE_REFUSAL},
+                          status=403)
         return super().dispatch(request, *args, **kwargs)
 
     def identify(self, request: HttpRequest) -> PortalIdentity | None:

@@ -455,3 +455,11 @@ def test_the_end_user_cannot_set_another_boxes_greeting(world: World):
         do_set_greeting(world.account, VoicemailBox(pk=spare_box.pk, extension_id=world.extension.pk),
                         which="greeting_busy", upload=wav(), actor=world.people["end_user"])
     assert state(world.account) == before
+
+
+def test_an_admin_page_refuses_the_employee_on_my_phones_layout(world: World):
+    response = world.browser("end_user").get(reverse("portal:extension-list"))
+    body = response.content.decode()
+    assert response.status_code == 403 and "your own phone" in body
+    assert 'aria-label="Portal"' not in body and "/ring-groups/" not in body  # no admin navigation
+    assert "To My phone" in body
