@@ -204,7 +204,7 @@ def plan_row(row: dict[str, str]) -> RowPlan:
     return plan
 
 
-def _errors(row: int, exc: ValidationError, column_of: dict[str, str]) -> list[RowError]:
+def _errors(row: int, exc: ValidationError, column_of: dict[str, str | None]) -> list[RowError]:
     """The action's own messages, each under the CSV column of the field it names."""
     if not hasattr(exc, "error_dict"):
         return [RowError(row, None, message) for message in exc.messages]
@@ -215,11 +215,12 @@ def _errors(row: int, exc: ValidationError, column_of: dict[str, str]) -> list[R
     return found
 
 
-_EXTENSION_COLUMN_OF = {name: name for name in EXTENSION_COLUMNS}
-_BOX_COLUMN_OF = {"email": "voicemail_email", "delete_after_email": "voicemail_email", "pin": "voicemail_pin"}
+_EXTENSION_COLUMN_OF: dict[str, str | None] = {name: name for name in EXTENSION_COLUMNS}
+_BOX_COLUMN_OF: dict[str, str | None] = {"email": "voicemail_email", "delete_after_email": "voicemail_email",
+                                         "pin": "voicemail_pin"}
 
 
-def _device_column_of(n: int) -> dict[str, str]:
+def _device_column_of(n: int) -> dict[str, str | None]:
     return {**{part: f"device{n}_{part}" for part in DEVICE_PARTS}, "secret_encrypted": f"device{n}_secret",
             "extension": None}
 
