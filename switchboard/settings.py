@@ -289,6 +289,13 @@ VOICEMAIL_STORAGE_DIR = os.environ.get("VOICEMAIL_STORAGE_DIR", "")
 VOICEMAIL_ODBC_DSN = os.environ.get("VOICEMAIL_ODBC_DSN", "")
 VOICEMAIL_EMAIL_FROM = os.environ.get("VOICEMAIL_EMAIL_FROM", "voicemail@localhost")
 VOICEMAIL_MAX_RECORD_SECONDS = int(os.environ.get("VOICEMAIL_MAX_RECORD_SECONDS", "300"))
+# The voicemail recordings as this host mounts them (docs/media.md, "Voicemail messages"):
+# the nodes' prefix (VOICEMAIL_NODE_STORAGE_DIR, default VOICEMAIL_STORAGE_DIR) is replaced
+# by VOICEMAIL_LOCAL_STORAGE_DIR (default: the same path).
+VOICEMAIL_NODE_STORAGE_DIR = os.environ.get("VOICEMAIL_NODE_STORAGE_DIR", "")
+VOICEMAIL_LOCAL_STORAGE_DIR = os.environ.get("VOICEMAIL_LOCAL_STORAGE_DIR", "")
+# Waits (seconds) between tries of a voicemail e-mail while the mail server is down.
+VOICEMAIL_EMAIL_RETRY_DELAYS = (30, 60, 120, 300, 600, 1800, 3600, 3600)
 # Mail the web processes send (invitations to My phone, password resets). Without a mail
 # server configured the console backend prints them, so bin/run works on a bare machine;
 # production sets EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST.
