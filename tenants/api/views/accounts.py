@@ -134,6 +134,19 @@ class AccountViewSet(ApiViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def _shown(self, account: Account) -> Response:
         return Response(AccountSerializer(with_parent(Account.objects.filter(pk=account.pk)).get()).data)
 
+    @extend_schema(summary="The deleted accounts below this one, to restore (the master's admins see them; "
+                           "for anyone else the list is empty)",
+                   responses=AccountSerializer(many=True))
+    @action(detail=True, methods=["get"], serializer_class=AccountSerializer, **ACCOUNT_LIST_OPTIONS)
+    def deleted(self, request: Request, *args, **kwargs) -> Response:
+        """A deleted account is absent for everybody but the master, whose admins may
+        restore it; until purged, its data and domains are kept."""
+        root = self.get_object()
+        found = Account.objects.none()
+        if self.identity.account.is_master:
+            found = Account.objects.subtree_of(root, include_self=False).filter(deleted_at__isnull=False)
+        return self._listed(with_parent(found))
+
     @extend_schema(summary="Bring a deleted account back (the master's admins; its parent must be live)",
                    request=None, responses=AccountSerializer)
     @action(detail=True, methods=["post"], serializer_class=AccountSerializer)

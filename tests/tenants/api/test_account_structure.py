@@ -27,7 +27,23 @@ def events() -> int:
 
 
 class TestAccountStructureApi:
-    covered_routes = ("account-restore", "account-promote", "account-demote", "account-move")
+    covered_routes = ("account-restore", "account-promote", "account-demote", "account-move",
+                      "account-deleted")
+
+    def test_the_master_lists_deleted_accounts_and_nobody_else_sees_them(self, tree: Tree):
+        master = tree.user("master_admin")
+        do_soft_delete_account(master, tree.c0)
+        do_soft_delete_account(tree.user("r1_admin"), tree.c1)
+        api = Api(token=key_for(master))
+        listed = api.send("get", url(tree.master, "deleted"))
+        assert listed.status_code == 200
+        assert [a["name"] for a in body(listed)["results"]] == ["C1", "C0"]
+        assert body(listed)["results"][0]["parent"] == tree.r1.pk
+        assert [a["name"] for a in body(api.send("get", url(tree.r1, "deleted")))["results"]] == ["C1"]
+        reseller = Api(token=key_for(tree.user("r1_admin"))).send("get", url(tree.r1, "deleted"))
+        assert (reseller.status_code, body(reseller)["results"]) == (200, [])
+        sibling = Api(token=key_for(tree.user("r2_admin"))).send("get", url(tree.r1, "deleted"))
+        assert sibling.status_code == 404
 
     def test_the_master_restores_a_deleted_account(self, tree: Tree):
         master = tree.user("master_admin")
