@@ -304,6 +304,7 @@ class _Ids:
 
     extension = spare = device = group = room = block = number = ivr = box = message = _Row()
     schedule = event = queue = prompt = moh = track = _Row()
+    webhook = delivery = _Row()
 
 
 def text(response: Any) -> str:
