@@ -2,8 +2,9 @@
 lists the room with its member (the registry call control's node manager keeps from
 mod_conference's events); muting through the API shows on the switch (``conference
 <name> list`` drops the member's ``speak`` flag) and in the API; kicking ends the phone's
-call. And the portal dashboard's live tile lists a phone registered with the switch
-(``show registrations as json``)."""
+call. The portal dashboard's live tiles count the call in progress (``show calls as
+json``) for its tenant only, and list a phone registered with the switch (``show
+registrations as json``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def until(check, timeout: float = 10.0, what: str = ""):
     raise AssertionError(f"timed out waiting for {what or check}")
 
 
+def figures(tiles: str) -> list[str]:
+    """The big numbers of the dashboard's live tiles, in order."""
+    return [chunk.split("<", 1)[0].split()[0] for chunk in tiles.split('<p class="figure">')[1:]]
+
+
 def admin_of(fs, customer, username: str):
     return do_create_staff_user(fs.data.admin, account=customer.account, username=username, password=PASSWORD,
                                 role=Role.ADMIN)
@@ -46,7 +52,11 @@ def test_a_member_is_listed_muted_and_kicked_through_the_api(fs):
     acme.extension("1001")
     do_create_conference_room(acme.account, number=ROOM, name="Standup")
     name = conference_name(ROOM, acme.domain)
-    api = Api(token=key_for(admin_of(fs, acme, "acme-live")))
+    admin = admin_of(fs, acme, "acme-live")
+    api = Api(token=key_for(admin))
+    acme_browser = Browser("acme.localhost").login_as(admin)
+    beta = fs.data.customer("beta")
+    beta_browser = Browser("beta.localhost").login_as(admin_of(fs, beta, "beta-live"))
     listed_url = accounts_url(acme.account, "conferences")
 
     with ThreadPoolExecutor(1) as background:
@@ -61,6 +71,15 @@ def test_a_member_is_listed_muted_and_kicked_through_the_api(fs):
             assert (room["room"], room["name"], room["node"]) == (ROOM, name, "harness")
             assert not member["muted"] and not member["deaf"]
             member_id = member["member_id"]
+
+            # Meanwhile the dashboard counts the call in progress (show calls as json), and
+            # beta's admin sees none of it.
+            live.clear_cache()
+            tiles = acme_browser.get("/live/dashboard/").content.decode()
+            assert figures(tiles)[:2] == ["0", "1"], tiles  # phones, calls in progress
+            assert f"→ {ROOM}" in tiles
+            live.clear_cache()
+            assert figures(beta_browser.get("/live/dashboard/").content.decode())[:2] == ["0", "0"]
 
             muted = api.send("post", accounts_url(acme.account, "conferences", ROOM, "members", member_id,
                                                   "mute"))
@@ -99,5 +118,4 @@ def test_the_dashboard_tile_lists_a_registered_phone(fs):
         browser.get("/live/dashboard/").content.decode()), timeout=8, what="the registration in the tile")
     assert "Nodes unreachable" not in tiles
     assert "beta.example.net" not in tiles  # another tenant's phone is not shown
-    phones = tiles.split('<p class="figure">')[1].split("<", 1)[0].strip()
-    assert phones == "1"
+    assert figures(tiles)[0] == "1"  # registered phones
