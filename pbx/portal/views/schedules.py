@@ -71,9 +71,6 @@ class ScheduleEditView(_SchedulePages, PortalEditView):
     form_class = ScheduleForm
     template_name = "portal/schedule_edit.html"
 
-    def initial(self, obj: Schedule) -> dict[str, Any]:
-        return {**super().initial(obj), "default_prompt": obj.default_prompt_id}
-
     def create(self, form: forms.Form) -> Schedule:
         return do_create_schedule(self.identity.account, **self.writer, **form.cleaned_data)
 
@@ -139,9 +136,6 @@ class ScheduleEventEditView(_EventPages, PortalEditView):
     """An event's page (``pk`` is the event); adding one is :class:`ScheduleEventCreateView`."""
 
     form_class = ScheduleEventForm
-
-    def initial(self, obj: ScheduleEvent) -> dict[str, Any]:
-        return {**super().initial(obj), "prompt": obj.prompt_id}
 
     def update(self, obj: ScheduleEvent, form: forms.Form) -> ScheduleEvent:
         return do_update_schedule_event(self.identity.account, obj, **self.writer,
