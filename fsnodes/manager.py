@@ -153,6 +153,8 @@ class NodeManager:
         self._listeners: list[Callable[[NodeConnection, Message], None]] = []
         self._refresher: gevent.Greenlet | None = None
         self._drainers: set[gevent.Greenlet] = set()
+        # Per node being resynced: its conference events held until the snapshot is in.
+        self._held_conference_events: dict[int, list[dict[str, str]]] = {}
         # SIP password guessing (fsnodes.auth_guard): sofia's register_failure events are
         # counted here, and expired blocks are ended every guard_interval seconds.
         self.auth_guard: AuthGuard | None = None
@@ -387,11 +389,11 @@ class NodeManager:
         event = message.event or {}
         subclass = event.get("Event-Subclass")
         if event.get("Event-Name") == "CUSTOM" and subclass == conference_registry.SUBCLASS:
-            try:
-                conference_registry.apply_event(connection.node_id, event)
-            except Exception:
-                log.exception("node %s: conference event %r not applied", connection.name,
-                              event.get("Action"))
+            held = self._held_conference_events.get(connection.node_id)
+            if held is not None:
+                held.append(event)  # applied after the snapshot being taken (_resync)
+            else:
+                self._apply_conference_event(connection, event)
         for listener in list(self._listeners):
             try:
                 listener(connection, message)
@@ -406,17 +408,34 @@ class NodeManager:
             self._drainers.add(drainer)
             drainer.link(self._drainers.discard)
 
-    def _resync(self, connection: NodeConnection) -> None:
+    def _apply_conference_event(self, connection: NodeConnection, event: dict[str, str]) -> None:
         try:
-            text = connection.api("conference list")
-        except ESLError as exc:
-            log.warning("node %s: conference list failed, registry not rebuilt: %s", connection.name, exc)
-            return
-        listed = conference_registry.parse_list(text)
-        if listed is None:
-            log.warning("node %s: conference list answered %r", connection.name, text.strip()[:200])
-            return
-        conference_registry.replace_node_snapshot(connection.node_id, listed)
+            conference_registry.apply_event(connection.node_id, event)
+        except Exception:
+            log.exception("node %s: conference event %r not applied", connection.name, event.get("Action"))
+
+    def _resync(self, connection: NodeConnection) -> None:
+        """Rebuild the node's registry from ``conference list``. The events that arrive
+        meanwhile are held and applied after the snapshot, in order: the reader goes on
+        reading while this greenlet waits, so an event newer than the listing (a call
+        joining) applied first would otherwise be undone by the older snapshot. Replaying
+        ones older than the listing is harmless: each event carries the state after it."""
+        held = self._held_conference_events[connection.node_id] = []
+        try:
+            try:
+                text = connection.api("conference list")
+            except ESLError as exc:
+                log.warning("node %s: conference list failed, registry not rebuilt: %s", connection.name, exc)
+                return
+            listed = conference_registry.parse_list(text)
+            if listed is None:
+                log.warning("node %s: conference list answered %r", connection.name, text.strip()[:200])
+                return
+            conference_registry.replace_node_snapshot(connection.node_id, listed)
+        finally:
+            self._held_conference_events.pop(connection.node_id, None)
+            for event in held:
+                self._apply_conference_event(connection, event)
 
     def _drain(self, node_id: int, name: str) -> None:
         try:

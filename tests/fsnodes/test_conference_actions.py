@@ -137,3 +137,18 @@ def test_a_room_is_named_by_its_number_or_its_conference_name(live, tree, fake_f
     with pytest.raises(ConferenceNotFound):
         conferences.get_conference(tree.c2, C1_ROOM)
     assert conferences.get_conference(tree.c2, "3000-c2.example.net").room == "3000"
+
+
+def test_a_call_joining_while_the_snapshot_is_taken_stays_in_the_registry(tree, make_node, fake_fs,
+                                                                          start_manager):
+    # The node lists its conferences as they were when asked (none), and slowly; a call
+    # joins meanwhile: its events reach the manager around the answer. The older snapshot
+    # must not undo them.
+    fake_fs.api_replies["conference list"] = "+OK No active conferences.\n"
+    fake_fs.slow_commands["conference list"] = 0.5
+    make_node(fake_fs, name="fs-a")
+    manager = start_manager()
+    wait_for(lambda: "conference list" in fake_fs.api_commands, what="the snapshot asked")
+    member = fake_fs.join(C1_ROOM, caller_id_number="1001")
+    wait_for(lambda: manager.drains >= 1, what="the snapshot applied")
+    assert [m.member_id for m in conferences.list_members(tree.c1, "3000")] == [member]
