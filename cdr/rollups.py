@@ -21,6 +21,7 @@ UTC hours, shifted to the account's zone when read. Unattributed legs are in no 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from django.db import connection, transaction
 
@@ -88,6 +89,7 @@ facts AS (
 ROLLUP_TABLES = ("cdr_hourly_usage", "cdr_daily_usage", "cdr_daily_extension_usage", "cdr_daily_trunk_usage")
 
 
+@lru_cache(maxsize=8192)
 def call_class_of(number: str, country: str, home_number: str) -> str:
     """The class of an outbound number as the account's caller means it (local,
     domestic, international, emergency), '' when it cannot be read."""

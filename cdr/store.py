@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import zlib
 from datetime import UTC, datetime
 
@@ -75,16 +76,35 @@ def _account_id(hint: str) -> int | None:
     return int(hint) if hint.isdigit() and len(hint) <= 18 else None
 
 
+# An account's country and main number, for the class of its outbound legs: read once a
+# minute per process (a changed country applies to the legs of the next minute).
+ACCOUNT_TTL_SECONDS = 60.0
+_accounts: dict[tuple[int | None, str], tuple[float, tuple[str, str] | None]] = {}
+
+
+def _country_of(account_id: int | None, domain: str) -> tuple[str, str] | None:
+    key = (account_id, domain)
+    now = time.monotonic()
+    cached = _accounts.get(key)
+    if cached is not None and now - cached[0] < ACCOUNT_TTL_SECONDS:
+        return cached[1]
+    found = prepared.rows(ACCOUNT_SQL, {"account_id": account_id, "domain": domain})
+    value = (found[0][3], found[0][4]) if found else None
+    if len(_accounts) > 10_000:
+        _accounts.clear()
+    _accounts[key] = (now, value)
+    return value
+
+
 def _call_class(fields: Fields, direction: str, account_id: int | None, domain: str) -> str:
-    """An outbound leg's class (local, domestic, international) as its account's caller
-    means the number: the account's country and main number are read first (one small
-    prepared query, outbound legs only)."""
+    """An outbound a-leg's class (local, domestic, international) as its account's caller
+    means the number (the account's country and main number; outbound legs only)."""
     if direction != "outbound" or fields.leg != "a":
         return ""
-    found = prepared.rows(ACCOUNT_SQL, {"account_id": account_id, "domain": domain})
-    if not found:
+    account = _country_of(account_id, domain)
+    if account is None:
         return ""
-    _id, _path, _zone, country, home_number = found[0]
+    country, home_number = account
     return call_class_of(fields.outbound_number or fields.callee_number, country, home_number)
 
 
