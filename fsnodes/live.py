@@ -18,8 +18,9 @@ registered phones and its calls in progress.
 
 Every node is asked at most once per :data:`CACHE_SECONDS` per web process whatever the
 number of tenants looking (the answer is kept whole, then filtered per tenant), with a
-short connect timeout; a node that does not answer is remembered as unreachable for the
-same time, so a page never waits on a dead node more than once per period. Nothing here
+short connect timeout; a node that does not answer is remembered as unreachable for
+:data:`DOWN_SECONDS` whatever the command, so a page waits on a dead node at most once
+per period. Nothing here
 raises for a node: the caller is told which nodes did not answer.
 """
 
@@ -40,6 +41,9 @@ from fsnodes.models import FreeswitchNode
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 3.0
+# A node that did not answer is not asked again (for any command) for this long: a
+# black-holed node costs a page at most one connect timeout per period and process.
+DOWN_SECONDS = 10.0
 # A dashboard must not wait long on a node: the connect and the answer are each bounded.
 CONNECT_TIMEOUT = 1.0
 REPLY_TIMEOUT = 2.0
@@ -81,12 +85,14 @@ class NodeAnswers:
 
 _lock = threading.Lock()
 _cache: dict[tuple, tuple[float, list[dict] | None]] = {}
+_down: dict[tuple, float] = {}
 
 
 def clear_cache() -> None:
     """Forget every remembered answer (tests; a node changed)."""
     with _lock:
         _cache.clear()
+        _down.clear()
 
 
 def parse_rows(text: str) -> list[dict] | None:
@@ -102,19 +108,26 @@ def parse_rows(text: str) -> list[dict] | None:
 
 
 def _ask(node: FreeswitchNode, command: str, client: CommandClient) -> list[dict] | None:
-    key = (node.pk, node.host, node.esl_port, command)
+    where = (node.pk, node.host, node.esl_port)
+    key = (*where, command)
     now = time.monotonic()
     with _lock:
         cached = _cache.get(key)
+        down_since = _down.get(where)
+    if down_since is not None and now - down_since < DOWN_SECONDS:
+        return None
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
     try:
         rows = parse_rows(client.api(node.pk, command, timeout=REPLY_TIMEOUT))
     except (ESLError, OSError) as exc:
         log.info("node %s did not answer %r: %s", node.name, command, exc)
-        rows = None
+        with _lock:
+            _down[where] = now
+        return None
     with _lock:
         _cache[key] = (now, rows)
+        _down.pop(where, None)
     return rows
 
 
