@@ -97,15 +97,6 @@ class World:
         return browser.login_as(self.people[who]) if who else browser
 
 
-def leave_message(account: Account, box: VoicemailBox, storage: str) -> VoicemailMessage:
-    """A caller's message in ``box`` as the node manager records it, with its recording."""
-    uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
-    path = Path(storage) / account.primary_domain_name / box.number / f"msg_{uuid}.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF" + bytes(40))
-    return record_left_message(account, box.number, uuid=uuid, node="fs-a", file_path=str(path),
-                               created_at=timezone.now(), duration=4, caller_id_name="Dana Dunn",
-                               caller_id_number="+14165550199")
 def wav(name: str = "tone.wav", seconds: float = 0.5) -> SimpleUploadedFile:
     """A short 440 Hz tone as an uploaded WAV file."""
     buffer = io.BytesIO()
@@ -121,6 +112,17 @@ def converted(account: Account, obj: Prompt | MohTrack) -> Prompt | MohTrack:
         convert_and_record(obj._meta.label, obj.pk)
         obj.refresh_from_db()
     return obj
+
+
+def leave_message(account: Account, box: VoicemailBox, storage: str) -> VoicemailMessage:
+    """A caller's message in ``box`` as the node manager records it, with its recording."""
+    uuid = "5e0d6a44-1c1f-4f6e-9a57-8d2d3f1b7c01"
+    path = Path(storage) / account.primary_domain_name / box.number / f"msg_{uuid}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF" + bytes(40))
+    return record_left_message(account, box.number, uuid=uuid, node="fs-a", file_path=str(path),
+                               created_at=timezone.now(), duration=4, caller_id_name="Dana Dunn",
+                               caller_id_number="+14165550199")
 
 
 def state(account: Account) -> dict[str, list]:
