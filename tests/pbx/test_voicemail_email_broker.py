@@ -10,27 +10,23 @@ The worker reads the database on its own connection, so the data is committed
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import UTC, datetime
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django_tenants.utils import schema_context
 
 from pbx.actions import do_create_voicemail_box
 from pbx.actions.voicemail_messages import record_left_message
 from pbx.models import VoicemailMessage
-from switchboard.celery import app as celery_app
 from tenants.actions import do_bootstrap_master
 from tenants.models import User
+from tests.celery_worker import needs_broker, worker_for
 from tests.conftest import PASSWORD, make_account
 from tests.pbx.test_voicemail_email import closed_port
 
-pytestmark = pytest.mark.skipif(
-    not celery_app.conf.broker_url.startswith(("amqp://", "pyamqp://", "redis://")),
-    reason="needs a real Celery broker (CELERY_BROKER_URL)")
+pytestmark = needs_broker
 
 
 def wait_until(condition, timeout: float = 20.0):
@@ -68,9 +64,6 @@ def test_the_mail_and_its_retries_go_through_the_broker(settings, tmp_path):
     settings.VOICEMAIL_EMAIL_RETRY_DELAYS = (0.5,)
     caplog = Lines()
     logging.getLogger("pbx.voicemail_email").addHandler(caplog)
-    queue = f"test-voicemail-{os.getpid()}-{time.monotonic_ns()}"
-    saved_routes = celery_app.conf.task_routes
-    celery_app.conf.task_routes = {"pbx.*": {"queue": queue}}
     try:
         master = do_bootstrap_master(name="Provider", domains=["localhost"], admin_username="root",
                                      admin_password=PASSWORD)
@@ -85,8 +78,7 @@ def test_the_mail_and_its_retries_go_through_the_broker(settings, tmp_path):
                                        file_path=str(recording), created_at=datetime.now(tz=UTC),
                                        duration=5, caller_id_number="5550100")
 
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[queue],
-                          shutdown_timeout=60):
+        with worker_for("pbx.*"):
             leave("11111111-1111-4111-8111-111111111111")  # autocommit: announced at once
             wait_until(lambda: mail.outbox)
             [sent] = mail.outbox
@@ -106,5 +98,4 @@ def test_the_mail_and_its_retries_go_through_the_broker(settings, tmp_path):
                           "22222222-2222-4222-8222-222222222222": False}
     finally:
         logging.getLogger("pbx.voicemail_email").removeHandler(caplog)
-        celery_app.conf.task_routes = saved_routes
         wipe_committed_data()

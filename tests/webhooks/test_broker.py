@@ -8,39 +8,31 @@ its own connection, so the data is committed (``transaction=True``)."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from common.signals import call_event
-from switchboard.celery import app as celery_app
 from tenants.actions import do_bootstrap_master
+from tests.celery_worker import needs_broker, worker_for
 from tests.webhooks.receiver import Receiver
 from webhooks.actions import do_create_webhook
 from webhooks.models import WebhookDelivery
 
-pytestmark = pytest.mark.skipif(
-    not celery_app.conf.broker_url.startswith(("amqp://", "pyamqp://", "redis://")),
-    reason="needs a real Celery broker (CELERY_BROKER_URL)")
+pytestmark = needs_broker
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_delivery_and_its_retry_go_through_the_broker(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     settings.WEBHOOKS_RETRY_DELAYS = (0.5, 0.5)
-    queue = f"test-webhooks-{os.getpid()}-{time.monotonic_ns()}"
-    saved_routes = celery_app.conf.task_routes
-    celery_app.conf.task_routes = {"webhooks.*": {"queue": queue}}
     receiver = Receiver(statuses=[500, 200])
     try:
         master = do_bootstrap_master(name="Provider", domains=["localhost"], admin_username="root",
                                      admin_password="a long password 1")
         hook, receiver.secret = do_create_webhook(master, actor=None, url=receiver.url,
                                                   events=["call.ended"])
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[queue],
-                          shutdown_timeout=60):
+        with worker_for("webhooks.*"):
             call_event.send(sender=None, event="call.ended", account_id=master.pk,
                             payload={"call_uuid": "c-1", "hangup_cause": "NORMAL_CLEARING"})
             requests = receiver.wait_for(2, timeout=20)
@@ -55,5 +47,4 @@ def test_a_delivery_and_its_retry_go_through_the_broker(settings):
         # The retry waited for its countdown on the broker, not in a loop here.
         assert (row.delivered_at - row.created_at).total_seconds() >= 0.5
     finally:
-        celery_app.conf.task_routes = saved_routes
         receiver.close()
