@@ -63,7 +63,12 @@ def test_the_mail_and_its_retries_go_through_the_broker(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.VOICEMAIL_EMAIL_RETRY_DELAYS = (0.5,)
     caplog = Lines()
-    logging.getLogger("pbx.voicemail_email").addHandler(caplog)
+    logger = logging.getLogger("pbx.voicemail_email")
+    logger.addHandler(caplog)
+    # A worker started earlier in this process set the root logger to its own level
+    # (start_worker's loglevel: ERROR), which would drop the retry's warning.
+    saved_level = logger.level
+    logger.setLevel(logging.WARNING)
     try:
         master = do_bootstrap_master(name="Provider", domains=["localhost"], admin_username="root",
                                      admin_password=PASSWORD)
@@ -97,5 +102,6 @@ def test_the_mail_and_its_retries_go_through_the_broker(settings, tmp_path):
         assert mailed == {"11111111-1111-4111-8111-111111111111": True,
                           "22222222-2222-4222-8222-222222222222": False}
     finally:
-        logging.getLogger("pbx.voicemail_email").removeHandler(caplog)
+        logger.removeHandler(caplog)
+        logger.setLevel(saved_level)
         wipe_committed_data()
