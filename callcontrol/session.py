@@ -292,10 +292,16 @@ class CallSession:
     def transfer(self, destination: str, *, context: str | None = None, dialplan: str = "XML",
                  timeout: float = TRANSFER_TIMEOUT, on_behalf: int | None = None) -> None:
         """Hand the call to the dialplan (default: the tenant's context, its domain), and
-        let go of it: ``resume`` first, so closing our socket does not hang it up. A
-        ``~`` destination gets the proof the dialplan asks of our own transfers
-        (pbx.routing.transfer_proof), made ``on_behalf`` of an extension when its
-        follow-me sends the call on."""
+        let go of it. A ``~`` destination gets the proof the dialplan asks of our own
+        transfers (pbx.routing.transfer_proof), made ``on_behalf`` of an extension when its
+        follow-me sends the call on.
+
+        No ``resume``: the transfer itself ends the ``socket`` app's park (CF_TRANSFER), and
+        closing our socket then leaves the call alone. With ``resume`` set, mod_event_socket
+        puts the channel into CS_RESET when our socket closes (listener_run's ``done:``,
+        once CF_TRANSFER is cleared), which cancelled the transferred call's new bridge
+        when the close came after it started: seen on the real switch under load as the
+        attendant's destination answering and hung up at once with ORIGINATOR_CANCEL."""
         from pbx.models.destinations import TRANSFER_PREFIX
         from pbx.routing import TRANSFER_PROOF_VARIABLE, transfer_proof
 
@@ -307,7 +313,6 @@ class CallSession:
         self.conn.check_alive()
         if destination.startswith(TRANSFER_PREFIX):
             self.set(TRANSFER_PROOF_VARIABLE, transfer_proof(context, destination, on_behalf))
-        self.conn.command("resume")
         self.execute("transfer", arg, timeout=timeout)
         self.conn.ended = self.conn.ended or CallEnded("transferred")
 
