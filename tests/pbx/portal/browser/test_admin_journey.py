@@ -61,6 +61,9 @@ def create_extension(page, site: Site, number: str, name: str) -> None:
 def choose(page, field_id: str, kind: str, label: str) -> None:
     """The destination picker: the kind, then, once htmx has swapped in the select of that
     kind's objects only, one of them."""
+    # htmx binds the kind's change handler when the page has loaded; a choice made while
+    # the page is still loading sends no request (a CI run waited 30 s for one).
+    page.wait_for_load_state("load")
     with page.expect_response(lambda response: "/destinations/options/" in response.url):
         page.select_option(f"#{field_id}_kind", kind)
     page.wait_for_function(f"document.querySelectorAll('#{field_id}_object optgroup').length === 1")
