@@ -157,8 +157,10 @@ def test_a_directed_pickup_leg_joins_the_call_it_picked_up(fs):
     registered = fs.sip.register("1002", "acme.example.net", acme.secret("1002"), contact_port=ringing.port)
     assert registered.final_status("REGISTER") == 200, registered.describe()
     with ThreadPoolExecutor(1) as background:
+        # The caller stays on longer than the picker (1.5 s), so the picked-up leg talks
+        # for more than a second whatever the machine's load (CI once saw billsec 0).
         caller_call = background.submit(fs.sip.call, "1001", "acme.example.net", acme.secret("1001"), "1002",
-                                        hold_ms=500)
+                                        hold_ms=3000)
         assert len(ringing.wait_for_invites(1, timeout=5)) == 1
         picker = fs.sip.call("1003", "acme.example.net", acme.secret("1003"), "*81002", hold_ms=1500)
         call = caller_call.result(timeout=30)
