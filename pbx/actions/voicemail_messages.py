@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -47,6 +48,15 @@ LISTING_GRACE = timedelta(seconds=120)
 # A message found by a reconcile (left while the manager was down) is still announced
 # (e-mail, webhooks) when it is this recent; older ones only appear in the list.
 LATE_NOTICE = timedelta(hours=1)
+# How long a message deleted here stays deleted for the node syncs: a vm_list listing
+# taken just before the node's delete would otherwise bring its row back (seen on the
+# real switch: a mark-read's mwi-update sync racing the delete). Longer than the
+# reconcile period; the node's delete goes out through the outbox within seconds.
+TOMBSTONE_SECONDS = 3600
+
+
+def _tombstone_key(account: Account, uuid: str) -> str:
+    return f"vm-deleted:{account.pk}:{uuid}"
 WAV = "audio/wav"
 
 
@@ -241,6 +251,8 @@ def do_delete_message(account: Account, message: VoicemailMessage, *, actor: Use
             return  # already gone (a second click, the e-mail task after a person)
         may_change(actor, account, message.box)
         box, uuid = message.box, message.uuid
+        # Before the row goes: a sync applying an older listing then skips it (above).
+        cache.set(_tombstone_key(account, uuid), True, TOMBSTONE_SECONDS)
         message.delete()
     record(actor, account, "voicemail.message.delete", ip, box=box.number, uuid=uuid)
     _announce(account, box, deleted=[uuid])
@@ -308,6 +320,8 @@ def sync_box_messages(account: Account, box: VoicemailBox, listed: Iterable[List
             read_at = _epoch(item.read_epoch)
             folder = item.folder[:32] or VoicemailMessage.Folder.INBOX
             message = existing.get(item.uuid)
+            if message is None and cache.get(_tombstone_key(account, item.uuid)):
+                continue  # deleted here; the node's delete is on its way (TOMBSTONE_SECONDS)
             if message is None:
                 left = _epoch(item.created_epoch) or moment
                 # get_or_create: the node's leave-message may be recorded by another

@@ -208,6 +208,19 @@ def test_sync_follows_the_nodes_listing_and_leaves_other_nodes_rows(tree, box, c
     assert rows[read_on_phone.uuid] is not None and rows[kept.uuid] is None
 
 
+def test_a_listing_taken_before_a_delete_does_not_bring_the_message_back(tree, box):
+    """A sync started by an earlier mwi-update listed the box just before a person deleted
+    the message; applied after the delete it must not recreate the row (seen on the real
+    switch), while another message in the same listing still appears."""
+    message = leave(tree)
+    stale_listing = [listed(message.uuid), listed("n" * 36)]
+    do_delete_message(tree.c1, message, actor=tree.user("r1_admin"))
+    result = sync_box_messages(tree.c1, box, stale_listing, node="fs-a", now=LEFT + timedelta(days=1))
+    assert result.created == 1
+    with schema_context(tree.c1.schema_name):
+        assert list(VoicemailMessage.objects.values_list("uuid", flat=True)) == ["n" * 36]
+
+
 def test_the_recording_is_read_from_the_shared_storage(tree, box, storage):
     message = leave(tree)
     recording = storage / "c1.example.net" / "7000" / f"msg_{UUID}.wav"
