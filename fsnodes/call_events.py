@@ -77,6 +77,9 @@ class CallTracker:
     max_calls: int = MAX_CALLS
     # a-leg uuid → account → the call as that account sees it
     calls: OrderedDict[str, dict[int, _Call]] = field(default_factory=OrderedDict)
+    # a-leg uuids of calls that ended: a b-leg's events processed after its a-leg's
+    # hangup (seen on the real switch) must not start the call again.
+    ended: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def feed(self, headers: dict[str, str] | Any, node: str = "") -> list[tuple[str, int, dict[str, Any]]]:
         name = headers.get("Event-Name", "")
@@ -89,6 +92,8 @@ class CallTracker:
         originator = (headers.get("variable_originator", "")
                       or headers.get("variable_originating_leg_uuid", ""))
         call_uuid = originator if outbound and originator else leg
+        if call_uuid in self.ended:
+            return []
         out: list[tuple[str, int, dict[str, Any]]] = []
         if account is not None:
             call = self.calls.get(call_uuid, {}).get(account)
@@ -102,6 +107,9 @@ class CallTracker:
         if name == "CHANNEL_HANGUP_COMPLETE" and leg == call_uuid:
             for ended_account, call in self.calls.pop(call_uuid, {}).items():
                 out.append((ENDED, ended_account, self._ended(call, headers)))
+            self.ended[call_uuid] = None
+            while len(self.ended) > self.max_calls:
+                self.ended.popitem(last=False)
         return out
 
     def _start(self, headers: Any, call_uuid: str, account: int, node: str) -> _Call:

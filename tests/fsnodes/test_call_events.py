@@ -66,6 +66,21 @@ def test_an_extension_call_starts_when_the_phone_rings_and_ends_with_the_caller(
     assert tracker.calls == {}
 
 
+def test_a_b_leg_event_after_the_callers_hangup_does_not_start_the_call_again():
+    """Seen on the real switch: the b-leg's last event reached us after the a-leg's
+    CHANNEL_HANGUP_COMPLETE, and sent a second call.started after call.ended."""
+    tracker = CallTracker()
+    sent = events(
+        tracker,
+        b_leg("CHANNEL_CREATE"),
+        b_leg("CHANNEL_ANSWER"),
+        a_leg("CHANNEL_HANGUP_COMPLETE", **MARKED),
+        b_leg("CHANNEL_HANGUP_COMPLETE"),
+    )
+    assert [event for event, _, _ in sent] == ["call.started", "call.answered", "call.ended"]
+    assert tracker.calls == {}
+
+
 def test_a_call_nothing_rang_for_starts_at_its_answer_or_its_end():
     tracker = CallTracker()
     kind = "variable_switchboard_dest_kind"
@@ -73,12 +88,13 @@ def test_a_call_nothing_rang_for_starts_at_its_answer_or_its_end():
                  a_leg("CHANNEL_HANGUP_COMPLETE", **{**MARKED, kind: "voicemail"}))
     assert [e for e, _, _ in ivr] == ["call.started", "call.answered", "call.ended"]
     assert ivr[0][2]["destination_kind"] == "ivr" and ivr[2][2]["destination_kind"] == "voicemail"
-    refused = events(tracker, a_leg("CHANNEL_CREATE"), a_leg("CHANNEL_HANGUP_COMPLETE", **MARKED,
+    # (Each call its own tracker: a call uuid is never reused, and an ended one is ignored.)
+    refused = events(CallTracker(), a_leg("CHANNEL_CREATE"), a_leg("CHANNEL_HANGUP_COMPLETE", **MARKED,
                                                                 **{"Hangup-Cause": "CALL_REJECTED"}))
     assert [e for e, _, _ in refused] == ["call.started", "call.ended"]
     assert refused[1][2]["hangup_cause"] == "CALL_REJECTED" and refused[1][2]["answered_at"] is None
     # A call that never names an account (a phone's unauthenticated attempt) sends nothing.
-    assert events(tracker, a_leg("CHANNEL_CREATE"), a_leg("CHANNEL_HANGUP_COMPLETE")) == []
+    assert events(CallTracker(), a_leg("CHANNEL_CREATE"), a_leg("CHANNEL_HANGUP_COMPLETE")) == []
 
 
 def test_an_on_net_call_starts_and_ends_for_both_tenants_and_a_did_call_is_inbound():
