@@ -48,7 +48,7 @@ def test_admin_mutes_a_member_and_the_page_follows_the_node(chromium, site: Site
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(f"{site.base}/")
-            page.get_by_role("link", name="Live conferences").click()
+            page.get_by_role("navigation", name="Portal").get_by_role("link", name="Live conferences").click()
             page.wait_for_selector("h2:has-text('Room 3000')")
             assert page.locator("tr.talking").inner_text().startswith("Bob Baker")
             shot(page, "live-conferences")
