@@ -412,7 +412,11 @@ def write_docs(args: argparse.Namespace, table: str) -> None:
     if marker not in text:
         text = text.rstrip("\n") + "\n\n" + marker + "\n\n" + section
     else:
-        text = text.rstrip("\n") + "\n\n" + section
+        # At the end of the ingest section, before the next "## " heading (or the end).
+        start = text.index(marker) + len(marker)
+        following = text.find("\n## ", start)
+        end = len(text) if following == -1 else following
+        text = text[:end].rstrip("\n") + "\n\n" + section + text[end:]
     docs.write_text(text)
 
 
