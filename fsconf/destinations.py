@@ -161,8 +161,16 @@ def _queue(queue: Queue, context: str) -> Actions:
     ``cc_outbound_cid_name_prefix`` put before the caller's name on the agents' phones,
     ``cc_exit_keys`` the keys that leave the queue. The application returns when the
     caller's wait ends without an agent; the next action sends the call on. A caller
-    an agent answered is bridged away from here and hangs up with the bridge."""
-    actions: Actions = [("answer", ""), ("set", "hangup_after_bridge=true")]
+    an agent answered is bridged away from here and hangs up with the bridge.
+
+    mod_callcenter originates the agent's leg itself, so the caller's exported
+    variables (the call record's marks: account, DID, kind) do not reach it as they
+    reach a bridged leg; ``cc_export_vars`` names the variables it copies onto that
+    leg: the same list (``nolocal:`` names included, which it resolves likewise).
+    Without it a DID's call had an agent leg without the DID (seen on the real switch,
+    tests/freeswitch/test_cdr_more_shapes.py)."""
+    actions: Actions = [("answer", ""), ("set", "hangup_after_bridge=true"),
+                        ("set", "cc_export_vars=${export_vars}")]
     if queue.hold_music:
         # hold_music too: what the caller hears when the agent later puts them on hold.
         actions += [("set", f"cc_moh_override={queue.hold_music}"), ("set", f"hold_music={queue.hold_music}")]

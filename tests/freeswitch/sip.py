@@ -206,20 +206,34 @@ class Sip:
         to_domain = to_domain or from_domain
         keys = {"from_user": from_user, "from_domain": from_domain, "to_domain": to_domain,
                 "hold_ms": str(hold_ms)}
-        scenario = self.bundle.scenarios / "uac_call.xml"
-        if dtmf:
-            if not re.fullmatch(r"[0-9*#A-D]+", dtmf):
-                raise ValueError(f"not DTMF digits: {dtmf!r}")
-            template = (SCENARIOS / "uac_dtmf.xml").read_text()
-            scenario = self.workdir / f"uac_dtmf-{next(self._runs)}.xml"
-            scenario.write_text(template.replace("@DTMF@", dtmf)
-                                .replace("@DTMF_AFTER_MS@", str(dtmf_after_ms))
-                                .replace("@HOLD_MS@", str(max(hold_ms, 1))))
+        scenario = self._uac_scenario(dtmf, dtmf_after_ms, hold_ms)
         if extra_headers:
             scenario = self._with_headers(scenario, extra_headers)
         # [service], the request-URI user, is sipp's -s.
         return self.run_sipp(scenario, keys=keys, auth=(from_user, password), auth_uri=f"{to}@{to_domain}",
                              timeout=timeout, extra=["-s", to])
+
+    def carrier_call(self, did: str, caller: str, *, hold_ms: int = 500, dtmf: str = "",
+                     dtmf_after_ms: int = 500, timeout: float = SIPP_TIMEOUT) -> SippResult:
+        """An INVITE as a carrier sends it: to the external profile's port (context
+        ``public``, no authentication), request user ``did``, from ``caller``; DTMF and
+        hold as :meth:`call`."""
+        keys = {"from_user": caller, "from_domain": LOOPBACK, "to_domain": LOOPBACK, "hold_ms": str(hold_ms)}
+        scenario = self._uac_scenario(dtmf, dtmf_after_ms, hold_ms)
+        return self.run_sipp(scenario, keys=keys, target=self.external, timeout=timeout, extra=["-s", did])
+
+    def _uac_scenario(self, dtmf: str, dtmf_after_ms: int, hold_ms: int) -> Path:
+        """The bundle's ``uac_call.xml`` without DTMF, else our ``uac_dtmf.xml`` filled in."""
+        if not dtmf:
+            return self.bundle.scenarios / "uac_call.xml"
+        if not re.fullmatch(r"[0-9*#A-D]+", dtmf):
+            raise ValueError(f"not DTMF digits: {dtmf!r}")
+        template = (SCENARIOS / "uac_dtmf.xml").read_text()
+        scenario = self.workdir / f"uac_dtmf-{next(self._runs)}.xml"
+        scenario.write_text(template.replace("@DTMF@", dtmf)
+                            .replace("@DTMF_AFTER_MS@", str(dtmf_after_ms))
+                            .replace("@HOLD_MS@", str(max(hold_ms, 1))))
+        return scenario
 
     def _with_headers(self, scenario: Path, headers: tuple[str, ...]) -> Path:
         """A copy of ``scenario`` whose INVITEs carry ``headers`` after the User-Agent."""

@@ -53,7 +53,7 @@ def sales(acme_beta):
 
 
 def queue_actions(queue, fallback: str) -> list[tuple[str, str]]:
-    return [("answer", ""), ("set", "hangup_after_bridge=true"),
+    return [("answer", ""), ("set", "hangup_after_bridge=true"), ("set", "cc_export_vars=${export_vars}"),
             ("set", "cc_moh_override=local_stream://moh"), ("set", "hold_music=local_stream://moh"),
             ("set", "cc_outbound_cid_name_prefix=Sales "), ("set", "cc_exit_keys=0"),
             ("callcenter", f"queue-{queue.pk}@{DOMAIN}"), ("transfer", f"~{fallback} XML {DOMAIN}")]
