@@ -32,4 +32,6 @@ app.conf.beat_schedule = {
     "cdr-retention": {"task": "cdr.retention", "schedule": 6 * 3600.0},
     # Webhook deliveries whose queued try was lost (broker away, worker died mid-try).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 30.0},
+    # The delivery log's retention (WEBHOOKS_DELIVERY_RETENTION_DAYS), in batches.
+    "webhooks-purge-deliveries": {"task": "webhooks.purge_deliveries", "schedule": 3600.0},
 }

@@ -278,6 +278,8 @@ CDR_PARTITIONS_AHEAD = int(os.environ.get("SWITCHBOARD_CDR_PARTITIONS_AHEAD", "2
 # is refused (server-side request forgery) unless this is set -- a development machine,
 # or the tests' local receiver.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("SWITCHBOARD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+# Delivery-log rows are deleted this many days after their event (webhooks.retention).
+WEBHOOKS_DELIVERY_RETENTION_DAYS = int(os.environ.get("SWITCHBOARD_WEBHOOKS_DELIVERY_RETENTION_DAYS", "30"))
 # Uploaded prompts and hold music, and the WAV copies FreeSWITCH plays (pbx.media). Never
 # served over HTTP (no MEDIA_URL): this directory is mounted on every FreeSWITCH node, where
 # it appears at FREESWITCH_MEDIA_BASE (docs/media.md); on one machine both are the same.

@@ -77,6 +77,8 @@ class WebhookDelivery(models.Model):
             # The sweep's due rows only.
             models.Index(fields=["next_attempt_at"], name="webhooks_delivery_due",
                          condition=models.Q(status="pending")),
+            # The retention's purge (webhooks.retention): the oldest rows first.
+            models.Index(fields=["created_at"], name="webhooks_delivery_created"),
         ]
 
     def __str__(self) -> str:

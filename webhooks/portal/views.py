@@ -26,6 +26,7 @@ from webhooks.actions import (
 from webhooks.filtersets import WebhookDeliveryFilterSet, WebhookFilterSet
 from webhooks.models import Event, Webhook, WebhookDelivery
 from webhooks.portal.forms import WebhookForm
+from webhooks.retention import retention_days
 
 EVENT_NAMES = dict(Event.choices)
 
@@ -110,7 +111,8 @@ class WebhookDeliveriesView(_WebhookPages, PortalPage):
             queryset = filterset.qs
         page = Paginator(queryset, self.paginate_by).get_page(request.GET.get("page"))
         return render(request, "webhooks/webhook_deliveries.html",
-                      self.context(object=hook, page=page, filterset=filterset))
+                      self.context(object=hook, page=page, filterset=filterset,
+                                   retention_days=retention_days()))
 
 
 class WebhookRedeliverView(PortalPage):
