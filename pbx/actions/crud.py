@@ -76,6 +76,10 @@ class CrudActions(Generic[M]):
     row_fields: ClassVar[Mapping[str, type[models.Model]]] = {}
     # Fields naming a recording FreeSWITCH plays: it must exist and be converted.
     prompt_fields: ClassVar[tuple[str, ...]] = ()
+    # The field (in ``row_fields``) naming the extension an object may belong to, whose
+    # end user ("My phone") may then write it ("": admins only). ``authorize`` decides
+    # from the value asked for, then again from the stored row and from the new value.
+    owner_field: ClassVar[str] = ""
 
     # --- hooks -------------------------------------------------------------------------
 
@@ -129,10 +133,33 @@ class CrudActions(Generic[M]):
         """The destination that names ``obj`` (None before it is saved)."""
         return Destination(self.kind, str(obj.pk)) if self.kind and obj.pk is not None else None
 
+    def owner(self, value: Any) -> int | None:
+        """The extension's primary key an owner field's value names (None: none, or not a
+        key, which only an admin may then send on to be refused as a field error)."""
+        if isinstance(value, models.Model):
+            return value.pk
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+            return int(value)
+        return None
+
+    def _authorize(self, actor: User | None, account: Account, obj: M | None,
+                   fields: Mapping[str, Any] | None = None) -> None:
+        """The checkpoint for ``obj`` as stored (None: a new one) and for the owner
+        ``fields`` ask for."""
+        if not self.owner_field:
+            authorize(actor, account)
+            return
+        if obj is not None:
+            authorize(actor, account, extension_pk=getattr(obj, f"{self.owner_field}_id"))
+        if fields is not None and (obj is None or self.owner_field in fields):
+            authorize(actor, account, extension_pk=self.owner(fields.get(self.owner_field)))
+
     @transaction.atomic
     def create(self, account: Account, *, actor: User | None, ip: str | None = None,
                **fields: Any) -> M:
-        authorize(actor, account)
+        self._authorize(actor, account, None, fields)
         only(fields, self.fields)
         with schema_context(account.schema_name):
             obj = self.model()
@@ -146,10 +173,11 @@ class CrudActions(Generic[M]):
     @transaction.atomic
     def update(self, account: Account, obj: M, *, actor: User | None, ip: str | None = None,
                **fields: Any) -> M:
-        authorize(actor, account)
+        self._authorize(actor, account, obj, fields)
         only(fields, self.fields)
         with schema_context(account.schema_name):
             obj = self.model.objects.select_for_update().get(pk=obj.pk)
+            self._authorize(actor, account, obj)  # the stored row decides
             old_number = obj.number if self.numbered else None
             self.apply(obj, fields)
             self._validate(account, obj, fields,
@@ -161,9 +189,10 @@ class CrudActions(Generic[M]):
 
     @transaction.atomic
     def delete(self, account: Account, obj: M, *, actor: User | None, ip: str | None = None) -> None:
-        authorize(actor, account)
+        self._authorize(actor, account, obj)
         with schema_context(account.schema_name):
             obj = self.model.objects.select_for_update().get(pk=obj.pk)
+            self._authorize(actor, account, obj)  # the stored row decides
             if self.kind is not None:
                 refuse_if_used(obj, account=account, ignore=self._goes_with(obj))
             then = self.deleting(account, obj)

@@ -1,4 +1,7 @@
-"""Call blocking: applied before any other routing."""
+"""Call blocking: applied before any other routing. A block is the whole account's
+(``extension`` null: calls from outside to any of its numbers, and calls out from any of
+its phones) or one extension's own (calls offered to that extension, and calls out
+from it: pbx.routing)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,11 @@ class CallBlock(models.Model):
     direction = models.CharField(max_length=8, choices=BlockDirection.choices,
                                  default=BlockDirection.INCOMING)
     comment = models.CharField(max_length=200, blank=True, validators=[validate_printable])
+    # Null: the whole account's block. An extension's own block (its employee manages it
+    # on My phone) goes with the extension.
+    extension = models.ForeignKey("pbx.Extension", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="call_blocks",
+                                  help_text="The extension whose own block it is; empty: the account's.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,13 +9,13 @@ import ctypes.util
 import re
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django_tenants.utils import schema_context
 
 from pbx.actions import do_add_call_block, do_remove_call_block, do_update_call_block
 from pbx.blocking import NOTHING, blocked, incoming_pattern, normalize_pattern
 from pbx.models import CallBlock
-from tests.pbx.routing_helpers import exists, last_event, refused, reload
+from tests.pbx.routing_helpers import exists, extension, last_event, refused, reload
 
 # --- the stored pattern ---------------------------------------------------------------
 
@@ -242,3 +242,112 @@ def test_another_tenants_blocks_are_out_of_reach(tree):
     with pytest.raises(CallBlock.DoesNotExist):
         do_remove_call_block(tree.c2, victim)
     assert reload(tree.c1, victim).direction == "incoming"
+
+
+# --- an extension's own blocks (My phone) -----------------------------------------------
+
+
+@pytest.fixture
+def office(tree):
+    """Extensions 1001 (Alice, with her My phone login) and 1002 (Bob) of c1."""
+    from pbx.actions.endusers import do_invite_end_user
+
+    alice, bob = extension(tree.c1, "1001", "Alice"), extension(tree.c1, "1002", "Bob")
+    login = do_invite_end_user(tree.c1, alice, email="alice@example.com", actor=tree.user("c1_admin"),
+                               send=False)
+    return alice, bob, login
+
+
+def _blocks(account) -> list[tuple]:
+    with schema_context(account.schema_name):
+        return list(CallBlock.objects.order_by("pk").values_list("pattern", "anonymous", "direction",
+                                                                 "extension_id"))
+
+
+def test_a_block_belongs_to_the_account_or_to_one_extension(tree, office):
+    alice, bob, _login = office
+    do_add_call_block(tree.c1, pattern="+12125551234")
+    mine = do_add_call_block(tree.c1, pattern="+12125551234", extension=alice, direction="both")
+    do_add_call_block(tree.c1, pattern="+12125551234", extension=bob.pk)
+    assert _blocks(tree.c1) == [("+12125551234", False, "incoming", None),
+                                ("+12125551234", False, "both", alice.pk),
+                                ("+12125551234", False, "incoming", bob.pk)]
+    assert last_event(tree.c1, "call_block.create").details == {
+        "pattern": "+12125551234", "anonymous": False, "extension": "1002", "direction": "incoming"}
+    # Within one scope the same rules as the account's: one block per number or anonymous.
+    with refused("pattern") as error:
+        do_add_call_block(tree.c1, pattern="212 555 1234", extension=alice, direction="outgoing")
+    assert error.messages == ["+12125551234 is already blocked (both); change that block instead."]
+    do_add_call_block(tree.c1, anonymous=True, extension=alice)
+    with refused("anonymous"):
+        do_add_call_block(tree.c1, anonymous=True, extension=alice.pk, direction="both")
+    with refused("pattern"):
+        do_add_call_block(tree.c1, pattern="hello", extension=alice)
+    with refused("extension"):
+        do_add_call_block(tree.c1, pattern="+12125550000", extension=999999)
+    # Moved to Bob's scope, where the number is already blocked.
+    with refused("pattern"):
+        do_update_call_block(tree.c1, mine, extension=bob)
+    with refused("pattern"):
+        do_update_call_block(tree.c1, mine, extension=None)  # nor to the account's
+    assert reload(tree.c1, mine).extension_id == alice.pk
+
+
+def test_deleting_the_extension_deletes_its_blocks(tree, office):
+    from pbx.actions import do_delete_extension
+
+    alice, bob, _login = office
+    do_add_call_block(tree.c1, pattern="+1900*")
+    do_add_call_block(tree.c1, pattern="+12125551234", extension=alice)
+    do_add_call_block(tree.c1, pattern="+12125551234", extension=bob)
+    do_delete_extension(tree.c1, bob)
+    assert _blocks(tree.c1) == [("+1900*", False, "incoming", None),
+                                ("+12125551234", False, "incoming", alice.pk)]
+
+
+def test_the_end_user_manages_their_own_extensions_blocks_only(tree, office):
+    alice, bob, login = office
+    own = do_add_call_block(tree.c1, pattern="+12125551234", extension=alice, actor=login, ip="192.0.2.9")
+    event = last_event(tree.c1, "call_block.create")
+    assert (event.actor, event.ip, event.details["extension"]) == (login, "192.0.2.9", "1001")
+    do_update_call_block(tree.c1, own, direction="both", actor=login)
+    bobs = do_add_call_block(tree.c1, pattern="+12125559999", extension=bob)
+    accounts = do_add_call_block(tree.c1, pattern="+1900*")
+    before = _blocks(tree.c1)
+    # Another extension's, an extension that does not exist (the same refusal: whether it
+    # exists is not the login's to learn), the account's, and moving their own away.
+    for write in (
+        lambda: do_add_call_block(tree.c1, pattern="+12125550000", extension=bob, actor=login),
+        lambda: do_add_call_block(tree.c1, pattern="+12125550000", extension=999999, actor=login),
+        lambda: do_add_call_block(tree.c1, pattern="+12125550000", actor=login),
+        lambda: do_update_call_block(tree.c1, bobs, comment="mine now", actor=login),
+        lambda: do_update_call_block(tree.c1, own, extension=bob, actor=login),
+        lambda: do_update_call_block(tree.c1, own, extension=None, actor=login),
+        lambda: do_remove_call_block(tree.c1, bobs, actor=login),
+        lambda: do_remove_call_block(tree.c1, accounts, actor=login),
+        # Bob's block passed with a forged owner: the stored row decides.
+        lambda: do_remove_call_block(tree.c1, CallBlock(pk=bobs.pk, extension_id=alice.pk), actor=login),
+        lambda: do_update_call_block(tree.c1, CallBlock(pk=bobs.pk, extension_id=alice.pk),
+                                     comment="mine now", actor=login),
+    ):
+        with pytest.raises(PermissionDenied) as refusal:
+            write()
+        assert str(refusal.value) == "Your login manages only your own phone."
+    assert _blocks(tree.c1) == before
+    do_remove_call_block(tree.c1, own, actor=login)
+    assert not exists(tree.c1, own)
+
+
+@pytest.mark.parametrize("role", ["r1_readonly", "r1_activation"])
+def test_read_only_changes_no_block(tree, office, role):
+    alice, _bob, _login = office
+    own = do_add_call_block(tree.c1, pattern="+12125551234", extension=alice)
+    before = _blocks(tree.c1)
+    actor = tree.user(role)
+    for write in (lambda: do_add_call_block(tree.c1, pattern="+1900*", extension=alice, actor=actor),
+                  lambda: do_add_call_block(tree.c1, pattern="+1900*", actor=actor),
+                  lambda: do_update_call_block(tree.c1, own, direction="both", actor=actor),
+                  lambda: do_remove_call_block(tree.c1, own, actor=actor)):
+        with pytest.raises(PermissionDenied, match="read-only"):
+            write()
+    assert _blocks(tree.c1) == before
