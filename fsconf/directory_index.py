@@ -74,7 +74,7 @@ _FACTS_SQL = """
     INSERT INTO {facts} (account_id, call_blocks)
     SELECT %s, COALESCE(jsonb_agg(jsonb_build_object(
              'id', c.id, 'pattern', c.pattern, 'anonymous', c.anonymous, 'direction', c.direction,
-             'comment', c.comment) ORDER BY c.pattern, c.id), '[]')
+             'comment', c.comment, 'extension_id', c.extension_id) ORDER BY c.pattern, c.id), '[]')
     FROM {schema}.pbx_callblock c
 """
 _FACTS_TABLE = TenantFacts._meta.db_table
