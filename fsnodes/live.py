@@ -1,12 +1,17 @@
 """What the nodes say right now about one tenant, for the portal's live dashboard: its
 registered phones and its calls in progress.
 
-* Registered phones: ``show registrations as json`` (mod_commands; FreeSWITCH's core
-  ``registrations`` table, which mod_sofia fills on every REGISTER: ``reg_user``,
-  ``realm``, ``network_ip``, ``network_port``, ``network_proto``, ``expires``, ``url``,
-  ``metadata`` -- the phone's User-Agent). Chosen over ``sofia status profile internal
-  reg``, whose text is made for people: one JSON document per node, one row per contact.
-  A phone is the tenant's when its realm is one of the account's domains.
+* Registered phones: ``sofia xmlstatus profile internal reg`` (mod_sofia's own
+  ``sip_registrations`` table, one ``<registration>`` per contact: ``<user>`` is
+  ``user@host``, the host the phone registered to, ``<agent>`` its User-Agent,
+  ``<network-ip>``/``<network-port>``, ``<status>`` with the transport and the seconds
+  left). A phone is the tenant's when that host is one of the account's domains (any
+  case). Not ``show registrations``: FreeSWITCH's core table keeps a registration that
+  ``flush_inbound_reg`` dropped (an account suspended) until it would
+  have expired, and lists no User-Agent for most phones
+  (``tests/fixtures/freeswitch/esl/inbound/registrations/``). Not ``… user @domain``,
+  which filters on the switch: that would be one question per tenant instead of one per
+  node.
 * Calls in progress: ``show calls as json`` (the ``basic_calls`` view: one row per call,
   a-leg with its bridged b-leg). It holds no channel variables, so ``switchboard_account``
   cannot be read there; a call is the tenant's when a leg names one of its domains -- the
@@ -26,13 +31,16 @@ raises for a node: the caller is told which nodes did not answer.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from esl.client import ESLError
 from fsnodes.manager import CommandClient, OneShotClient, get_client
@@ -47,8 +55,12 @@ DOWN_SECONDS = 10.0
 # A dashboard must not wait long on a node: the connect and the answer are each bounded.
 CONNECT_TIMEOUT = 1.0
 REPLY_TIMEOUT = 2.0
-REGISTRATIONS = "show registrations as json"
 CALLS = "show calls as json"
+
+
+def registrations_command() -> str:
+    """sofia's registrations of the phones' profile (``PHONE_PROFILE``, ``internal``)."""
+    return f"sofia xmlstatus profile {settings.PHONE_PROFILE} reg"
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,41 @@ def parse_rows(text: str) -> list[dict] | None:
     return [row for row in rows if isinstance(row, dict)]
 
 
-def _ask(node: FreeswitchNode, command: str, client: CommandClient) -> list[dict] | None:
+_XML_FIELD = re.compile(r"^\s*<([a-z-]+)>(.*)</\1>\s*$")
+_EXPSECS = re.compile(r"expsecs\((-?\d+)\)")
+_TRANSPORT = re.compile(r"^[^(]*\(([A-Za-z]+)")
+
+
+def parse_sofia_registrations(text: str, now: float | None = None) -> list[dict] | None:
+    """The ``<registration>`` rows of a ``sofia xmlstatus profile P reg`` answer, each a
+    dict of its fields (unescaped) plus ``expires`` (epoch seconds, from ``expsecs`` and
+    ``now``); None if it is not one (``Invalid Profile!``, ``-ERR …``).
+
+    Read line by line, as mod_sofia writes it (one field a line), not with an XML
+    parser: ``<call-id>`` is written unescaped, so one phone's odd Call-ID must not make
+    the whole node's answer unreadable."""
+    if not text.lstrip().startswith("<?xml") or "<profile>" not in text:
+        return None
+    now = time.time() if now is None else now
+    rows: list[dict] = []
+    row: dict | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == "<registration>":
+            row = {}
+        elif stripped == "</registration>":
+            if row is not None:
+                seconds = _EXPSECS.search(row.get("status", ""))
+                row["expires"] = int(now) + int(seconds[1]) if seconds else 0
+                rows.append(row)
+            row = None
+        elif row is not None and (match := _XML_FIELD.match(line)):
+            row[match[1]] = html.unescape(match[2])
+    return rows
+
+
+def _ask(node: FreeswitchNode, command: str, client: CommandClient,
+         parse: Callable[[str], list[dict] | None] = parse_rows) -> list[dict] | None:
     where = (node.pk, node.host, node.esl_port)
     key = (*where, command)
     now = time.monotonic()
@@ -119,7 +165,7 @@ def _ask(node: FreeswitchNode, command: str, client: CommandClient) -> list[dict
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
     try:
-        rows = parse_rows(client.api(node.pk, command, timeout=REPLY_TIMEOUT))
+        rows = parse(client.api(node.pk, command, timeout=REPLY_TIMEOUT))
     except (ESLError, OSError) as exc:
         log.info("node %s did not answer %r: %s", node.name, command, exc)
         with _lock:
@@ -131,15 +177,16 @@ def _ask(node: FreeswitchNode, command: str, client: CommandClient) -> list[dict
     return rows
 
 
-def ask_nodes(command: str, client: CommandClient | None = None) -> NodeAnswers:
-    """Every enabled node's rows for ``command`` (cached), with the nodes that did not
-    answer. The manager's live connection when this process has one, else a short
-    session per node."""
+def ask_nodes(command: str, client: CommandClient | None = None,
+              parse: Callable[[str], list[dict] | None] = parse_rows) -> NodeAnswers:
+    """Every enabled node's rows for ``command`` (cached; ``parse`` reads an answer), with
+    the nodes that did not answer. The manager's live connection when this process has
+    one, else a short session per node."""
     client = client or _default_client()
     answers = NodeAnswers()
     for node in FreeswitchNode.objects.filter(enabled=True).order_by("name"):
         answers.nodes += 1
-        rows = _ask(node, command, client)
+        rows = _ask(node, command, client, parse)
         if rows is None:
             answers.unreachable.append(node.name)
         else:
@@ -166,15 +213,18 @@ def registrations(domains: Iterable[str], client: CommandClient | None = None
                   ) -> tuple[list[Registration], NodeAnswers]:
     """The phones registered in ``domains`` (the account's, any case), on every node."""
     wanted = {d.lower() for d in domains}
-    answers = ask_nodes(REGISTRATIONS, client)
-    found = [
-        Registration(
-            user=row.get("reg_user", ""), realm=row.get("realm", ""),
-            address=f"{row.get('network_ip', '')}:{row.get('network_port', '')}",
-            transport=row.get("network_proto", ""), user_agent=row.get("metadata", "") or "",
-            expires=int(row["expires"]) if str(row.get("expires", "")).isdigit() else 0, node=node)
-        for node, row in answers.rows if str(row.get("realm", "")).lower() in wanted
-    ]
+    answers = ask_nodes(registrations_command(), client, parse_sofia_registrations)
+    found = []
+    for node, row in answers.rows:
+        user, _, host = str(row.get("user", "")).rpartition("@")
+        if not user or host.lower() not in wanted:
+            continue
+        transport = _TRANSPORT.match(row.get("status", ""))
+        found.append(Registration(
+            user=user, realm=host,
+            address=f"{row.get('network-ip', '')}:{row.get('network-port', '')}",
+            transport=transport[1].lower() if transport else "", user_agent=row.get("agent", ""),
+            expires=row.get("expires", 0), node=node))
     found.sort(key=lambda r: (r.user, r.realm, r.address))
     return found, answers
 

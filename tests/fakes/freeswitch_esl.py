@@ -33,6 +33,15 @@ event and compares bytes.
   unmute/unlock/record/norecord, the all-rooms list header, ``-ERR Non-Existant ID N``
   (from the reference page), HEARTBEAT.
 
+Registrations: ``register()`` puts a phone in the fake's sofia table; ``sofia xmlstatus
+profile internal reg`` lists them in the captured answer's shape
+(``tests/fixtures/freeswitch/esl/inbound/registrations/xmlstatus-reg.xml``: each row is the
+captured row with its values replaced, escaped as mod_sofia escapes them; another profile
+is ``Invalid Profile!``), and ``sofia profile internal flush_inbound_reg [ARG]`` drops
+what sofia_reg_expire_call_id drops (the call-id, ``user@host``, or every row of a host;
+no argument: all) with mod_sofia's reply. ``show registrations`` (the core table) is not
+faked: the dashboard no longer reads it.
+
 Failure modes: ``stop()`` closes the port (node down; ``start()`` again reopens the same
 port), ``drop_connections()`` closes the open connections but keeps listening, a
 ``password`` different from the client's (wrong password), ``reply_delay`` and
@@ -61,6 +70,7 @@ CAPTURE = (
     Path(__file__).resolve().parents[1] / "fixtures" / "freeswitch" / "esl" / "inbound" / "session.log"
 )
 CAPTURED_PASSWORD = "ClueCon"
+REGISTRATIONS_CAPTURE = CAPTURE.parent / "registrations"
 
 _RECORD = re.compile(rb"^#### \+([0-9.]+) (<<<|>>>|---) (.*)$")
 _DATA = re.compile(rb"^(?:received|sent) \[([^\]]+)\] (\d+) bytes$")
@@ -267,6 +277,61 @@ class FakeConference:
     recordings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class FakeRegistration:
+    """One row of sofia's ``sip_registrations`` as ``sofia xmlstatus … reg`` shows it."""
+
+    user: str
+    host: str
+    network_ip: str = "192.0.2.10"
+    network_port: int = 5060
+    agent: str = "Yealink SIP-T54W 96.86.0.100"
+    transport: str = "UDP"
+    expires: int = field(default_factory=lambda: int(time.time()) + 3600)
+    call_id: str = field(default_factory=lambda: f"{uuidlib.uuid4().hex}@192.0.2.10")
+    contact_port: int = 5060
+
+
+def _amp_encode(value: str) -> str:
+    """switch_amp_encode: ``"``, ``'``, ``&``, ``<``, ``>`` as entities."""
+    return (value.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&apos;")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+@functools.cache
+def _xmlstatus_template() -> tuple[str, str, str]:
+    """(head, one registration, tail) of the captured ``sofia xmlstatus profile internal reg``."""
+    text = (REGISTRATIONS_CAPTURE / "xmlstatus-reg.xml").read_text()
+    start, end = text.index("    <registration>\n"), text.index("  </registrations>\n")
+    first_end = text.index("    </registration>\n", start) + len("    </registration>\n")
+    return text[:start], text[start:first_end], text[end:]
+
+
+def _fill(values: dict[str, str], match: re.Match) -> str:
+    return f"<{match[1]}>{values[match[1]]}</{match[1]}>" if match[1] in values else match[0]
+
+
+def xmlstatus_reg(registrations: list[FakeRegistration], now: float | None = None) -> str:
+    """What mod_sofia answers ``sofia xmlstatus profile internal reg`` with for these rows
+    (show_reg_callback_xml: ``exp`` in the switch's local time, here UTC)."""
+    head, row, tail = _xmlstatus_template()
+    now = int(time.time() if now is None else now)
+    out = [head]
+    for reg in registrations:
+        expiry = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(reg.expires))
+        values = {
+            "call-id": reg.call_id, "user": f"{reg.user}@{reg.host}",
+            "contact": _amp_encode(f'"" <sip:{reg.user}@{reg.network_ip}:{reg.contact_port}>'),
+            "agent": _amp_encode(reg.agent),
+            "status": f"Registered({reg.transport})(unknown) exp({expiry}) expsecs({reg.expires - now})",
+            "network-ip": reg.network_ip, "network-port": str(reg.network_port),
+            "sip-auth-user": reg.user, "sip-auth-realm": reg.host, "mwi-account": f"{reg.user}@{reg.host}",
+        }
+        out.append(re.sub(r"<([a-z-]+)>[^<\n]*</\1>", functools.partial(_fill, values), row))
+    out.append(tail)
+    return "".join(out)
+
+
 class _Connection:
     def __init__(self, sock: socket.socket, number: int) -> None:
         self.sock = sock
@@ -303,6 +368,7 @@ class FakeFreeswitch:
         self.hold_jobs = False
         self.originate_result: str | None = None  # e.g. "-ERR NO_ANSWER\n"
         self.conferences: dict[str, FakeConference] = {}
+        self.registrations: list[FakeRegistration] = []
         self.received: list[Received] = []
         self.connections = 0
         self._lock = threading.RLock()
@@ -491,6 +557,30 @@ class FakeFreeswitch:
         if empty:
             self._conference_event(conference, "conference-destroy")
 
+    # -- sofia's registrations -------------------------------------------------------------
+
+    def register(self, user: str, host: str, **fields) -> FakeRegistration:
+        """A phone registered as ``user@host`` (fields: FakeRegistration's)."""
+        registration = FakeRegistration(user=user, host=host, **fields)
+        with self._lock:
+            self.registrations.append(registration)
+        return registration
+
+    def _flush_inbound_reg(self, argument: str) -> str:
+        """sofia_reg_expire_call_id: ``call_id='ARG' or (sip_user='U' and sip_host='H')``
+        for ``U@H``, ``or (sip_host='ARG')`` without a user; no argument: every row."""
+        with self._lock:
+            if not argument:
+                self.registrations.clear()
+                return "+OK flushing all registrations\n"
+            user, at, host = argument.partition("@")
+            if not at:
+                user, host = "", argument
+            host = host or "none"
+            self.registrations = [r for r in self.registrations if not (
+                r.call_id == argument or (r.host == host and (not user or r.user == user)))]
+        return "+OK flushing all registrations matching specified call_id\n"
+
     # -- protocol -------------------------------------------------------------------------
 
     def api_body(self, command: str) -> bytes | None:
@@ -507,6 +597,15 @@ class FakeFreeswitch:
             return self._conference_api(args).encode()
         if command in self._captured_api:
             return None
+        sofia = args.split()
+        if name == "sofia" and sofia[:2] == ["xmlstatus", "profile"] and sofia[3:] == ["reg"]:
+            if sofia[2] != "internal":
+                return (REGISTRATIONS_CAPTURE / "xmlstatus-no-such-profile.txt").read_bytes()
+            with self._lock:
+                rows = list(self.registrations)
+            return xmlstatus_reg(rows).encode()
+        if name == "sofia" and sofia[:1] == ["profile"] and sofia[2:3] == ["flush_inbound_reg"]:
+            return self._flush_inbound_reg(" ".join(sofia[3:4])).encode()
         if name == "xml_flush_cache":
             # mod_commands: "+OK cleared N entries"; nothing is cacheable here (as captured).
             return b"+OK cleared 0 entries\n"

@@ -3,8 +3,8 @@ lists the room with its member (the registry call control's node manager keeps f
 mod_conference's events); muting through the API shows on the switch (``conference
 <name> list`` drops the member's ``speak`` flag) and in the API; kicking ends the phone's
 call. The portal dashboard's live tiles count the call in progress (``show calls as
-json``) for its tenant only, and list a phone registered with the switch (``show
-registrations as json``)."""
+json``) for its tenant only, and list the phones registered with the switch (``sofia
+xmlstatus profile internal reg``) -- no longer one that sofia flushed."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 
 from fsnodes import live
 from fsnodes.conference_registry import conference_name, parse_member_line
+from fsnodes.receivers import flush_registrations_commands
 from pbx.actions.conferences import do_create_conference_room
 from tenants.actions import do_create_staff_user
 from tenants.models import AuditEvent, Role
@@ -77,9 +78,7 @@ def test_a_member_is_listed_muted_and_kicked_through_the_api(fs):
             # beta's admin sees none of it.
             live.clear_cache()
             tiles = acme_browser.get("/live/dashboard/").content.decode()
-            # (Phones are not counted here: the switch serves the whole session, and its core
-            # registrations table keeps phones earlier tests registered until they expire.)
-            assert figures(tiles)[1] == "1", tiles  # calls in progress
+            assert figures(tiles)[:2] == ["0", "1"], tiles  # no phone registered, a call in progress
             assert f"→ {ROOM}" in tiles
             live.clear_cache()
             assert figures(beta_browser.get("/live/dashboard/").content.decode())[1] == "0"
@@ -108,22 +107,38 @@ def test_a_member_is_listed_muted_and_kicked_through_the_api(fs):
             .exclude(action="conference.create").order_by("pk")] == ["conference.mute", "conference.kick"]
 
 
-def test_the_dashboard_tile_lists_a_registered_phone(fs):
+def test_the_dashboard_tile_lists_registered_phones_and_not_flushed_ones(fs):
     acme = fs.data.customer("acme")
     acme.extension("1001")
+    acme.extension("1002")
     beta = fs.data.customer("beta")
     beta.extension("1002")
     fs.sip.phone("1001", acme.domain, acme.secret("1001"))
+    fs.sip.phone("1002", "acme.localhost", acme.secret("1002"))  # the alias is acme's too
     fs.sip.phone("1002", beta.domain, beta.secret("1002"))
-    live.clear_cache()
     browser = Browser("acme.localhost").login_as(admin_of(fs, acme, "acme-dash"))
-    tiles = until(lambda: (lambda html: html if "1001@acme.example.net" in html else "")(
-        browser.get("/live/dashboard/").content.decode()), timeout=8, what="the registration in the tile")
-    assert "Nodes unreachable" not in tiles
-    assert "beta.example.net" not in tiles  # another tenant's phone is not shown
-    # The figure counts what the tile lists: this phone, and acme phones earlier tests on
-    # this session's switch registered (its core table keeps them until they expire).
-    phones = re.findall(r"<li>([^<\s]+) <span", tiles.split('id="calls-heading"', 1)[0])
-    assert "1001@acme.example.net" in phones and all(p.endswith("@acme.example.net") or
-                                                       p.endswith("@acme.localhost") for p in phones)
-    assert figures(tiles)[0] == str(len(phones))  # registered phones
+
+    def tiles() -> str:
+        live.clear_cache()
+        return browser.get("/live/dashboard/").content.decode()
+
+    def phones(html: str) -> list[str]:
+        return re.findall(r"<li>([^<\s]+) <span", html.split('id="calls-heading"', 1)[0])
+
+    listed = tiles()
+    assert "Nodes unreachable" not in listed
+    assert sorted(phones(listed)) == ["1001@acme.example.net", "1002@acme.localhost"], listed
+    assert figures(listed)[0] == "2"  # registered phones
+    assert "beta.example.net" not in listed  # another tenant's phone is not shown
+    assert "sipp" in listed  # sofia knows each phone's User-Agent
+
+    # What a suspension sends for each of the account's domains (fsnodes.receivers),
+    # here for the alias only: sofia drops that phone at once; FreeSWITCH's core
+    # registrations table (``show registrations``) keeps it until it would have expired.
+    [flush] = flush_registrations_commands(["acme.localhost"])
+    assert fs.api(flush).startswith("+OK")
+    until(lambda: "1002@acme.localhost" not in fs.registrations(), what="sofia drops the flushed phone")
+    assert '"realm":"acme.localhost"' in fs.api("show registrations as json")
+    listed = tiles()
+    assert phones(listed) == ["1001@acme.example.net"], listed
+    assert figures(listed)[0] == "1"

@@ -138,3 +138,45 @@ def test_bgapi_answers_as_captured(fake_fs):
                     if e.command == "bgapi status" and b"7f4de4bc" in e.reply)
     reply, _, _ = fake_fs._bgapi("status", "7f4de4bc-17d7-11ee-9a4c-00163e000001")
     assert reply == split_messages(captured)[0]
+
+
+def _captured_registrations() -> list:
+    """The four phones of the captured ``sofia xmlstatus profile internal reg`` answer, as
+    fake rows (their values read off the capture)."""
+    from tests.fakes.freeswitch_esl import FakeRegistration
+
+    return [FakeRegistration(user=user, host=host, network_ip="127.0.0.1", network_port=port,
+                             contact_port=contact, agent="sipp-capture/3.6.1", expires=expires,
+                             call_id=f"1-{call}@127.0.0.1")
+            for user, host, port, contact, expires, call in [
+                ("1001", "acme.example.net", 12405, 15384, 1796652843, 11424),
+                ("1001-2", "acme.example.net", 10362, 15528, 1796652844, 11433),
+                ("1002", "acme.localhost", 11492, 11194, 1796652844, 11441),
+                ("1001", "beta.example.net", 10762, 13664, 1796652844, 11447)]]
+
+
+def test_sofia_registrations_answer_as_captured_and_flush_as_sofia_does(fake_fs):
+    """The fake's ``sofia xmlstatus profile internal reg`` is byte for byte the captured
+    answer for the captured phones (at the capture's moment), and after the flush of
+    ``acme.example.net`` it is the answer captured after that flush."""
+    from tests.fakes.freeswitch_esl import REGISTRATIONS_CAPTURE, xmlstatus_reg
+
+    rows = _captured_registrations()
+    assert xmlstatus_reg(rows, now=1796652484) == (REGISTRATIONS_CAPTURE / "xmlstatus-reg.xml").read_text()
+    fake_fs.registrations.extend(rows)
+    with InboundESL(*fake_fs.address, CAPTURED_PASSWORD) as esl:
+        assert esl.api("sofia xmlstatus profile nosuch reg") == "Invalid Profile!\n"
+        assert esl.api("sofia profile internal flush_inbound_reg acme.example.net") == (
+            "+OK flushing all registrations matching specified call_id\n")
+        after = esl.api("sofia xmlstatus profile internal reg")
+    captured_after = (REGISTRATIONS_CAPTURE / "xmlstatus-reg-after-flush.xml").read_text()
+    # The captured answer came a second later (expsecs 358); the rows are the same.
+    assert xmlstatus_reg(fake_fs.registrations, now=1796652486) == captured_after
+    assert [line for line in after.splitlines() if "expsecs" not in line] == [
+        line for line in captured_after.splitlines() if "expsecs" not in line]
+    fake_fs.register("1001", "beta.example.net", call_id="abc@192.0.2.1")
+    with InboundESL(*fake_fs.address, CAPTURED_PASSWORD) as esl:
+        esl.api("sofia profile internal flush_inbound_reg 1001@beta.example.net")
+        assert [r.user for r in fake_fs.registrations] == ["1002"]
+        assert esl.api("sofia profile internal flush_inbound_reg") == "+OK flushing all registrations\n"
+    assert fake_fs.registrations == []

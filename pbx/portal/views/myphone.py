@@ -191,7 +191,7 @@ class OverviewView(MyPhonePage):
 
 class PhonesView(MyPhonePage):
     """The employee's phones with their live registration state, as the nodes hold it
-    (``fsnodes.live.registrations``: ``show registrations as json`` on every node, asked
+    (``fsnodes.live.registrations``: sofia's registrations on every node, asked
     at most once per few seconds); a fragment the overview loads and refreshes with htmx.
     Only registrations in this account's domains whose user is one of these phones' SIP
     usernames are theirs."""

@@ -16,7 +16,9 @@ from django.utils import timezone
 from cdr.models import DailyUsage
 from fsnodes import live
 from fsnodes.conference_registry import apply_event
-from fsnodes.models import Conference, ConferenceMember
+from fsnodes.manager import get_client
+from fsnodes.models import Conference, ConferenceMember, FreeswitchNode
+from fsnodes.receivers import flush_registrations_commands
 from pbx.actions import do_create_voicemail_box
 from pbx.actions.voicemail_messages import do_mark_message_read, record_left_message
 from tenants.models import AuditEvent
@@ -139,11 +141,11 @@ def test_an_unreachable_node_is_said_on_the_page(world: World, node):
     node.start()
 
 
-def registrations(*rows: tuple[str, str, str]) -> str:
-    return json.dumps({"row_count": len(rows), "rows": [
-        {"reg_user": user, "realm": realm, "token": "t", "url": f"sofia/internal/sip:{user}@{ip}:5060",
-         "expires": "1765000000", "network_ip": ip, "network_port": "5060", "network_proto": "udp",
-         "hostname": "fs-a", "metadata": "Yealink T54W"} for user, realm, ip in rows]})
+def registrations(node: FakeFreeswitch, *rows: tuple[str, str, str]) -> None:
+    """The node's sofia lists these phones (user, host, address)."""
+    node.registrations.clear()
+    for user, host, ip in rows:
+        node.register(user, host, network_ip=ip, agent="Yealink T54W")
 
 
 def call(uuid: str, *, name: str, dest: str, accountcode: str = "", presence: str = "", b_presence: str = ""
@@ -167,8 +169,8 @@ def voicemail(account, box_number: str, *, new: int = 0, heard: int = 0) -> None
 
 
 def test_the_dashboard_tiles_show_this_tenants_phones_and_calls_only(world: World, node):
-    node.api_replies["show registrations as json"] = registrations(
-        ("1001", "c1.example.net", "192.0.2.10"), ("1002", "C1.LOCALHOST", "192.0.2.11"),
+    registrations(
+        node, ("1001", "c1.example.net", "192.0.2.10"), ("1002", "C1.LOCALHOST", "192.0.2.11"),
         ("1001", "c2.example.net", "192.0.2.99"))
     node.api_replies["show calls as json"] = json.dumps({"row_count": 5, "rows": [
         call("a1", name="sofia/internal/1001@c1.example.net", dest="1002", accountcode="c1.example.net"),
@@ -200,9 +202,29 @@ def test_the_dashboard_tiles_show_this_tenants_phones_and_calls_only(world: Worl
     assert "Nodes unreachable" not in tiles
 
 
+def test_a_phone_sofia_flushed_is_no_longer_counted(world: World, node):
+    """What the suspension of a domain sends (``flush_inbound_reg``) reaches sofia's own
+    list, which the tile reads: the flushed phone is gone at the next question."""
+    registrations(node, ("1001", "c1.example.net", "192.0.2.10"), ("1002", "c1.localhost", "192.0.2.11"))
+    browser = world.browser("admin")
+    tiles = browser.get("/live/dashboard/").content.decode()
+    assert "1002@c1.localhost" in tiles and figures_of(tiles)[0] == "2"
+    [flush] = flush_registrations_commands(["c1.localhost"])
+    node_row = FreeswitchNode.objects.get(name="fs-a")
+    assert get_client().api(node_row.pk, flush).startswith("+OK")
+    live.clear_cache()
+    tiles = browser.get("/live/dashboard/").content.decode()
+    assert "1002@c1.localhost" not in tiles and "1001@c1.example.net" in tiles
+    assert figures_of(tiles)[0] == "1"
+
+
+def figures_of(tiles: str) -> list[str]:
+    return [chunk.split("<", 1)[0].strip() for chunk in tiles.split('<p class="figure">')[1:]]
+
+
 def test_the_tiles_say_nodes_unreachable_and_a_dead_node_is_asked_once_per_period(world: World, node,
                                                                                  start_manager):  # noqa: F811
-    node.api_replies["show registrations as json"] = registrations(("1001", "c1.example.net", "192.0.2.10"))
+    registrations(node, ("1001", "c1.example.net", "192.0.2.10"))
     node.stop()
     wait_for(lambda: not node.subscribed)
     browser = world.browser("admin")

@@ -385,8 +385,8 @@ def node(world: World, start_manager):  # noqa: F811 (the fixture imported above
 
 
 def test_the_phones_fragment_shows_the_nodes_registrations_of_their_own_phones_only(world: World, node):
-    node.api_replies["show registrations as json"] = registrations(
-        (world.device.username, "c1.example.net", "192.0.2.10"),  # their desk phone
+    registrations(
+        node, (world.device.username, "c1.example.net", "192.0.2.10"),  # their desk phone
         ("1002", "c1.example.net", "192.0.2.11"),  # a colleague's
         (world.device.username, "c2.example.net", "192.0.2.99"))  # another tenant's 1001
     overview = world.browser("end_user").get(url("myphone")).content.decode()
@@ -394,7 +394,7 @@ def test_the_phones_fragment_shows_the_nodes_registrations_of_their_own_phones_o
     phones = world.browser("end_user").get(url("myphone-phones")).content.decode()
     assert "Connected</span> from 192.0.2.10:5060 (Yealink T54W)" in phones
     assert "192.0.2.11" not in phones and "192.0.2.99" not in phones
-    node.api_replies["show registrations as json"] = registrations(("1002", "c1.example.net", "192.0.2.11"))
+    registrations(node, ("1002", "c1.example.net", "192.0.2.11"))
     live.clear_cache()
     assert "Not connected" in world.browser("end_user").get(url("myphone-phones")).content.decode()
 
