@@ -11,6 +11,24 @@ row errors are reported, not only the first:
 - ``best_effort``: rows with errors are left out, the others are kept;
 - ``dry_run``: either mode, always rolled back: what the import would do.
 
+A row whose number is an existing extension's is, as ``existing`` says:
+
+- ``error`` (the default): a row error, as a single create of that number would be;
+- ``update``: the extension is changed through the same actions as a single update
+  (do_update_extension, do_update_voicemail_box, do_update_device / do_add_device), in
+  the columns the file has and only where the value differs, so an unchanged row writes
+  and audits nothing. A cell means what it means on create: an empty one is the field's
+  default (empty text, the model's default switch or number), so the same file makes the
+  same extensions whether they existed or not; except secrets (``voicemail_pin``,
+  ``deviceN_secret``), which the export leaves empty: there an empty cell keeps the
+  current one. ``deviceN_username`` names the phone to change (one of this extension's;
+  another extension's is an error); empty, it is the extension's N-th phone in the
+  export's order (by username). A phone missing is added; none is removed;
+- ``skip``: the row is left out unread.
+
+Each row's outcome (created, updated with the columns changed, unchanged, skipped,
+failed) is reported, also for a dry run.
+
 The actions' change signals are coalesced over the import (pbx.signals.coalesce_changes):
 the account's public directory index is rebuilt once, when the import commits, instead
 of once per row. Progress (``done`` of ``total``) is written from a connection of its
@@ -37,9 +55,16 @@ from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, c
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from pbx.actions.extensions import do_add_device, do_create_extension
+from common.secrets import decrypt_secret
+from pbx.actions.extensions import (
+    DEVICE_FIELDS,
+    do_add_device,
+    do_create_extension,
+    do_update_device,
+    do_update_extension,
+)
 from pbx.actions.voicemail import do_update_voicemail_box
-from pbx.models import Extension, VoicemailBox
+from pbx.models import Device, Extension, VoicemailBox
 from pbx.signals import coalesce_changes
 from tenants.actions import record
 from tenants.models import Account, Job, User
@@ -47,6 +72,8 @@ from tenants.models import Account, Job, User
 log = logging.getLogger(__name__)
 
 MODES = ("all_or_nothing", "best_effort")
+# What a row whose number is an existing extension's does.
+EXISTING = ("error", "update", "skip")
 MAX_ROWS = 10_000
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEVICES = 9
@@ -225,39 +252,150 @@ def _device_column_of(n: int) -> dict[str, str | None]:
             "extension": None}
 
 
+class _Step:
+    """Which column map a ValidationError of the action being called is read with."""
+
+    def __init__(self) -> None:
+        self.now: dict[str, str | None] = _EXTENSION_COLUMN_OF
+
+
+@dataclass
+class RowOutcome:
+    """What one row did (or, when nothing is kept, would have done)."""
+
+    row: int
+    number: str
+    outcome: str  # created, updated, unchanged, skipped, failed
+    changed: list[str] = field(default_factory=list)  # the CSV columns an update changed
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "number": self.number, "outcome": self.outcome, "changed": self.changed}
+
+
+def _create(account: Account, plan: RowPlan, step: _Step, *, actor: User | None, ip: str | None) -> None:
+    """Make the row's extension, box settings and devices (the current savepoint's)."""
+    fields = dict(plan.extension)
+    pin = fields.pop("voicemail_pin", None)
+    extension = do_create_extension(account, number=plan.number, name=plan.name, actor=actor, ip=ip,
+                                    voicemail_pin=pin, **fields)
+    if plan.voicemail_email:
+        step.now = _BOX_COLUMN_OF
+        with schema_context(account.schema_name):
+            box = VoicemailBox.objects.filter(extension=extension).first()
+        if box is None:
+            raise ValidationError({"email": ["Turn voicemail on to give the box an e-mail address."]})
+        do_update_voicemail_box(account, box, actor=actor, ip=ip, email=plan.voicemail_email)
+    for n, device in plan.devices:
+        step.now = _device_column_of(n)
+        device = dict(device)
+        do_add_device(account, extension, username=device.pop("username", None),
+                      secret=device.pop("secret", None), actor=actor, ip=ip, **device)
+
+
+def _default(model, name: str) -> Any:
+    return model._meta.get_field(name).get_default()
+
+
+# Extension columns an update compares and sets (number is the key, the PIN and the box's
+# e-mail are handled apart).
+_UPDATED_COLUMNS = tuple(c for c in EXTENSION_COLUMNS
+                         if c not in ("number", "voicemail_pin", "voicemail_email"))
+
+
+def _update(account: Account, extension: Extension, row: dict[str, str], plan: RowPlan, step: _Step, *,
+            actor: User | None, ip: str | None) -> list[str]:
+    """Change ``extension`` to what the row says, in the columns the file has and only
+    where the value differs; returns the columns changed (none: nothing written)."""
+    changed_columns: list[str] = []
+    fields: dict[str, Any] = {}
+    values = {"name": plan.name, **plan.extension}
+    for column in _UPDATED_COLUMNS:
+        if column in row:
+            value = values.get(column, _default(Extension, column))
+            if value != getattr(extension, column):
+                fields[column] = value
+    with schema_context(account.schema_name):
+        box = VoicemailBox.objects.filter(extension=extension).first()
+        devices = list(Device.objects.filter(extension=extension).order_by("username"))
+    pin = plan.extension.get("voicemail_pin")
+    if pin and (box is None or box.pin != pin):
+        changed_columns.append("voicemail_pin")
+    else:
+        pin = None
+    if fields or pin:
+        extension = do_update_extension(account, extension, actor=actor, ip=ip, voicemail_pin=pin, **fields)
+        changed_columns += list(fields)
+        with schema_context(account.schema_name):
+            box = VoicemailBox.objects.filter(extension=extension).first()
+    if "voicemail_email" in row:
+        email = plan.voicemail_email or ""
+        step.now = _BOX_COLUMN_OF
+        if box is None and email:
+            raise ValidationError({"email": ["Turn voicemail on to give the box an e-mail address."]})
+        if box is not None and box.email != email:
+            do_update_voicemail_box(account, box, actor=actor, ip=ip, email=email)
+            changed_columns.append("voicemail_email")
+    for n, cells in plan.devices:
+        step.now = _device_column_of(n)
+        given = [f"device{n}_{part}" for part in cells]
+        cells = dict(cells)
+        username = cells.pop("username", None)
+        secret = cells.pop("secret", None)
+        if username:
+            device = next((d for d in devices if d.username == username), None)
+        else:
+            device = devices[n - 1] if n <= len(devices) else None
+        if device is None:
+            do_add_device(account, extension, username=username, secret=secret, actor=actor, ip=ip, **cells)
+            changed_columns += given  # a phone added: every cell of it given
+            continue
+        device_fields = {}
+        for part in DEVICE_FIELDS:
+            if f"device{n}_{part}" in row:
+                value = cells.get(part, _default(Device, part))
+                if value != getattr(device, part):
+                    device_fields[part] = value
+        if secret and decrypt_secret(device.secret_encrypted) == secret:
+            secret = None
+        if device_fields or secret:
+            do_update_device(account, device, actor=actor, ip=ip, new_secret=secret, **device_fields)
+            changed_columns += [f"device{n}_{part}" for part in device_fields]
+            changed_columns += [f"device{n}_secret"] if secret else []
+    order = {name: i for i, name in enumerate(row)}
+    return sorted(changed_columns, key=lambda column: order.get(column, len(order)))
+
+
 def import_row(account: Account, number: int, row: dict[str, str], *, actor: User | None,
-               ip: str | None) -> list[RowError]:
-    """Make one row's extension, box settings and devices through the actions, in a
-    savepoint: a row with an error leaves nothing behind. Returns the row's errors."""
+               ip: str | None, existing: str = "error") -> RowOutcome:
+    """One row through the actions, in a savepoint: a row with an error leaves nothing
+    behind. A new number is created; an existing extension's is, as ``existing`` says,
+    an error (the create's own), updated or skipped."""
     plan = plan_row(row)
+    found = None
+    if existing != "error" and plan.number:
+        with schema_context(account.schema_name):
+            found = Extension.objects.filter(number=plan.number).first()
+    if found is not None and existing == "skip":
+        return RowOutcome(number, plan.number, "skipped")
     if plan.errors:
-        return [RowError(number, column or None, message) for column, message in plan.errors.items()]
-    step = _EXTENSION_COLUMN_OF
+        return RowOutcome(number, plan.number, "failed", errors=[
+            RowError(number, column or None, message) for column, message in plan.errors.items()])
+    step = _Step()
     try:
         with transaction.atomic():
-            fields = dict(plan.extension)
-            pin = fields.pop("voicemail_pin", None)
-            extension = do_create_extension(account, number=plan.number, name=plan.name, actor=actor, ip=ip,
-                                            voicemail_pin=pin, **fields)
-            if plan.voicemail_email:
-                step = _BOX_COLUMN_OF
-                with schema_context(account.schema_name):
-                    box = VoicemailBox.objects.filter(extension=extension).first()
-                if box is None:
-                    raise ValidationError({"email": ["Turn voicemail on to give the box an e-mail address."]})
-                do_update_voicemail_box(account, box, actor=actor, ip=ip, email=plan.voicemail_email)
-            for n, device in plan.devices:
-                step = _device_column_of(n)
-                device = dict(device)
-                do_add_device(account, extension, username=device.pop("username", None),
-                              secret=device.pop("secret", None), actor=actor, ip=ip, **device)
+            if found is None:
+                _create(account, plan, step, actor=actor, ip=ip)
+                return RowOutcome(number, plan.number, "created")
+            changed_columns = _update(account, found, row, plan, step, actor=actor, ip=ip)
+            return RowOutcome(number, plan.number, "updated" if changed_columns else "unchanged",
+                              changed=changed_columns)
     except ValidationError as exc:
-        return _errors(number, exc, step)
+        return RowOutcome(number, plan.number, "failed", errors=_errors(number, exc, step.now))
     except (DataError, IntegrityError):
         # A value the database refuses, or a number taken by a concurrent write.
-        return [RowError(number, None, "A value is too large or malformed for its field, or was "
-                                       "taken meanwhile.")]
-    return []
+        return RowOutcome(number, plan.number, "failed", errors=[RowError(
+            number, None, "A value is too large or malformed for its field, or was taken meanwhile.")])
 
 
 class Progress:
@@ -302,61 +440,88 @@ class _RolledBack(Exception):
 class Outcome:
     rows: int
     errors: list[RowError]
-    imported: int
+    imported: int  # rows kept that wrote something (created or updated); 0 when nothing was kept
+    report: list[RowOutcome] = field(default_factory=list)
+    existing: str = "error"
 
     @property
     def failed_rows(self) -> int:
         return len({error.row for error in self.errors})
 
+    def count(self, outcome: str) -> int:
+        return sum(1 for row in self.report if row.outcome == outcome)
+
 
 def import_extensions(account: Account, text: str, *, actor: User | None, ip: str | None = None,
-                      dry_run: bool = False, mode: str = "all_or_nothing",
+                      dry_run: bool = False, mode: str = "all_or_nothing", existing: str = "error",
                       progress: Progress | None = None) -> Outcome:
     """Import the CSV ``text`` into ``account`` (the work of a job; callable directly).
     Raises CsvRefused for a file that cannot be imported at all, PermissionDenied when
     ``actor`` may not write here."""
+    from pbx.actions.crud import authorize
+
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
+    if existing not in EXISTING:
+        raise ValueError(f"existing must be one of {EXISTING}")
+    authorize(actor, account)  # also when no row reaches an action (every one skipped)
     parsed = parse_csv(text)
     total = len(parsed.rows)
     if progress:
         progress.start(total)
-    errors: list[RowError] = []
-    imported = 0
+    report: list[RowOutcome] = []
+    first_row_of: dict[str, int] = {}
     try:
         with transaction.atomic(), coalesce_changes():
             for index, row in enumerate(parsed.rows):
-                row_errors = import_row(account, index + 2, row, actor=actor, ip=ip)
-                errors += row_errors
-                imported += not row_errors
+                number = row.get("number", "")
+                if number in first_row_of:
+                    # Twice in one file is a mistake whatever ``existing`` says: the second
+                    # row would silently undo or repeat the first.
+                    message = f"Extension {number} is on row {first_row_of[number]} already."
+                    outcome = RowOutcome(index + 2, number, "failed",
+                                         errors=[RowError(index + 2, "number", message)])
+                else:
+                    if number:
+                        first_row_of[number] = index + 2
+                    outcome = import_row(account, index + 2, row, actor=actor, ip=ip, existing=existing)
+                report.append(outcome)
                 if progress:
                     progress.update(index + 1)
-            keep = not dry_run and imported and not (errors and mode == "all_or_nothing")
+            errors = [error for row in report for error in row.errors]
+            written = sum(1 for row in report if row.outcome in ("created", "updated"))
+            keep = not dry_run and written and not (errors and mode == "all_or_nothing")
             if not keep:
                 raise _RolledBack
-            record(actor, account, "extension.import", ip, rows=total, imported=imported,
-                   failed=len({e.row for e in errors}), mode=mode)
+            outcome = Outcome(total, errors, written, report, existing)
+            record(actor, account, "extension.import", ip, rows=total, imported=written,
+                   created=outcome.count("created"), updated=outcome.count("updated"),
+                   unchanged=outcome.count("unchanged"), skipped=outcome.count("skipped"),
+                   failed=outcome.failed_rows, mode=mode, existing=existing)
     except _RolledBack:
-        imported = 0
+        outcome = Outcome(total, [error for row in report for error in row.errors], 0, report, existing)
     if progress:
         progress.update(total, force=True)
-    return Outcome(total, errors, imported)
+    return outcome
 
 
 # --- the job ---------------------------------------------------------------------------------
 
 
 def start_import_job(account: Account, text: str, *, actor: User, ip: str | None, dry_run: bool,
-                     mode: str) -> Job:
+                     mode: str, existing: str = "error") -> Job:
     """Check the file as a whole (CsvRefused) and the actor's right to write here
     (PermissionDenied), then queue the import: the job runs in a worker once this
     transaction commits."""
     from pbx.actions.crud import authorize
 
     authorize(actor, account)
+    if existing not in EXISTING:
+        raise ValueError(f"existing must be one of {EXISTING}")
     parsed = parse_csv(text)
     job = Job.objects.create(account=account, created_by=actor, created_from=ip,
-                             kind=Job.Kind.EXTENSION_IMPORT, options={"dry_run": dry_run, "mode": mode},
+                             kind=Job.Kind.EXTENSION_IMPORT,
+                             options={"dry_run": dry_run, "mode": mode, "existing": existing},
                              payload=text, total=len(parsed.rows))
 
     def send() -> None:
@@ -392,10 +557,11 @@ def run_import_job(job: Job) -> None:
         return
     dry_run = bool(job.options.get("dry_run"))
     mode = job.options.get("mode", "all_or_nothing")
+    existing = job.options.get("existing", "error")
     progress = Progress(job)
     try:
         outcome = import_extensions(job.account, job.payload, actor=actor, ip=job.created_from,
-                                    dry_run=dry_run, mode=mode, progress=progress)
+                                    dry_run=dry_run, mode=mode, existing=existing, progress=progress)
     except ObjectDoesNotExist:
         # The account left the creator's reach meanwhile (moved, deleted).
         _finish(job, Job.State.FAILED, [_job_error("The account is no longer within your reach.")], None)
@@ -409,9 +575,11 @@ def run_import_job(job: Job) -> None:
     failed = bool(outcome.errors) and mode == "all_or_nothing"
     _finish(job, Job.State.FAILED if failed else Job.State.SUCCEEDED,
             [error.as_json() for error in outcome.errors],
-            {"dry_run": dry_run, "mode": mode, "rows": outcome.rows,
+            {"dry_run": dry_run, "mode": mode, "existing": existing, "rows": outcome.rows,
              "valid_rows": outcome.rows - outcome.failed_rows, "failed_rows": outcome.failed_rows,
-             "imported": outcome.imported},
+             "imported": outcome.imported,
+             **{name: outcome.count(name) for name in ("created", "updated", "unchanged", "skipped")},
+             "report": [row.as_json() for row in outcome.report]},
             done=outcome.rows)
 
 

@@ -197,6 +197,151 @@ def test_cells_that_cannot_be_read_are_row_errors(tree: Tree):
         (3, "name", "This field is required.")]
 
 
+# --- existing extensions: error, update, skip ----------------------------------------------------
+
+
+def outcomes(outcome) -> dict[int, tuple[str, list[str]]]:
+    return {row.row: (row.outcome, row.changed) for row in outcome.report}
+
+
+def extension_row(account, number: str):
+    with schema_context(account.schema_name):
+        return (Extension.objects.select_related("voicemail_box").prefetch_related("devices")
+                .get(number=number))
+
+
+def test_export_edit_one_name_and_import_with_update_changes_exactly_that(tree: Tree):
+    actor = tree.user("r1_admin")
+    bulk.import_extensions(tree.c1, GOOD, actor=actor)
+    before = {n: extension_row(tree.c1, n) for n in ("1001", "1002", "1003")}
+    secrets = {d.username: d.secret_encrypted for d in before["1001"].devices.all()}
+    exported = "".join(bulk.export_csv(tree.c1))
+    edited = exported.replace("1002,Bob Stone,", "1002,Robert Stone,")
+    assert edited != exported
+    events = AuditEvent.objects.count()
+    with Signals() as seen:
+        outcome = bulk.import_extensions(tree.c1, edited, actor=actor, existing="update")
+    assert outcome.errors == [] and outcome.imported == 1
+    assert outcomes(outcome) == {2: ("unchanged", []), 3: ("updated", ["name"]), 4: ("unchanged", [])}
+    new = AuditEvent.objects.order_by("id")[events:]
+    assert [(e.action, e.details.get("fields")) for e in new] == [
+        ("extension.update", ["name"]), ("extension.import", None)]
+    assert (new[1].details["updated"], new[1].details["unchanged"], new[1].details["existing"]) == (
+        1, 2, "update")
+    bob = extension_row(tree.c1, "1002")
+    assert (bob.name, bob.voicemail_box.name) == ("Robert Stone", "Robert Stone")
+    assert bob.voicemail_box.pin == before["1002"].voicemail_box.pin  # empty PIN cell: kept
+    alice = extension_row(tree.c1, "1001")
+    assert {d.username: d.secret_encrypted for d in alice.devices.all()} == secrets  # secrets kept
+    assert alice.voicemail_box.pin == "4826"
+    assert seen.tenant == [tree.c1.pk]
+    assert "".join(bulk.export_csv(tree.c1)) == edited
+    # The same file again changes nothing, writes nothing, audits nothing.
+    events = AuditEvent.objects.count()
+    again = bulk.import_extensions(tree.c1, edited, actor=actor, existing="update")
+    assert {o for o, _ in outcomes(again).values()} == {"unchanged"} and again.imported == 0
+    assert AuditEvent.objects.count() == events
+
+
+def test_an_update_sets_the_files_columns_an_empty_cell_being_the_default_and_keeps_the_others(tree: Tree):
+    actor = tree.user("c1_admin")
+    extension(tree.c1, "1001", "Alice", email="alice@example.com", ring_seconds=40,
+              outbound_caller_id_name="Alice B", call_groups=["sales"])
+    text = "number,name,email,ring_seconds,call_groups,voicemail_pin\n1001,Alice Bell,,,,6241\n"
+    outcome = bulk.import_extensions(tree.c1, text, actor=actor, existing="update")
+    assert outcomes(outcome) == {2: ("updated", ["name", "email", "ring_seconds", "call_groups",
+                                                 "voicemail_pin"])}
+    alice = extension_row(tree.c1, "1001")
+    assert (alice.name, alice.email, alice.ring_seconds, alice.call_groups) == ("Alice Bell", "", 25, [])
+    assert alice.outbound_caller_id_name == "Alice B"  # not a column of the file: kept
+    assert alice.voicemail_box.pin == "6241"
+    event = AuditEvent.objects.filter(action="extension.update").get()
+    assert (event.actor, sorted(event.details["fields"])) == (
+        actor, ["call_groups", "email", "name", "ring_seconds", "voicemail_pin"])
+
+
+def test_an_update_changes_adds_and_names_phones_by_username_or_position(tree: Tree):
+    actor = tree.user("c1_admin")
+    alice = extension(tree.c1, "1001", "Alice")
+    do_add_device(tree.c1, alice, label="Desk")
+    do_add_device(tree.c1, alice, username="alice-mobile", label="Mobile")
+    bob = extension(tree.c1, "1002", "Bob")
+    do_add_device(tree.c1, bob)
+    text = ("number,name,device1_label,device2_username,device2_label,device2_secret,device3_label\n"
+            "1001,Alice,Desk phone,alice-mobile,Mobile,n3w-Secret-4567,Softphone\n"
+            "1002,Bob,,1001,,,\n")
+    outcome = bulk.import_extensions(tree.c1, text, actor=actor, existing="update", mode="best_effort")
+    assert outcomes(outcome)[2] == ("updated", ["device1_label", "device2_secret", "device3_label"])
+    with schema_context(tree.c1.schema_name):
+        phones = {d.username: d for d in Device.objects.filter(extension__number="1001")}
+        assert {name: d.label for name, d in phones.items()} == {
+            "1001": "Desk phone", "alice-mobile": "Mobile", "1001-2": "Softphone"}
+        assert decrypt_secret(phones["alice-mobile"].secret_encrypted) == "n3w-Secret-4567"
+        assert Device.objects.get(username="1001").extension.number == "1001"  # not moved to Bob
+    # Another extension's phone is not taken over.
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "device2_username")]
+
+
+def test_all_or_nothing_with_one_bad_updated_row_leaves_everything_untouched(tree: Tree):
+    actor = tree.user("c1_admin")
+    extension(tree.c1, "1001", "Alice")
+    extension(tree.c1, "1002", "Bob")
+    before = "".join(bulk.export_csv(tree.c1))
+    events = AuditEvent.objects.count()
+    text = ("number,name,email,ring_seconds\n"
+            "1001,Alice Bell,alice@example.com,30\n"
+            "1002,Bob Stone,bob-at-example,30\n"  # the bad updated row
+            "1003,Carol,,\n")
+    with Signals() as seen:
+        outcome = bulk.import_extensions(tree.c1, text, actor=actor, existing="update")
+    assert outcome.imported == 0 and seen.tenant == []
+    assert [(e.row, e.column, e.message) for e in outcome.errors] == [
+        (3, "email", "Enter a valid email address.")]
+    assert outcomes(outcome) == {2: ("updated", ["name", "email", "ring_seconds"]),
+                                 3: ("failed", []), 4: ("created", [])}
+    assert "".join(bulk.export_csv(tree.c1)) == before
+    assert AuditEvent.objects.count() == events
+    # best_effort keeps the good rows around the bad one.
+    kept = bulk.import_extensions(tree.c1, text, actor=actor, existing="update", mode="best_effort")
+    assert kept.imported == 2 and numbers(tree.c1) == ["1001", "1002", "1003"]
+    assert (extension_row(tree.c1, "1001").name, extension_row(tree.c1, "1002").name) == ("Alice Bell", "Bob")
+
+
+def test_a_dry_run_reports_what_each_row_would_do_and_keeps_nothing(tree: Tree):
+    actor = tree.user("c1_admin")
+    extension(tree.c1, "1001", "Alice")
+    extension(tree.c1, "1002", "Bob")
+    text = "number,name\n1001,Alice\n1002,Bobby\n1003,Carol\n1003,Carol again\n"
+    dry = bulk.import_extensions(tree.c1, text, actor=actor, existing="update", dry_run=True,
+                                 mode="best_effort")
+    assert outcomes(dry) == {2: ("unchanged", []), 3: ("updated", ["name"]), 4: ("created", []),
+                             5: ("failed", [])}
+    assert [(e.row, e.column, e.message) for e in dry.errors] == [
+        (5, "number", "Extension 1003 is on row 4 already.")]
+    assert dry.imported == 0 and numbers(tree.c1) == ["1001", "1002"]
+    assert extension_row(tree.c1, "1002").name == "Bob"
+
+
+def test_skip_leaves_existing_numbers_out_unread_and_error_refuses_them(tree: Tree):
+    actor = tree.user("c1_admin")
+    extension(tree.c1, "1001", "Alice")
+    text = "number,name,enabled\n1001,Alice Bell,maybe\n1002,Bob,true\n"
+    skipped = bulk.import_extensions(tree.c1, text, actor=actor, existing="skip")
+    assert outcomes(skipped) == {2: ("skipped", []), 3: ("created", [])}
+    assert skipped.errors == [] and skipped.imported == 1
+    assert extension_row(tree.c1, "1001").name == "Alice" and numbers(tree.c1) == ["1001", "1002"]
+    refused = bulk.import_extensions(tree.c1, "number,name\n1001,Alice Bell\n", actor=actor)
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "number")]
+    assert outcomes(refused) == {2: ("failed", [])}
+
+
+def test_an_import_that_only_skips_still_needs_the_right_to_write(tree: Tree):
+    extension(tree.c1, "1001", "Alice")
+    with pytest.raises(PermissionDenied):
+        bulk.import_extensions(tree.c1, "number,name\n1001,A\n", actor=tree.user("r1_readonly"),
+                               existing="skip")
+
+
 # --- export --------------------------------------------------------------------------------------
 
 

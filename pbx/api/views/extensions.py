@@ -41,6 +41,7 @@ class ImportFileSerializer(serializers.Serializer):
 class ImportOptionsSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
     mode = serializers.ChoiceField(choices=bulk.MODES, default="all_or_nothing")
+    existing = serializers.ChoiceField(choices=bulk.EXISTING, default="error")
 
 
 IMPORT_PARAMETERS = [
@@ -50,6 +51,11 @@ IMPORT_PARAMETERS = [
                      enum=list(bulk.MODES),
                      description="all_or_nothing (default): any row error keeps nothing; best_effort: "
                                  "the rows without errors are kept."),
+    OpenApiParameter("existing", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
+                     enum=list(bulk.EXISTING),
+                     description="A row whose number is an existing extension's: error (default): a row "
+                                 "error; update: the extension is changed in the file's columns (an empty "
+                                 "cell is the default, except secrets: kept); skip: the row is left out."),
 ]
 
 
@@ -76,7 +82,10 @@ class ExtensionViewSet(ObjectViewSet):
         checks as a single create; the file as a whole is checked here (400). The job
         runs in the background: ``all_or_nothing`` (default) keeps nothing when any row
         has an error, ``best_effort`` keeps the rows without errors, ``dry_run`` keeps
-        nothing and reports what would happen. Either way every row's errors are listed."""
+        nothing and reports what would happen. Either way every row's errors are listed.
+        ``existing`` says what a row whose number exists does: ``error`` (default),
+        ``update`` (through the same checks as a single update) or ``skip``; the job's
+        ``result.report`` gives each row's outcome."""
         options = ImportOptionsSerializer(data=request.query_params)
         options.is_valid(raise_exception=True)
         data = request.data

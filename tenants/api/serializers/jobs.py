@@ -13,19 +13,46 @@ class JobErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="The same message the admin and the API give for this value.")
 
 
+EXISTING_HELP = ("A row whose number is an existing extension's: error (a row error), update (changed "
+                 "in the file's columns) or skip (left out).")
+OUTCOMES = ["created", "updated", "unchanged", "skipped", "failed"]
+
+
 class JobOptionsSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     mode = serializers.ChoiceField(choices=["all_or_nothing", "best_effort"])
+    existing = serializers.ChoiceField(choices=["error", "update", "skip"], default="error",
+                                       help_text=EXISTING_HELP)
+
+
+class JobRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The CSV row (row 1 is the header).")
+    number = serializers.CharField(help_text="The row's extension number.")
+    outcome = serializers.ChoiceField(choices=OUTCOMES, help_text=(
+        "What the row did, or would have done when nothing was kept (a dry run, a rolled-back "
+        "all-or-nothing import): created, updated, unchanged (an existing extension already as the "
+        "row says), skipped, failed (its errors are in the job's errors)."))
+    changed = serializers.ListField(child=serializers.CharField(), help_text="For updated: the columns "
+                                                                             "whose values changed.")
 
 
 class JobResultSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     mode = serializers.ChoiceField(choices=["all_or_nothing", "best_effort"])
+    existing = serializers.ChoiceField(choices=["error", "update", "skip"], default="error",
+                                       help_text=EXISTING_HELP)
     rows = serializers.IntegerField(help_text="Rows in the file.")
     valid_rows = serializers.IntegerField(help_text="Rows without an error.")
     failed_rows = serializers.IntegerField(help_text="Rows with at least one error.")
-    imported = serializers.IntegerField(help_text="Extensions made and kept (0 for a dry run or a "
-                                                  "rolled-back all-or-nothing import).")
+    imported = serializers.IntegerField(help_text="Extensions made or changed and kept (0 for a dry run "
+                                                  "or a rolled-back all-or-nothing import).")
+    created = serializers.IntegerField(default=0, help_text="Rows whose extension is (or would be) made.")
+    updated = serializers.IntegerField(default=0, help_text="Rows whose extension is (or would be) changed.")
+    unchanged = serializers.IntegerField(default=0, help_text="Rows of an existing extension already as "
+                                                              "the row says: nothing written.")
+    skipped = serializers.IntegerField(default=0, help_text="Rows of an existing number left out "
+                                                            "(existing=skip).")
+    report = JobRowSerializer(many=True, default=list, help_text="Each row's outcome, in file order.")
 
 
 class JobSerializer(serializers.ModelSerializer):

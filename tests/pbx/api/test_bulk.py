@@ -55,14 +55,17 @@ class TestExtensionImportApi:
         job = body(started)
         assert (job["state"], job["total"], job["kind"], job["account"]) == ("queued", 2, "extensions.import",
                                                                           tree.c1.pk)
-        assert job["options"] == {"dry_run": False, "mode": "all_or_nothing"}
+        assert job["options"] == {"dry_run": False, "mode": "all_or_nothing", "existing": "error"}
         assert started.headers["Location"] == f"/api/v1/jobs/{job['id']}/"
         polled = api.send("get", started.headers["Location"])
         assert polled.status_code == 200
         done = body(polled)
         assert (done["state"], done["done"], done["total"], done["errors"]) == ("succeeded", 2, 2, [])
-        assert done["result"] == {"dry_run": False, "mode": "all_or_nothing", "rows": 2, "valid_rows": 2,
-                                  "failed_rows": 0, "imported": 2}
+        assert done["result"] == {
+            "dry_run": False, "mode": "all_or_nothing", "existing": "error", "rows": 2, "valid_rows": 2,
+            "failed_rows": 0, "imported": 2, "created": 2, "updated": 0, "unchanged": 0, "skipped": 0,
+            "report": [{"row": 2, "number": "1001", "outcome": "created", "changed": []},
+                       {"row": 3, "number": "1002", "outcome": "created", "changed": []}]}
         assert done["created_by"] == "r1_admin" and done["finished_at"]
         assert numbers(tree.c1) == ["1001", "1002"]
         created = AuditEvent.objects.filter(action="extension.create", account=tree.c1)
@@ -96,18 +99,50 @@ class TestExtensionImportApi:
         assert (job["state"], job["result"]["imported"], len(job["errors"])) == ("succeeded", 1, 2)
         assert numbers(tree.c1) == ["1001"]
 
+    def test_existing_update_changes_existing_extensions_and_the_job_reports_each_row(self, tree: Tree,
+                                                                                     committed):
+        extension(tree.c1, "1001", "Alice")
+        api = Api(token=key_for(tree.user("c1_admin")))
+        text = "number,name\n1001,Alice Bell\n1002,Bob\n"
+        with committed():
+            dry = post_csv(api, import_url(tree.c1, existing="update", dry_run="true"), text)
+        assert dry.status_code == 202, body(dry)
+        assert body(dry)["options"] == {"dry_run": True, "mode": "all_or_nothing", "existing": "update"}
+        job = body(api.send("get", dry.headers["Location"]))
+        assert job["result"]["report"] == [
+            {"row": 2, "number": "1001", "outcome": "updated", "changed": ["name"]},
+            {"row": 3, "number": "1002", "outcome": "created", "changed": []}]
+        assert (job["result"]["updated"], job["result"]["created"], job["result"]["imported"]) == (1, 1, 0)
+        assert numbers(tree.c1) == ["1001"]
+        with committed():
+            kept = post_csv(api, import_url(tree.c1, existing="update"), text)
+        job = body(api.send("get", kept.headers["Location"]))
+        result = job["result"]
+        assert (job["state"], result["existing"], result["imported"]) == ("succeeded", "update", 2)
+        assert numbers(tree.c1) == ["1001", "1002"]
+        with schema_context(tree.c1.schema_name):
+            assert Extension.objects.get(number="1001").name == "Alice Bell"
+        # The default is still "error": an existing number is a row error.
+        with committed():
+            refused = post_csv(api, import_url(tree.c1), text)
+        job = body(api.send("get", refused.headers["Location"]))
+        assert job["state"] == "failed" and job["options"]["existing"] == "error"
+        assert [e["row"] for e in job["errors"]] == [2, 3]
+        assert [r["outcome"] for r in job["result"]["report"]] == ["failed", "failed"]
+
     @pytest.mark.parametrize(("send", "field_says"), [
         (lambda api, url: post_csv(api, url, "number,colour\n1001,red\n"), "Unknown column(s): colour"),
         (lambda api, url: api.post(url, {}), "multipart field"),
-        (lambda api, url: post_csv(api, url + "?mode=sometimes", CSV), None),
+        (lambda api, url: post_csv(api, url + "?mode=sometimes", CSV), "mode"),
+        (lambda api, url: post_csv(api, url + "?existing=overwrite", CSV), "existing"),
     ])
     def test_a_file_refused_whole_is_a_400_and_starts_no_job(self, tree: Tree, send, field_says):
         refused = send(Api(token=key_for(tree.user("c1_admin"))), import_url(tree.c1))
         assert refused.status_code == 400, body(refused)
-        if field_says:
-            assert field_says in body(refused)["file"][0]
+        if field_says in ("mode", "existing"):
+            assert list(body(refused)) == [field_says]
         else:
-            assert "mode" in body(refused)
+            assert field_says in body(refused)["file"][0]
         assert not Job.objects.exists()
 
     def test_read_only_and_outside_callers_start_nothing(self, tree: Tree):
