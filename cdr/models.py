@@ -95,13 +95,16 @@ class RetentionPolicy(models.Model):
 # so ON CONFLICT finds the row on every PostgreSQL version.
 
 
-class HourlyUsage(models.Model):
-    """Calls (a-legs: one per call) per account, UTC hour and direction: ASR, ALOC and
-    the per-hour/per-day chart, shifted to the account's time zone when read."""
+class QuarterHourUsage(models.Model):
+    """Calls (a-legs: one per call) per account, UTC quarter hour and direction: ASR,
+    ALOC and the per-hour/per-day chart, shifted to the account's time zone when read.
+    Quarter hours, not hours: every time zone's offset is a whole number of quarter
+    hours (India +5:30, Nepal +5:45, Adelaide +9:30/+10:30), so each quarter falls in
+    exactly one local hour, whatever the zone and on DST days too."""
 
     account = models.ForeignKey("tenants.Account", on_delete=models.DO_NOTHING, db_constraint=False,
                                 db_index=False, related_name="+")  # the key leads with it
-    hour = models.DateTimeField()
+    quarter = models.DateTimeField()  # its start, on :00, :15, :30 or :45 UTC
     direction = models.CharField(max_length=10)
     calls = models.IntegerField(default=0)
     answered = models.IntegerField(default=0)
@@ -110,12 +113,12 @@ class HourlyUsage(models.Model):
     billsec = models.BigIntegerField(default=0)
 
     class Meta:
-        db_table = "cdr_hourly_usage"
-        constraints = [models.UniqueConstraint(fields=["account", "hour", "direction"],
-                                               name="cdr_hourly_usage_key")]
+        db_table = "cdr_quarter_hour_usage"
+        constraints = [models.UniqueConstraint(fields=["account", "quarter", "direction"],
+                                               name="cdr_quarter_hour_usage_key")]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.hour:%Y-%m-%d %H}:00 {self.direction}"
+        return f"{self.account_id} {self.quarter:%Y-%m-%d %H:%M} {self.direction}"
 
 
 class DailyUsage(models.Model):

@@ -132,10 +132,10 @@ def call_report(account: Account, since: date | None = None, until: date | None 
     series = []
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT date_trunc(%(unit)s, hour AT TIME ZONE %(zone)s) AS at, direction,
+            """SELECT date_trunc(%(unit)s, quarter AT TIME ZONE %(zone)s) AS at, direction,
                    sum(calls), sum(answered), sum(busy), sum(failed), sum(billsec)
-               FROM cdr_hourly_usage
-               WHERE account_id = ANY(%(ids)s) AND hour >= %(start)s AND hour < %(end)s
+               FROM cdr_quarter_hour_usage
+               WHERE account_id = ANY(%(ids)s) AND quarter >= %(start)s AND quarter < %(end)s
                GROUP BY 1, 2 ORDER BY 1""",
             {"unit": granularity, "zone": account.timezone, "ids": ids, "start": start, "end": end})
         per_point: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])

@@ -1,4 +1,4 @@
-"""The roll-up tables (cdr.models HourlyUsage, DailyUsage, ExtensionUsage, TrunkUsage),
+"""The roll-up tables (cdr.models QuarterHourUsage, DailyUsage, ExtensionUsage, TrunkUsage),
 kept at ingest and rebuilt from the records by :func:`backfill`.
 
 At ingest they are added to by the very statement that inserts the leg
@@ -9,13 +9,14 @@ are committed together or not at all.
 
 What counts where (a call has one a-leg and one b-leg per phone or gateway it rang):
 
-* ``cdr_hourly_usage`` and ``cdr_daily_usage``: a-legs only, so one call counts once;
+* ``cdr_quarter_hour_usage`` and ``cdr_daily_usage``: a-legs only, so one call counts once;
 * ``cdr_daily_extension_usage``: every leg with an extension, as ``made`` (a-leg: the
   phone called) or ``received`` (b-leg: the phone was rung);
 * ``cdr_daily_trunk_usage``: every leg that went through a gateway of a trunk.
 
-A day is the account's local day at ingest (its time zone then); the hourly table keeps
-UTC hours, shifted to the account's zone when read. Unattributed legs are in no roll-up.
+A day is the account's local day at ingest (its time zone then); the quarter-hour table
+keeps UTC quarter hours, shifted to the account's zone when read (a quarter falls in one
+local hour in every zone: +5:30 and +5:45 included). Unattributed legs are in no roll-up.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ RESULT_SQL = f"""CASE WHEN {{t}}answer_at IS NOT NULL THEN 'answered'
     WHEN {{t}}hangup_cause IN ({_MISSED_LIST}) THEN 'missed' ELSE 'failed' END"""
 
 
+# The UTC quarter hour a moment falls in (date_bin from a whole-hour origin).
+QUARTER_SQL = "date_bin('15 minutes', {t}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+
+
 def result_sql(alias: str = "") -> str:
     """The result CASE expression over a record's columns (``alias.`` prefixed)."""
     return RESULT_SQL.format(t=f"{alias}." if alias else "")
@@ -54,11 +59,12 @@ facts AS (
         (s.start_at AT TIME ZONE COALESCE((SELECT timezone FROM account), 'UTC'))::date AS day
     FROM stored s WHERE s.account_id IS NOT NULL
 ), hourly AS (
-    INSERT INTO cdr_hourly_usage AS u (account_id, hour, direction, calls, answered, busy, failed, billsec)
-    SELECT account_id, date_trunc('hour', start_at), direction, 1, (result = 'answered')::int,
+    INSERT INTO cdr_quarter_hour_usage AS u (account_id, quarter, direction, calls, answered, busy, failed,
+        billsec)
+    SELECT account_id, {QUARTER_SQL.format(t='start_at')}, direction, 1, (result = 'answered')::int,
         (result = 'busy')::int, (result = 'failed')::int, billsec
     FROM facts WHERE leg = 'a'
-    ON CONFLICT (account_id, hour, direction) DO UPDATE SET calls = u.calls + 1,
+    ON CONFLICT (account_id, quarter, direction) DO UPDATE SET calls = u.calls + 1,
         answered = u.answered + EXCLUDED.answered, busy = u.busy + EXCLUDED.busy,
         failed = u.failed + EXCLUDED.failed, billsec = u.billsec + EXCLUDED.billsec
 ), daily AS (
@@ -86,7 +92,8 @@ facts AS (
         answered = u.answered + EXCLUDED.answered, billsec = u.billsec + EXCLUDED.billsec
 )"""
 
-ROLLUP_TABLES = ("cdr_hourly_usage", "cdr_daily_usage", "cdr_daily_extension_usage", "cdr_daily_trunk_usage")
+ROLLUP_TABLES = ("cdr_quarter_hour_usage", "cdr_daily_usage", "cdr_daily_extension_usage",
+                 "cdr_daily_trunk_usage")
 
 
 @lru_cache(maxsize=8192)
@@ -138,17 +145,18 @@ def backfill(since: date, until: date) -> dict[str, int]:
             cursor.executemany("INSERT INTO rollup_classes VALUES (%s, %s, %s)", classes)
         for table in ROLLUP_TABLES[1:]:
             cursor.execute(f"DELETE FROM {table} WHERE day >= %(since)s AND day < %(until)s", params)
-        cursor.execute("DELETE FROM cdr_hourly_usage WHERE hour >= %(since)s::date::timestamptz "
-                       "AND hour < %(until)s::date::timestamptz", params)
-        cursor.execute("""
-            INSERT INTO cdr_hourly_usage (account_id, hour, direction, calls, answered, busy, failed, billsec)
-            SELECT account_id, date_trunc('hour', start_at), direction, count(*),
+        cursor.execute("DELETE FROM cdr_quarter_hour_usage WHERE quarter >= %(since)s::date::timestamptz "
+                       "AND quarter < %(until)s::date::timestamptz", params)
+        cursor.execute(f"""
+            INSERT INTO cdr_quarter_hour_usage (account_id, quarter, direction, calls, answered, busy, failed,
+                billsec)
+            SELECT account_id, {QUARTER_SQL.format(t='start_at')}, direction, count(*),
                 count(*) FILTER (WHERE result = 'answered'), count(*) FILTER (WHERE result = 'busy'),
                 count(*) FILTER (WHERE result = 'failed'), coalesce(sum(billsec), 0)
             FROM rollup_all WHERE leg = 'a' AND start_at >= %(since)s::date::timestamptz
                 AND start_at < %(until)s::date::timestamptz
             GROUP BY 1, 2, 3""", params)
-        counts["cdr_hourly_usage"] = cursor.rowcount
+        counts["cdr_quarter_hour_usage"] = cursor.rowcount
         cursor.execute("""
             INSERT INTO cdr_daily_usage (account_id, day, direction, did, call_class, calls, answered, busy,
                 failed, billsec)

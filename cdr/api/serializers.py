@@ -15,17 +15,27 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class CallRecordSerializer(serializers.ModelSerializer):
-    """One leg. Trunk and gateway are left out: they name the provider's carriers."""
+    """One leg, with names beside its numbers (cdr.names: today's names; "(deleted)" for
+    an object gone). The trunk is named only to its owner and the accounts above it."""
 
     account = serializers.IntegerField(source="account_id", read_only=True)
     result = serializers.SerializerMethodField()
+    extension_label = serializers.CharField(source="labels.extension", read_only=True,
+                                            help_text="The extension's number and name.")
+    did_label = serializers.CharField(source="labels.did", read_only=True,
+                                      help_text="The DID, \"(deleted)\" when no longer the account's.")
+    trunk_label = serializers.CharField(source="labels.trunk", read_only=True,
+                                        help_text="Trunk and gateway, or \"Provider's trunk\".")
+    destination_label = serializers.CharField(source="labels.destination", read_only=True,
+                                              help_text='Kind and name, e.g. "Ring group Sales".')
 
     class Meta:
         model = CallRecord
         fields = ["leg_uuid", "call_uuid", "other_leg_uuid", "leg", "account", "start_at",
                   "answer_at", "end_at", "direction", "result", "caller_number", "caller_name",
-                  "callee_number", "extension", "did", "destination_kind", "duration", "billsec",
-                  "hangup_cause", "sip_status"]
+                  "callee_number", "extension", "extension_label", "did", "did_label", "trunk_label",
+                  "destination_kind", "destination_label", "duration", "billsec", "hangup_cause",
+                  "sip_status"]
         read_only_fields = fields
 
     @extend_schema_field({"type": "string", "enum": ["answered", "missed", "busy", "failed"]})

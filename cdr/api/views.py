@@ -30,6 +30,7 @@ from cdr.api.serializers import (
 from cdr.export import csv_response
 from cdr.filtersets import CallRecordFilterSet
 from cdr.models import CallRecord
+from cdr.names import label
 from cdr.queries import BadCursor, keyset_page, records_of
 from cdr.reports import call_report, usage
 from switchboard.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -124,7 +125,7 @@ class CallRecordViewSet(AccountScopedViewSet):
     @extend_schema(summary="Search call records", responses=CallRecordSerializer(many=True))
     def list(self, request: Request, *args, **kwargs) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        rows = self.paginate_queryset(queryset)
+        rows = label(self.paginate_queryset(queryset), self.identity.account)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @extend_schema(summary="The same search as CSV, streamed", filters=True,

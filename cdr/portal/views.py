@@ -23,6 +23,7 @@ from cdr.charts import calls_chart
 from cdr.export import csv_response
 from cdr.filtersets import CallRecordFilterSet
 from cdr.models import CallRecord
+from cdr.names import label
 from cdr.queries import BadCursor, keyset_page, records_of, result_of
 from cdr.reports import call_report, usage
 from pbx.portal.views.base import PortalPage
@@ -60,7 +61,7 @@ class CallHistoryView(CallPage):
             except BadCursor:
                 bad_cursor = True
             else:
-                rows = [(record, result_of(record)) for record in page.rows]
+                rows = [(record, result_of(record)) for record in label(page.rows, self.identity.account)]
         query = request.GET.copy()
         query.pop("cursor", None)
 

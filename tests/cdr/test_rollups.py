@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from django.db import connection
 
-from cdr.models import DailyUsage, ExtensionUsage, HourlyUsage, TrunkUsage
+from cdr.models import DailyUsage, ExtensionUsage, QuarterHourUsage, TrunkUsage
 from cdr.rollups import ROLLUP_TABLES, backfill
 from tests.cdr.legs import call, leg, put
 from tests.cdr.test_endpoint import CAPTURED, send
@@ -32,7 +32,7 @@ def test_captured_posts_replayed_with_retries_count_once(acme):
             assert send(post.name).status_code == 200
     # Two calls (conf A's and conf B's a-legs), one b-leg that rang 1002.
     hourly = [(row.account_id, row.direction, row.calls, row.answered, row.billsec)
-              for row in HourlyUsage.objects.order_by("hour")]
+              for row in QuarterHourUsage.objects.order_by("quarter")]
     assert sorted(hourly) == [(acme.c1.pk, "internal", 1, 1, 2), (acme.c1.pk, "internal", 1, 1, 3)]
     extensions = {(row.extension, row.role): (row.calls, row.answered)
                   for row in ExtensionUsage.objects.all()}
@@ -51,7 +51,7 @@ def test_a_replayed_leg_adds_nothing(tree):
     before = snapshot()
     assert put(first) is False
     assert snapshot() == before
-    assert HourlyUsage.objects.get().calls == 1
+    assert QuarterHourUsage.objects.get().calls == 1
 
 
 def test_results_and_directions_are_counted_apart(tree):
@@ -62,12 +62,12 @@ def test_results_and_directions_are_counted_apart(tree):
     call(tree.c1, start_at=at, hangup_cause="CALL_REJECTED")
     put(leg(tree.c1, start_at=at, talk=120, did="+14165550100", public_inbound=True, extension="",
             callee_number="+14165550100", caller_number="+12125550199"))
-    rows = {row.direction: row for row in HourlyUsage.objects.all()}
+    rows = {row.direction: row for row in QuarterHourUsage.objects.all()}
     internal, inbound = rows["internal"], rows["inbound"]
     assert (internal.calls, internal.answered, internal.busy, internal.failed) == (4, 1, 1, 1)
     assert internal.billsec == 60
     assert (inbound.calls, inbound.answered, inbound.billsec) == (1, 1, 120)
-    assert internal.hour == datetime(2026, 11, 10, 9, tzinfo=UTC)
+    assert internal.quarter == datetime(2026, 11, 10, 9, 15, tzinfo=UTC)
     did = DailyUsage.objects.get(direction="inbound")
     assert (did.did, did.calls, did.day) == ("+14165550100", 1, date(2026, 11, 10))
     received = ExtensionUsage.objects.get(extension="1002", role="received")
@@ -97,7 +97,7 @@ def test_a_gateway_leg_counts_for_its_trunk(tree):
     assert (row.account_id, row.trunk_id, row.gateway, row.direction, row.calls, row.billsec) == (
         tree.c1.pk, trunk.pk, gateway, "outbound", 1, 42)
     # A b-leg is not a call of its own.
-    assert not HourlyUsage.objects.exists()
+    assert not QuarterHourUsage.objects.exists()
 
 
 def test_an_unattributed_leg_is_in_no_rollup(db):
@@ -128,7 +128,7 @@ def test_backfill_rebuilds_exactly_what_ingest_kept(tree):
             cursor.execute(f"DELETE FROM {table}")
     counts = backfill(date(2026, 11, 1), date(2027, 1, 1))
     assert snapshot() == kept
-    assert counts["cdr_hourly_usage"] == len(kept["cdr_hourly_usage"])
+    assert counts["cdr_quarter_hour_usage"] == len(kept["cdr_quarter_hour_usage"])
     # Run again over the same days: the same rows, not twice the counts.
     backfill(date(2026, 11, 1), date(2027, 1, 1))
     assert snapshot() == kept
