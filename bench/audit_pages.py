@@ -28,7 +28,8 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import machine, use_bench_database
+from bench import common
+from bench.common import machine
 
 DATABASE = "switchboard_bench_audit"
 RESELLERS = 4
@@ -38,53 +39,12 @@ PAGE = 50
 
 
 def setup_django(keep: bool) -> None:
-    if keep:
-        from urllib.parse import urlparse, urlunparse
-
-        from switchboard.database import database_url
-
-        os.environ["DATABASE_URL"] = urlunparse(urlparse(database_url())._replace(path=f"/{DATABASE}"))
-    else:
-        use_bench_database(DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
-    import django
-
-    django.setup()
+    common.setup_django(DATABASE, keep)
 
 
 def make_accounts() -> None:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from tenants.actions import do_bootstrap_master
-    from tenants.models import Account
-
-    settings.TENANT_SPARE_SCHEMAS = 0
-    call_command("migrate_all", verbosity=0)
-    do_bootstrap_master(name="Bench Provider", domains=["localhost"], admin_username="bench",
-                        admin_password="bench-password-long")
-    master = Account.objects.get(kind=Account.Kind.MASTER)
-    alphabet = Account.alphabet
-
-    def step(number: int) -> str:
-        digits = ""
-        for _ in range(Account.steplen):
-            number, rest = divmod(number, len(alphabet))
-            digits = alphabet[rest] + digits
-        return digits
-
-    resellers = [Account(name=f"Reseller {r}", kind=Account.Kind.RESELLER, schema_name=f"bench_r{r}",
-                         path=master.path + step(r), depth=2, numchild=CUSTOMERS // RESELLERS)
-                 for r in range(1, RESELLERS + 1)]
-    Account.objects.bulk_create(resellers)
-    customers = []
-    for c in range(CUSTOMERS):
-        parent = resellers[c % RESELLERS]
-        name = {0: "Big Co", 4: "Small Co"}.get(c, f"Customer {c}")
-        customers.append(Account(name=name, kind=Account.Kind.CUSTOMER, schema_name=f"bench_c{c}",
-                                 path=parent.path + step(c // RESELLERS + 1), depth=3, numchild=0))
-    Account.objects.bulk_create(customers)
-    Account.objects.filter(pk=master.pk).update(numchild=RESELLERS)
+    common.make_account_tree(RESELLERS, CUSTOMERS,
+                             name_of=lambda c: {0: "Big Co", 4: "Small Co"}.get(c, f"Customer {c}"))
 
 
 GENERATE = """

@@ -19,10 +19,11 @@ missed, 5 % failed; Big Co has 200 extensions, the others 20.
 Measured (each ``--repeat`` times, warm cache, p50 and p99 in ms), for Big Co's busiest
 month and for reseller 1's subtree (250 customers) in that month:
 
-* ASR/ALOC of a tenant-month: the hourly roll-up, against count/sum over the records;
+* ASR/ALOC of a tenant-month: the quarter-hour roll-up, against count/sum over the records;
 * the per-extension summary of a tenant-month: the extension roll-up, against a GROUP BY
   over the records;
-* the whole report as the API and portal answer it (cdr.reports.call_report);
+* the whole report as the API and portal answer it (cdr.reports.call_report), and the
+  same report and one day per hour read in Asia/Kolkata (+5:30);
 * the reseller's usage per descendant account (cdr.reports.usage), against the same
   sums (calls, talk seconds per direction) grouped over the records;
 * a call-history page of the tenant-month: the first and the last page by keyset
@@ -41,7 +42,8 @@ from datetime import UTC, date, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import machine, use_bench_database
+from bench import common
+from bench.common import machine
 
 DATABASE = "switchboard_bench_reports"
 RESELLERS = 4
@@ -64,56 +66,12 @@ def months() -> list[date]:
 
 
 def setup_django(keep: bool) -> None:
-    if keep:
-        from urllib.parse import urlparse, urlunparse
-
-        from switchboard.database import database_url
-
-        os.environ["DATABASE_URL"] = urlunparse(urlparse(database_url())._replace(path=f"/{DATABASE}"))
-    else:
-        use_bench_database(DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
-    import django
-
-    django.setup()
+    common.setup_django(DATABASE, keep)
 
 
 def make_accounts() -> None:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from tenants.actions import do_bootstrap_master
-    from tenants.models import Account
-
-    settings.TENANT_SPARE_SCHEMAS = 0
-    call_command("migrate_all", verbosity=0)
-    do_bootstrap_master(name="Bench Provider", domains=["localhost"], admin_username="bench",
-                        admin_password="bench-password-long")
-    master = Account.objects.get(kind=Account.Kind.MASTER)
-    alphabet = Account.alphabet
-
-    def step(number: int) -> str:
-        digits = ""
-        for _ in range(Account.steplen):
-            number, rest = divmod(number, len(alphabet))
-            digits = alphabet[rest] + digits
-        return digits
-
-    resellers = [Account(name=f"Reseller {r}", kind=Account.Kind.RESELLER, schema_name=f"bench_r{r}",
-                         path=master.path + step(r), depth=2, numchild=CUSTOMERS // RESELLERS, country="US",
-                         timezone="America/New_York")
-                 for r in range(1, RESELLERS + 1)]
-    Account.objects.bulk_create(resellers)
-    customers = []
-    for c in range(CUSTOMERS):
-        parent = resellers[c % RESELLERS]
-        name = "Big Co" if c == 0 else f"Customer {c}"
-        customers.append(Account(name=name, kind=Account.Kind.CUSTOMER, schema_name=f"bench_c{c}",
-                                 path=parent.path + step(c // RESELLERS + 1), depth=3, numchild=0,
-                                 country="US",
-                                 timezone="America/New_York", outbound_caller_id="+12125550100"))
-    Account.objects.bulk_create(customers)
-    Account.objects.filter(pk=master.pk).update(numchild=RESELLERS)
+    common.make_account_tree(RESELLERS, CUSTOMERS, name_of=lambda c: "Big Co" if c == 0 else f"Customer {c}",
+                             country="US", timezone="America/New_York", outbound_caller_id="+12125550100")
 
 
 # One month of generated legs. The account: Big Co for BIG_SHARE % of them, else one of
@@ -211,15 +169,15 @@ def sizes() -> dict[str, int]:
 
     found = {}
     with connection.cursor() as cursor:
-        for table in ("cdr_callrecord", "cdr_hourly_usage", "cdr_daily_usage", "cdr_daily_extension_usage",
-                      "cdr_daily_trunk_usage"):
+        for table in ("cdr_callrecord", "cdr_quarter_hour_usage", "cdr_daily_usage",
+                      "cdr_daily_extension_usage", "cdr_daily_trunk_usage"):
             cursor.execute(f"SELECT count(*) FROM {table}")
             found[table] = cursor.fetchone()[0]
         cursor.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
                        "WHERE c.relname LIKE 'cdr_callrecord_y%%'")
         found["records_bytes"] = int(cursor.fetchone()[0] or 0)
         cursor.execute("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relname IN "
-                       "('cdr_hourly_usage', 'cdr_daily_usage', 'cdr_daily_extension_usage', "
+                       "('cdr_quarter_hour_usage', 'cdr_daily_usage', 'cdr_daily_extension_usage', "
                        "'cdr_daily_trunk_usage')")
         found["rollups_bytes"] = int(cursor.fetchone()[0] or 0)
     return found
@@ -254,9 +212,9 @@ def run_measurements(repeat: int) -> list[tuple[str, str, int, tuple[float, floa
         print(f"  {what} / {how}: p50 {figures[0]:.1f} ms, p99 {figures[1]:.1f} ms", flush=True)
         results.append((what, how, rows, figures))
 
-    add("ASR/ALOC, tenant-month", "roll-up (cdr_hourly_usage)", tenant_rows, raw(
-        "SELECT sum(calls), sum(answered), sum(billsec) FROM cdr_hourly_usage WHERE account_id = %(account)s "
-        "AND hour >= %(start)s AND hour < %(end)s", tenant))
+    add("ASR/ALOC, tenant-month", "roll-up (cdr_quarter_hour_usage)", tenant_rows, raw(
+        "SELECT sum(calls), sum(answered), sum(billsec) FROM cdr_quarter_hour_usage "
+        "WHERE account_id = %(account)s AND quarter >= %(start)s AND quarter < %(end)s", tenant))
     add("ASR/ALOC, tenant-month", "baseline: the records", tenant_rows, raw(
         "SELECT count(*), count(*) FILTER (WHERE answer_at IS NOT NULL), sum(billsec) FROM cdr_callrecord "
         "WHERE account_id = %(account)s AND start_at >= %(start)s AND start_at < %(end)s AND leg = 'a'",
@@ -271,6 +229,13 @@ def run_measurements(repeat: int) -> list[tuple[str, str, int, tuple[float, floa
         "AND extension <> '' GROUP BY 1, 2", tenant))
     add("whole report (call_report: totals, chart, extensions, DIDs, trunks), tenant-month", "roll-ups",
         tenant_rows, lambda: call_report(big, first, date.fromordinal(following.toordinal() - 1)))
+    # The same report read in a zone 5:30 off UTC (the quarter hours shifted to it).
+    kolkata = Account.objects.get(pk=big.pk)
+    kolkata.timezone = "Asia/Kolkata"
+    add("whole report, tenant-month, read in Asia/Kolkata (+5:30)", "roll-ups", tenant_rows,
+        lambda: call_report(kolkata, first, date.fromordinal(following.toordinal() - 1)))
+    add("calls per hour, one day, read in Asia/Kolkata (+5:30)", "roll-ups", tenant_rows,
+        lambda: call_report(kolkata, first, first))
     add("reseller usage per descendant, month (250 customers)", "roll-up (usage())", subtree_rows,
         lambda: usage(reseller, month))
     add("reseller usage per descendant, month (250 customers)", "baseline: the records", subtree_rows, raw(
@@ -299,7 +264,7 @@ def write(records: int, timings: dict[str, float], found: dict[str, int],
         "generate_series, "
         f"every index in place), roll-ups built by the backfill in {timings.get('backfill_s', 0):.0f} s. "
         f"Records {found['records_bytes'] / 2**30:.2f} GiB with their indexes; roll-ups "
-        f"{found['rollups_bytes'] / 2**20:.0f} MiB ({found['cdr_hourly_usage']:,} hourly, "
+        f"{found['rollups_bytes'] / 2**20:.0f} MiB ({found['cdr_quarter_hour_usage']:,} quarter-hour, "
         f"{found['cdr_daily_usage']:,} daily, {found['cdr_daily_extension_usage']:,} per-extension rows).",
         "",
         "| what | how | records in scope | p50 ms | p99 ms |",
