@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from tenants import actions
 from tenants.admin.site import ScopedAdmin, admin_site
-from tenants.forms import StaffUserChangeForm, StaffUserCreateForm
+from tenants.forms import StaffPasswordForm, StaffUserChangeForm, StaffUserCreateForm
 from tenants.http import client_ip
 from tenants.models import Role, User
 from tenants.scoping import may_change_user, may_toggle_user
@@ -111,18 +114,34 @@ class StaffUserAdmin(ScopedAdmin, DjangoUserAdmin):
                            '<a href="{}">this form</a>.', url)
 
     def user_change_password(self, request, id, form_url=""):
-        """Django's view only asks has_change_permission, which user-activation staff have
-        for toggling: a password reset is an admin's act, and it is audited."""
+        """Our own page in place of Django's (whose form writes the password itself, and
+        can also make it unusable): the password is set by the same action as the API's
+        ``…/set-password/``, tenants.actions.do_set_staff_password, with its rules (the
+        password validators), its role check and its audit event. A user outside your
+        subtree is absent (404); user-activation and read-only staff, who may open the
+        user's page, get 403. Setting your own keeps your session (a new key, as
+        Django does); the user's other sessions end with the old password."""
         user = self.get_object(request, unquote(id))
         if user is None:
             raise Http404
         if not self._may_set_password(request, user):
             raise PermissionDenied
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            actions.record(request.user, user.account, "user.password", client_ip(request),
-                           username=user.username)
-        return response
+        form = StaffPasswordForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                actions.do_set_staff_password(request.user, user, form.cleaned_data["password1"],
+                                              ip=client_ip(request))
+            except ValidationError as exc:
+                for message in exc.message_dict.get("password", exc.messages):
+                    form.add_error("password1", message)
+            else:
+                if user.pk == request.user.pk:
+                    update_session_auth_hash(request, user)
+                messages.success(request, f"The password of {user.username} is set.")
+                return redirect(reverse(f"{admin_site.name}:tenants_user_change", args=[user.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "original": user, "title": f"Set the password of {user.username}"}
+        return TemplateResponse(request, "admin/tenants/user/set_password.html", context)
 
     def save_model(self, request, obj, form, change):
         """Written by save_form through the actions layer."""
