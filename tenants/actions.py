@@ -525,6 +525,9 @@ def do_set_user_active(actor: User, user: User, active: bool, ip: str | None = N
     if user.account is None or not user.account.is_within(actor.account):
         raise NotInSubtree
     if not may_toggle_user(actor, user):
+        if actor.role == Role.USER_ACTIVATION and user.pk != actor.pk:
+            raise PermissionDenied("User-activation staff enable and disable employees' logins only, "
+                                   "not staff.")
         raise PermissionDenied("You may not enable or disable this user.")
     if user.is_active != active:
         user.is_active = active

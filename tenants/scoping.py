@@ -67,10 +67,14 @@ def may_change_user(actor: User, target: User) -> bool:
 
 
 def may_toggle_user(actor: User, target: User) -> bool:
-    """Admins and user-activation staff enable/disable users in their subtree, never
+    """Admins enable/disable users in their subtree; user-activation staff only the
+    employees' own logins there (``Role.END_USER``: seed 002's role "allows billing
+    department to enable or disable users only", users as opposed to admins of any admin
+    type), never an admin, read-only, supervisor or user-activation login. Nobody
     themselves (so the last admin cannot lock themselves out by accident)."""
     return (
-        actor.role in (Role.ADMIN, Role.USER_ACTIVATION)
+        (actor.role == Role.ADMIN
+         or (actor.role == Role.USER_ACTIVATION and target.role == Role.END_USER))
         and target.pk != actor.pk
         and target.account is not None
         and target.account.is_within(actor.account)

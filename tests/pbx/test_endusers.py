@@ -192,6 +192,23 @@ def test_user_activation_staff_enable_and_disable_the_login(tree, office, alice_
         do_set_user_active(tree.user("r1_readonly"), alice_login, False)
 
 
+def test_user_activation_staff_enable_and_disable_employees_only(tree, office, alice_login):
+    """Seed 002: user activation "allows billing department to enable or disable users
+    only": not an admin, read-only, supervisor or other user-activation login, nor their
+    own; an admin still may (not themselves)."""
+    activation = tree.user("r1_activation")
+    before = AuditEvent.objects.count()
+    for target in ("c1_admin", "r1_admin", "r1_readonly", "r1_activation"):
+        with pytest.raises(PermissionDenied):
+            do_set_user_active(activation, tree.user(target), False)
+        assert User.objects.get(username=target).is_active
+    assert AuditEvent.objects.count() == before
+    do_set_user_active(tree.user("r1_admin"), tree.user("r1_readonly"), False)
+    assert not User.objects.get(username="r1_readonly").is_active
+    with pytest.raises(PermissionDenied):
+        do_set_user_active(tree.user("r1_admin"), tree.user("r1_admin"), False)
+
+
 def test_deleting_the_extension_unbinds_and_disables_its_login(tree, office, alice_login):
     alice, _bob = office
     do_delete_extension(tree.c1, alice, actor=tree.user("c1_admin"), ip="192.0.2.5")

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from tenants.models import Account, AuditEvent, User
+from tenants.actions import do_create_staff_user
+from tenants.models import Account, AuditEvent, Role, User
 from tests.conftest import PASSWORD, Browser
 
 ACCOUNT_URLS = [
@@ -217,16 +218,23 @@ class TestRoles:
         assert tree.c1.name == "C1" and tree.c1.status == "active"
 
     def test_user_activation_toggles_users_only(self, tree):
+        """Employees' logins (seed 002: "enable or disable users only"), not staff."""
         browser = admin_as(tree, "r1_activation")
         c1_admin = tree.user("c1_admin")
-        browser.post("/admin/tenants/user/", {"action": "disable_selected",
-                                              "_selected_action": [c1_admin.pk, tree.user("c2_admin").pk]})
-        assert not User.objects.get(pk=c1_admin.pk).is_active
+        employee = do_create_staff_user(tree.user("c1_admin"), account=tree.c1, username="c1_employee",
+                                        password=PASSWORD, role=Role.END_USER)
+        browser.post("/admin/tenants/user/", {"action": "disable_selected", "_selected_action": [
+            employee.pk, c1_admin.pk, tree.user("c2_admin").pk]})
+        assert not User.objects.get(pk=employee.pk).is_active
+        assert User.objects.get(pk=c1_admin.pk).is_active  # staff: refused by the action
         assert User.objects.get(username="c2_admin").is_active
-        browser.post(f"/admin/tenants/user/{c1_admin.pk}/change/",
+        browser.post(f"/admin/tenants/user/{employee.pk}/change/",
                      {"is_active": "on", "email": "evil@example.net"})
-        reloaded = User.objects.get(pk=c1_admin.pk)
+        reloaded = User.objects.get(pk=employee.pk)
         assert reloaded.is_active and reloaded.email == ""
+        # A staff login's page is not theirs to change.
+        assert browser.post(f"/admin/tenants/user/{c1_admin.pk}/change/", {}).status_code == 403
+        assert User.objects.get(pk=c1_admin.pk).is_active
         # Visible but not theirs to change: 403 (only out-of-scope objects are 404).
         assert browser.post(f"/admin/tenants/account/{tree.c1.pk}/op/suspend/").status_code == 403
         tree.c1.refresh_from_db()

@@ -136,9 +136,16 @@ class TestStaffUsersApi:
         assert activation.send("patch", users_url(tree.c1, target.pk), {"role": "admin"}).status_code == 403
         assert activation.send("post", users_url(tree.c1, target.pk, "set-password"),
                                {"password": NEW_PASSWORD}).status_code == 403
-        assert activation.send("post", users_url(tree.c1, target.pk, "deactivate")).status_code == 200
+        # ... and only the employees' logins (seed 002: "enable or disable users only"),
+        # never staff: an admin's deactivation is refused by the action.
+        refused = activation.send("post", users_url(tree.c1, target.pk, "deactivate"))
+        assert refused.status_code == 403 and "employees' logins only" in str(body(refused))
         target.refresh_from_db()
-        assert (target.is_active, target.role, target.check_password(PASSWORD)) == (False, "admin", True)
+        assert (target.is_active, target.role, target.check_password(PASSWORD)) == (True, "admin", True)
+        employee = staff(tree, tree.c1, "c1_employee", Role.END_USER)
+        assert activation.send("post", users_url(tree.c1, employee.pk, "deactivate")).status_code == 200
+        employee.refresh_from_db()
+        assert not employee.is_active
 
     def test_outside_reach_is_404_like_missing_and_nobody_gets_in_without_credentials(self, tree: Tree):
         theirs = tree.user("c1_admin")
