@@ -4,12 +4,13 @@ portal's export link answer with :func:`csv_response`."""
 from __future__ import annotations
 
 import csv
+import io
 import zoneinfo
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from cdr.queries import result_of
@@ -68,3 +69,33 @@ def _safe(text: str) -> str:
     if text[:1] == "+" and text[1:].isdigit():
         return text
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+USAGE_HEADER = ["account_id", "account", "kind", "parent_id", "depth", "calls", "minutes",
+                "outbound_local", "outbound_domestic", "outbound_international", "outbound_emergency",
+                "outbound_unknown", "subtree_calls", "subtree_minutes", "subtree_outbound_local",
+                "subtree_outbound_domestic", "subtree_outbound_international", "subtree_outbound_emergency",
+                "subtree_outbound_unknown"]
+USAGE_CLASSES = ("local", "domestic", "international", "emergency", "unknown")
+
+
+def usage_csv_response(rows: list, account: Account, month) -> HttpResponse:
+    """A month's usage per account (cdr.reports.usage's rows, in tree order) as a CSV
+    attachment: each account's own figures, then its subtree's; minutes to 0.1."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(USAGE_HEADER)
+    by_path = {row.account.path: row.account.pk for row in rows}
+    steplen = type(account).steplen
+    for row in rows:
+        own, subtree = row.own.as_dict(), row.subtree.as_dict()
+        writer.writerow([
+            row.account.pk, _safe(row.account.name), row.account.kind,
+            by_path.get(row.account.path[:-steplen], ""), row.depth,
+            own["calls"], own["minutes"], *(own["outbound_minutes"][name] for name in USAGE_CLASSES),
+            subtree["calls"], subtree["minutes"],
+            *(subtree["outbound_minutes"][name] for name in USAGE_CLASSES),
+        ])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="usage-{account.pk}-{month:%Y-%m}.csv"'
+    return response

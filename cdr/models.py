@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tenants.models import Account
+
 
 class CallRecord(models.Model):
     pk = models.CompositePrimaryKey("leg_uuid", "start_at")
@@ -192,3 +194,14 @@ class TrunkUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day} trunk {self.trunk_id} {self.direction}"
+
+
+class UsageReport(Account):
+    """No table of its own: the admin's "Usage per month" page (cdr.admin.UsageReportAdmin)
+    hangs on this proxy of the account, so the master's and resellers' staff find it on
+    the admin's index beside the accounts, scoped like them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "usage per month"
+        verbose_name_plural = "usage per month"

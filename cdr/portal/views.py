@@ -5,8 +5,8 @@ its chart drawn on the server (cdr.charts), and the month's usage per account.
 The portal is per tenant host: each page shows the host's account and, for a reseller
 (whose staff use its own host), its subtree, exactly as the API's
 ``/api/v1/accounts/{id}/calls/`` does. The usage page is where a reseller reads each
-descendant's month rolled up the tree; the master's staff, whose host is the admin, read
-it through the API (``/api/v1/accounts/{id}/usage/``)."""
+descendant's month rolled up the tree; the master's and resellers' staff also read it in
+the admin (cdr.admin.UsageReportAdmin) and the API (``/api/v1/accounts/{id}/usage/``)."""
 
 from __future__ import annotations
 

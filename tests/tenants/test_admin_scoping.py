@@ -19,6 +19,7 @@ ACCOUNT_URLS = [
     "/admin/tenants/account/{pk}/use/",
     "/admin/tenants/account/{pk}/move/",
     "/admin/tenants/account/{pk}/op/suspend/",
+    "/admin/cdr/usagereport/{pk}/",  # cdr.admin: the account's usage per month
 ]
 USER_URLS = [
     "/admin/tenants/user/{pk}/change/",
