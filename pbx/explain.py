@@ -121,7 +121,7 @@ def _explain_inbound(t: Tenancy, number: PhoneNumber, caller: str, at: datetime,
     inbound = plan_inbound(t, number.e164, route=number.route, privacy_screening=number.privacy_screening,
                            caller_id_name=number.caller_id_name, moh_group_id=number.moh_group_id)
     with schema_context(t.account.schema_name):
-        blocks = list(CallBlock.objects.exclude(direction=BlockDirection.OUTGOING))
+        blocks = list(CallBlock.objects.filter(extension=None).exclude(direction=BlockDirection.OUTGOING))
     block = blocked(blocks, caller, "incoming", country=t.account.country) if blocks else None
     if block is not None:
         why = block.comment or ("anonymous callers" if block.anonymous else block.pattern)
@@ -135,10 +135,23 @@ def _explain_inbound(t: Tenancy, number: PhoneNumber, caller: str, at: datetime,
         else:
             text = "Privacy screening: the caller must key in a ten-digit number, then the call goes on."
             out.append(Decision(0, "screening", text, App("privacy", number.e164)))
-    _follow(t, inbound.plan, at, 0, out, hops=0)
+    _follow(t, inbound.plan, at, 0, out, hops=0, caller=caller)
 
 
-def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision], *, hops: int) -> None:
+def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision], *, hops: int,
+            caller: str | None = None) -> None:
+    """``caller``: the outside caller's number (a call to one of the account's numbers;
+    "" anonymous), whom an extension's own blocks may refuse; None for a call from one
+    of the account's phones, which they do not."""
+    if caller is not None and plan.caller_blocks:
+        from pbx.blocking import blocked
+
+        block = blocked(plan.caller_blocks, caller, "incoming", country=t.account.country)
+        if block is not None:
+            why = block.comment or ("anonymous callers" if block.anonymous else block.pattern)
+            out.append(Decision(depth, "blocked", f"The extension blocks this caller ({why}): the call is "
+                                                  "rejected.", Hangup("CALL_REJECTED")))
+            return
     for step in plan.steps:
         out.append(Decision(depth, step.rule, step.text))
         if step.rule == Refusal.NO_TRUNK:
@@ -152,10 +165,11 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
             where = describe(str(final.destination))
         played = " after an announcement" if final.prompt else ""
         out.append(Decision(depth, "goto", f"Goes to {where}{played}.", final))
-        _follow(t, plan_destination(t, final.destination, at=at), at, depth, out, hops=hops + 1)
+        _follow(t, plan_destination(t, final.destination, at=at), at, depth, out, hops=hops + 1,
+                caller=caller)
     elif isinstance(final, App) and final.name == "follow_me" and final.ref.isdigit():
         out.append(Decision(depth, "app", _sentence(t, final), final))
-        _explain_follow_me(t, int(final.ref), at, depth + 1, out, hops)
+        _explain_follow_me(t, int(final.ref), at, depth + 1, out, hops, caller)
     elif isinstance(final, App) and final.name == "ivr" and final.ref.isdigit():
         out.append(Decision(depth, "app", _sentence(t, final), final))
         _explain_ivr(t, int(final.ref), depth + 1, out)
@@ -170,12 +184,12 @@ def _follow(t: Tenancy, plan: Plan, at: datetime, depth: int, out: list[Decision
                                 "If the wait ends without an agent: the call ends.", Hangup("NO_ANSWER")))
         else:
             out.append(Decision(depth + 1, "if_no_answer", "If the wait ends without an agent:"))
-            _follow(t, Plan().ending(GoTo(final.fallback)), at, depth + 2, out, hops=hops + 1)
+            _follow(t, Plan().ending(GoTo(final.fallback)), at, depth + 2, out, hops=hops + 1, caller=caller)
     elif isinstance(final, Ring):
         waiting = " (call waiting off: busy while on a call)" if final.one_call_at_a_time else ""
         out.append(Decision(depth, "ring", f"Rings {final.description} for {final.seconds} s{waiting}.",
                             final))
-        _branches(t, final, at, depth, out, hops)
+        _branches(t, final, at, depth, out, hops, caller)
     else:
         out.append(Decision(depth, _rule_of(final), _sentence(t, final), final))
 
@@ -196,7 +210,7 @@ def _whose_trunks(t: Tenancy) -> str:
 
 
 def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[Decision],
-                       hops: int) -> None:
+                       hops: int, caller: str | None = None) -> None:
     """As the follow-me app runs it: the same plan (pbx.followme)."""
     from pbx.followme import plan_follow_me
 
@@ -228,7 +242,7 @@ def _explain_follow_me(t: Tenancy, pk: int, at: datetime, depth: int, out: list[
         out.append(Decision(depth, "if_no_answer", "If nobody answers: the call ends.", Hangup("NO_ANSWER")))
         return
     out.append(Decision(depth, "if_no_answer", "If nobody answers:"))
-    _follow(t, Plan().ending(GoTo(Destination.parse(then))), at, depth + 1, out, hops=hops + 1)
+    _follow(t, Plan().ending(GoTo(Destination.parse(then))), at, depth + 1, out, hops=hops + 1, caller=caller)
 
 
 def _leg_name(leg: Leg) -> str:
@@ -335,16 +349,18 @@ def _explain_feature_code(t: Tenancy, ref: str, depth: int, out: list[Decision])
                         detail=tuple(f"{k}={v}" for k, v in fields.items())))
 
 
-def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int) -> None:
+def _branches(t: Tenancy, ring: Ring, at: datetime, depth: int, out: list[Decision], hops: int,
+              caller: str | None = None) -> None:
     if ring.after is not None and ring.after.kind == DestinationKind.EXTENSION:
         with schema_context(t.account.schema_name):
             extension = _extension_for_branches(t, ring.after)
         for outcome in Outcome:
             out.append(Decision(depth + 1, f"if_{outcome.value}", f"If {_IF[outcome]}:"))
-            _follow(t, after_ringing(t, extension, outcome, Plan()), at, depth + 2, out, hops=hops + 1)
+            _follow(t, after_ringing(t, extension, outcome, Plan()), at, depth + 2, out, hops=hops + 1,
+                    caller=caller)
     elif ring.fallback is not None:
         out.append(Decision(depth + 1, "if_no_answer", "If nobody answers:"))
-        _follow(t, Plan().ending(GoTo(ring.fallback)), at, depth + 2, out, hops=hops + 1)
+        _follow(t, Plan().ending(GoTo(ring.fallback)), at, depth + 2, out, hops=hops + 1, caller=caller)
     else:
         out.append(Decision(depth + 1, "if_no_answer", "If nobody answers: the call ends.",
                             Hangup("NO_ANSWER")))

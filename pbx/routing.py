@@ -108,7 +108,8 @@ class Tenancy:
     A caller that keeps copies of the tenant's routing facts outside its schema (the
     xml_curl endpoint's public index) passes them in: ``extensions(by, value)`` gives an
     enabled extension as ``_EXTENSION_SQL`` reads it, or None to ask the schema, and
-    ``call_blocks`` the CallBlock rows as dicts. Without them (the explainer, the apps)
+    ``call_blocks`` the CallBlock rows as dicts (the account's and every extension's,
+    told apart by ``extension_id``). Without them (the explainer, the apps)
     everything is read from the schema, so tests comparing the two catch a copy that
     drifts."""
     account: Account
@@ -261,6 +262,12 @@ class Plan:
     # When a time-dependent decision (a schedule) may change; None: only data changes
     # change it. A plan that must not be reused at all (random ring order) says ``now``.
     valid_until: datetime | None = None
+    # The called extension's own incoming blocks (:func:`_plan_extension`), which stop a
+    # call from outside before anything else of the plan: the dialplan matches the
+    # caller's number with ``blocked_callers`` (a PCRE; "" blocks nobody), so one answer
+    # serves every caller; the explainer reads ``caller_blocks``.
+    blocked_callers: str = ""
+    caller_blocks: tuple[CallBlock, ...] = ()
 
     def then(self, rule: str, text: str) -> Plan:
         self.steps.append(Step(rule, text))
@@ -370,7 +377,7 @@ def plan_dialed(t: Tenancy, dialed: str, *, caller: Caller | None, caller_userna
         if destination is not None:
             return plan_destination(t, destination, at=at)
     if caller is not None:
-        return plan_outbound(t, dialed, caller, on_net=True)
+        return plan_outbound(t, dialed, caller, on_net=True, caller_username=caller_username)
     return Plan().ending(Hangup("UNALLOCATED_NUMBER"))
 
 
@@ -478,11 +485,12 @@ _OUTCOME_CAUSE = {
 
 
 def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
-    """Forward-all first, then DND, then follow-me or ringing all devices; how ringing
-    ends is decided by :func:`plan_after`."""
+    """The extension's own blocked callers, then forward-all, then DND, then follow-me
+    or ringing all devices; how ringing ends is decided by :func:`plan_after`."""
     if not extension.enabled:
         return plan.then("disabled", f"Extension {extension.number} is disabled.").ending(
             Hangup("UNALLOCATED_NUMBER"))
+    _own_blocked_callers(t, extension, plan)
     if extension.forward_all and extension.forward_all_to:
         plan.then("forward_all", f"Extension {extension.number} forwards all calls.")
         return _forward_to(t, extension, Destination.parse(extension.forward_all_to), plan, "all")
@@ -498,6 +506,20 @@ def _plan_extension(t: Tenancy, extension: Extension, plan: Plan) -> Plan:
         # Without call control the extension's own phones still ring (issue 17).
         return plan.ending(App("follow_me", str(follow_me), fallback=_ring_phones(t, extension)))
     return plan.ending(_ring_phones(t, extension))
+
+
+def _own_blocked_callers(t: Tenancy, extension: Extension, plan: Plan) -> None:
+    """The extension's own incoming blocks, for a call offered to it: dialed, or reached
+    as a destination (a number's route, a forward, a transfer, an attendant's key, a
+    fallback). Not when it rings as one member of a ring group or an agent of a queue:
+    that call is the group's, which colleagues answer. The dialplan applies them to calls
+    from outside only (no authenticated phone of the tenant), as the account's blocks."""
+    from pbx.blocking import incoming_pattern
+
+    blocks = _blocks(t, not_direction=BlockDirection.OUTGOING, extension_pk=extension.pk)
+    if blocks:
+        plan.caller_blocks = tuple(blocks)
+        plan.blocked_callers = incoming_pattern(blocks, country=t.account.country)
 
 
 def _ring_phones(t: Tenancy, extension: Extension) -> Ring:
@@ -880,7 +902,7 @@ def forward_out(t: Tenancy, extension: Extension, number: str, plan: Plan, *, fo
     this lookup with the extension's permission (never through a ``~external:``
     transfer, which configured routes use with the account's), with our Diversion."""
     planned = plan_outbound(t, number, forwarding_caller(t.account, extension), plan=plan, forwarded=True,
-                            on_net=True)
+                            on_net=True, extension_pk=extension.pk)
     if isinstance(planned.final, Outbound):
         planned.final = replace(planned.final, diversion=diversion_header(t, extension, forward))
     return planned
@@ -893,13 +915,17 @@ def _forward_to(t: Tenancy, extension: Extension, target: Destination, plan: Pla
 
 
 def plan_outbound(t: Tenancy, dialed: str, caller: Caller, *, plan: Plan | None = None,
-                  forwarded: bool = False, on_net: bool = False) -> Plan:
+                  forwarded: bool = False, on_net: bool = False, extension_pk: int | None = None,
+                  caller_username: str = "") -> Plan:
     """An outside number: blocked, refused by the caller's permission, or placed on the
     trunks. ``on_net``: a number the platform holds is reached on-net (:class:`OnNet`)
     once the caller's permission allows calling it; the callers that build a bridge of
-    their own (ring-group members, follow-me steps) leave it off and use the carrier."""
+    their own (ring-group members, follow-me steps) leave it off and use the carrier.
+    The account's outgoing blocks apply, and the calling extension's own: the one whose
+    forward or follow-me this is (``extension_pk``), or the one whose phone
+    (``caller_username``, its SIP user) dialed."""
     plan = plan or Plan()
-    blocked = _outgoing_block(t, dialed)
+    blocked = _outgoing_block(t, dialed, extension_pk=extension_pk, caller_username=caller_username)
     if blocked:
         return plan.then("blocked", f"{dialed} is blocked for outgoing calls ({blocked}).").ending(
             Hangup("CALL_REJECTED"))
@@ -942,27 +968,54 @@ def _on_net_caller_id(t: Tenancy, caller: Caller) -> tuple[str, str]:
     return "anonymous", name
 
 
-def _outgoing_block(t: Tenancy, dialed: str) -> str:
-    """The comment (or pattern) of the block that stops calling ``dialed``, or ""."""
+def _outgoing_block(t: Tenancy, dialed: str, *, extension_pk: int | None = None,
+                    caller_username: str = "") -> str:
+    """The comment (or pattern) of the block that stops calling ``dialed``, or "": the
+    account's outgoing blocks and the calling extension's own (the most specific wins)."""
     from pbx.blocking import blocked
 
     blocks = _blocks(t, not_direction=BlockDirection.INCOMING)
+    if extension_pk is None and caller_username and _any_own_blocks(t, BlockDirection.INCOMING):
+        extension_pk = _calling_extension_pk(t, caller_username)
+    if extension_pk is not None:
+        blocks += _blocks(t, not_direction=BlockDirection.INCOMING, extension_pk=extension_pk)
     block = (blocked(blocks, _e164(dialed, t.account.country), "outgoing", country=t.account.country)
              if blocks else None)
     return (block.comment or block.pattern) if block else ""
 
 
-def _blocks(t: Tenancy, *, not_direction: str) -> list[CallBlock]:
-    """The tenant's blocks but those of ``not_direction``, schema-qualified like the
-    extension lookup: no search_path switch on the hot path."""
+def _blocks(t: Tenancy, *, not_direction: str, extension_pk: int | None = None) -> list[CallBlock]:
+    """The account's blocks (``extension_pk`` None) or one extension's own, but those of
+    ``not_direction``; schema-qualified like the extension lookup: no search_path switch
+    on the hot path."""
     if t.call_blocks is not None:
         return [CallBlock(id=row["id"], pattern=row["pattern"], anonymous=row["anonymous"],
-                          direction=row["direction"], comment=row["comment"])
-                for row in t.call_blocks if row["direction"] != not_direction]
+                          direction=row["direction"], comment=row["comment"], extension_id=extension_pk)
+                for row in t.call_blocks
+                if row["direction"] != not_direction and row.get("extension_id") == extension_pk]
     schema = connection.ops.quote_name(t.account.schema_name)
     table = connection.ops.quote_name(CallBlock._meta.db_table)
     return list(CallBlock.objects.raw(
-        f"SELECT * FROM {schema}.{table} WHERE direction <> %s ORDER BY pattern", [not_direction]))
+        f"SELECT * FROM {schema}.{table} WHERE direction <> %s AND extension_id IS NOT DISTINCT FROM %s "
+        "ORDER BY pattern", [not_direction, extension_pk]))
+
+
+def _any_own_blocks(t: Tenancy, not_direction: str) -> bool:
+    """Whether any extension has blocks of its own but those of ``not_direction`` (from
+    the index's copy when there is one: then a tenant without any asks nothing more)."""
+    if t.call_blocks is not None:
+        return any(row.get("extension_id") is not None and row["direction"] != not_direction
+                   for row in t.call_blocks)
+    return True
+
+
+def _calling_extension_pk(t: Tenancy, caller_username: str) -> int | None:
+    """The extension of the device (SIP user) that placed the call, schema-qualified."""
+    schema = connection.ops.quote_name(t.account.schema_name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT extension_id FROM {schema}.pbx_device WHERE username = %s", [caller_username])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _e164(dialed: str, country: str) -> str:

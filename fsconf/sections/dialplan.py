@@ -111,7 +111,8 @@ def answer(fetch: FetchRequest) -> bytes:
     note_valid_until(plan.valid_until)
     return _context_document(context, dialed, actions_for(plan.final, tenant.primary_domain),
                              tenant.account, kind=call_record_kind(plan.final),
-                             otherwise=otherwise_for(plan.final, tenant.primary_domain))
+                             otherwise=otherwise_for(plan.final, tenant.primary_domain),
+                             blocked_callers=plan.blocked_callers)
 
 
 def _inbound(dialed: str) -> bytes:
@@ -239,14 +240,26 @@ def _actions(condition: etree._Element, actions: list[tuple[str, str]], *, tag: 
 
 def _context_document(
     context: str, dialed: str, actions: list[tuple[str, str]], account: Account | None, *, kind: str = "",
-    otherwise: list[tuple[str, str]] | None = None,
+    otherwise: list[tuple[str, str]] | None = None, blocked_callers: str = "",
 ) -> bytes:
     """``otherwise``: an on-net call's carrier route (fsconf.destinations.otherwise_for),
-    taken instead of ``actions`` when the call was already sent on-net once."""
+    taken instead of ``actions`` when the call was already sent on-net once.
+    ``blocked_callers``: the called extension's own blocks (pbx.routing.Plan), which
+    refuse a call from outside whose caller's number matches, as the account's blocks
+    refuse it in the public context."""
     root, section = new_document("dialplan")
     ctx = etree.SubElement(section, "context", name=context)
     if account is not None:
         _call_record_marks(ctx, account=account, kind=kind)
+    if blocked_callers:
+        # Before the call limit: a refused call takes no place under it. Calls from the
+        # tenant's own phones (an authenticated user_name) are not blocked here, as the
+        # account's blocks apply to calls from outside only.
+        blocked = etree.SubElement(ctx, "extension", name="blocked-callers")
+        etree.SubElement(blocked, "condition", field="${user_name}", expression="^$")
+        _actions(etree.SubElement(blocked, "condition", field="caller_id_number", expression=blocked_callers),
+                 [("hangup", "CALL_REJECTED")])
+    if account is not None:
         # The account's concurrent-call limit, checked before anything else runs, once
         # per call however many transfers the call goes through.
         limit = etree.SubElement(ctx, "extension", name="account-call-limit", attrib={"continue": "true"})

@@ -215,7 +215,7 @@ def assert_routing_facts_match_schema(tree) -> None:
         with schema_context(account.schema_name):
             extensions = list(Extension.objects.all())
             blocks = list(CallBlock.objects.order_by("pattern", "id").values(
-                "id", "pattern", "anonymous", "direction", "comment"))
+                "id", "pattern", "anonymous", "direction", "comment", "extension_id"))
         for extension in extensions:
             for by, value in (("number", extension.number), ("pk", extension.pk)):
                 copied = extension_facts(account.pk, by, value)
