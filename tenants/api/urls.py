@@ -5,6 +5,7 @@ from tenants.api.views.accounts import AccountViewSet
 from tenants.api.views.audit import AuditEventViewSet
 from tenants.api.views.domains import DomainsViewSet
 from tenants.api.views.jobs import JobViewSet
+from tenants.api.views.roles import RoleViewSet
 from tenants.api.views.users import ApiKeyViewSet, StaffUserViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -15,6 +16,7 @@ account_router.register("audit-events", AuditEventViewSet, basename="audit-event
 account_router.register("users", StaffUserViewSet, basename="staff-user")
 account_router.register("users/<int:user_id>/api-keys", ApiKeyViewSet, basename="api-key")
 router.register("jobs", JobViewSet, basename="job")
+router.register("roles", RoleViewSet, basename="role")
 
 urlpatterns = [
     *router.urls,
