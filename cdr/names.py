@@ -1,9 +1,9 @@
-"""Names for a page of call records: the extension (number and name), the DID, the trunk
-and gateway, and the destination ("Ring group Sales"), where a record stores numbers and
-ids only.
+"""Names for a page of call records: the account (a reseller's history), the extension
+(number and name), the DID, the trunk and gateway, and the destination ("Ring group
+Sales"), where a record stores numbers and ids only.
 
 Resolved per page, never per row: a fixed number of queries whatever the page holds
-(the accounts on the page and whether their schemas exist; the DIDs; the trunks with
+(the accounts on the page, their names and whether their schemas exist; the DIDs; the trunks with
 their gateways; then one query per PBX kind on the page -- extensions, ring groups,
 auto attendants, queues, conference rooms, voicemail boxes -- each one ``UNION ALL``
 over the tenant schemas of the page's accounts). Names are today's: a renamed ring group
@@ -49,6 +49,7 @@ KIND_MODELS = {
 
 @dataclass(frozen=True)
 class Labels:
+    account: str = ""
     extension: str = ""
     did: str = ""
     trunk: str = ""
@@ -65,7 +66,7 @@ def label(records: Iterable[CallRecord], viewer: Account) -> list[CallRecord]:
     records = list(records)
     if not records:
         return records
-    schemas = _schemas({record.account_id for record in records if record.account_id is not None})
+    accounts, schemas = _accounts({record.account_id for record in records if record.account_id is not None})
     dids = _dids(records)
     trunks = _trunks(records)
     # (account, kind) -> numbers and ids to look up.
@@ -84,6 +85,7 @@ def label(records: Iterable[CallRecord], viewer: Account) -> list[CallRecord]:
     found = {kind: _objects(KIND_MODELS[kind], per_account, schemas) for kind, per_account in wanted.items()}
     for record, plan in zip(records, plans, strict=True):
         record.labels = Labels(
+            account=accounts.get(record.account_id, ""),
             extension=_extension_label(record, found.get("extension", {}), schemas),
             did=_did_label(record, dids),
             trunk=_trunk_label(record, trunks, viewer),
@@ -92,15 +94,18 @@ def label(records: Iterable[CallRecord], viewer: Account) -> list[CallRecord]:
     return records
 
 
-def _schemas(account_ids: set[int]) -> dict[int, str]:
-    """The page's accounts whose tenant schema exists (a purged account's is gone)."""
+def _accounts(account_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """The page's accounts' names, and the schemas of those whose tenant schema exists
+    (a purged account's is gone)."""
     if not account_ids:
-        return {}
+        return {}, {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT a.id, a.schema_name FROM tenants_account a "
-                       "JOIN pg_namespace n ON n.nspname = a.schema_name WHERE a.id = ANY(%s)",
+        cursor.execute("SELECT a.id, a.name, n.nspname FROM tenants_account a "
+                       "LEFT JOIN pg_namespace n ON n.nspname = a.schema_name WHERE a.id = ANY(%s)",
                        [list(account_ids)])
-        return dict(cursor.fetchall())
+        rows = cursor.fetchall()
+    return ({pk: name for pk, name, _schema in rows},
+            {pk: schema for pk, _name, schema in rows if schema is not None})
 
 
 def _dids(records: list[CallRecord]) -> dict[str, tuple[int | None, str]]:

@@ -20,6 +20,8 @@ class CallRecordSerializer(serializers.ModelSerializer):
 
     account = serializers.IntegerField(source="account_id", read_only=True)
     result = serializers.SerializerMethodField()
+    account_label = serializers.CharField(source="labels.account", read_only=True,
+                                          help_text="The account's name.")
     extension_label = serializers.CharField(source="labels.extension", read_only=True,
                                             help_text="The extension's number and name.")
     did_label = serializers.CharField(source="labels.did", read_only=True,
@@ -31,7 +33,7 @@ class CallRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CallRecord
-        fields = ["leg_uuid", "call_uuid", "other_leg_uuid", "leg", "account", "start_at",
+        fields = ["leg_uuid", "call_uuid", "other_leg_uuid", "leg", "account", "account_label", "start_at",
                   "answer_at", "end_at", "direction", "result", "caller_number", "caller_name",
                   "callee_number", "extension", "extension_label", "did", "did_label", "trunk_label",
                   "destination_kind", "destination_label", "duration", "billsec", "hangup_cause",

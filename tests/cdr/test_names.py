@@ -92,6 +92,13 @@ def test_history_names_what_the_records_number(tree):
     # ... but is to the master, with the gateway the leg went through.
     as_master = listed(Api(token=key_for(tree.user("master_admin"))), tree.c1)
     assert as_master[uuids["outbound"]]["trunk_label"] == "Carrier X · sip.carrier.example.com:5060"
+    assert {row["account_label"] for row in rows.values()} == {"C1"}
+    # A reseller's history names the account of each leg (its subtree's).
+    as_reseller = listed(Api(token=key_for(tree.user("r1_admin"))), tree.r1)
+    assert as_reseller[uuids["ring group"]]["account_label"] == "C1"
+    reseller_page = Browser("r1.localhost").login_as(tree.user("r1_admin")).get("/calls/").content.decode()
+    row = reseller_page.split(f'data-leg="{uuids["ring group"]}"')[1].split("</tr>")[0]
+    assert '<td data-label="Account">C1</td>' in row
     # The portal's table shows the same names.
     page = Browser("c1.localhost").login_as(tree.user("c1_admin")).get("/calls/").content.decode()
     row = page.split(f'data-leg="{uuids["ring group"]}"')[1].split("</tr>")[0]
