@@ -1,10 +1,16 @@
 """The public directory index (fsconf.models.DirectoryEntry): built from a tenant's PBX
 tables, read by the directory section without entering the tenant's schema.
 
-An account's rows are rebuilt whole, in SQL on the server, inside the transaction of every
-PBX write (fsconf.receivers): they appear, change and disappear exactly when the write
-commits, and a rolled-back write leaves them as they were. Simple and always right; what
-it costs per write is in docs/benchmarks.md.
+Every PBX write updates its account's rows, in SQL on the server, inside its own
+transaction (fsconf.receivers): they appear, change and disappear exactly when the write
+commits, and a rolled-back write leaves them as they were. The write's change signal says
+what it touched (pbx.signals.IndexScope), and ``update`` rebuilds only that: the rows of
+the extensions it names (each with its devices, box and follow-me), the standalone boxes,
+the call blocks, or nothing (a ring group, a schedule); ``rebuild`` (the default of a send
+that names nothing, and the backfill command) makes the whole account's rows again. Both
+produce the same rows from the same tables (one statement, filtered or not; a test
+compares them after every kind of write). What each costs per write is in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from fsconf.models import DirectoryEntry, TenantFacts
 from fsnodes.models import AuthBlock
 from pbx.models import Extension
 from pbx.routing import EXTENSION_EXTRAS
+from pbx.signals import IndexScope
 from tenants.models import Account
 
 TABLE = DirectoryEntry._meta.db_table
@@ -31,22 +38,26 @@ _LOCK_SPACE = 0x46534458  # "FSDX"
 # tenant-schema lookup ranks them (fsconf.sections.directory._SCHEMA_USER_SQL): enabled
 # devices of enabled extensions (0), enabled extensions by number (1), standalone
 # voicemail boxes (2); an extension's box comes with its device and number rows.
+# The filters restrict it to some extensions' rows ({extensions} on e.id, {siblings} on
+# s.extension_id: every row of an extension is computed from its own and its devices'
+# rows only) and keep or drop the standalone boxes ({boxes}); empty, it is every row.
 _ENTRIES_SQL = """
     WITH siblings AS (
       SELECT s.extension_id, array_agg(s.username ORDER BY s.username) AS usernames
-      FROM {schema}.pbx_device s WHERE s.enabled GROUP BY s.extension_id
+      FROM {schema}.pbx_device s WHERE s.enabled {siblings} GROUP BY s.extension_id
     ), names AS (
       SELECT dv.username AS user_id, 0 AS kind, dv.secret_encrypted AS device_secret,
              e.id AS extension_id, xb.id AS box_id
       FROM {schema}.pbx_device dv JOIN {schema}.pbx_extension e ON e.id = dv.extension_id
       LEFT JOIN {schema}.pbx_voicemailbox xb ON xb.extension_id = e.id
-      WHERE dv.enabled AND e.enabled
+      WHERE dv.enabled AND e.enabled {extensions}
       UNION ALL
       SELECT e.number, 1, NULL, e.id, xb.id
       FROM {schema}.pbx_extension e LEFT JOIN {schema}.pbx_voicemailbox xb ON xb.extension_id = e.id
-      WHERE e.enabled
+      WHERE e.enabled {extensions}
       UNION ALL
-      SELECT b.number, 2, NULL, NULL, b.id FROM {schema}.pbx_voicemailbox b WHERE b.extension_id IS NULL
+      SELECT b.number, 2, NULL, NULL, b.id FROM {schema}.pbx_voicemailbox b
+      WHERE b.extension_id IS NULL {boxes}
     )
     INSERT INTO {table} (
       account_id, user_id, kind, device_secret, extension_id, number, name,
@@ -55,7 +66,7 @@ _ENTRIES_SQL = """
       siblings,
       vm_number, vm_pin, vm_email, vm_sms_email, vm_delete_after_email, vm_skip_instructions,
       vm_enabled, route_facts)
-    SELECT %s, n.user_id, n.kind, n.device_secret, e.id, e.number, e.name,
+    SELECT %(account)s, n.user_id, n.kind, n.device_secret, e.id, e.number, e.name,
            e.outbound_caller_id_name, e.outbound_caller_id_number, e.language, e.timezone,
            e.ring_seconds, e.voicemail_enabled, e.call_permission, e.allow_premium_rate, e.call_groups,
            e.emergency_callback_number, COALESCE(sib.usernames, '{{}}'),
@@ -83,19 +94,55 @@ _GROUP_SQL = (f"SELECT user_id FROM {TABLE} WHERE account_id = %s AND kind = {Di
               "AND call_groups @> ARRAY[%s] ORDER BY user_id")
 
 
+_NONE = "AND false"
+
+
 def rebuild(account: Account) -> None:
     """Make ``account``'s rows equal to its PBX tables as this transaction sees them."""
-    if account.schema_name == get_public_schema_name():
-        return  # the master: no PBX tables, no SIP users
+    update(account, IndexScope.WHOLE)
+
+
+def update(account: Account, scope: IndexScope) -> None:
+    """Make the rows ``scope`` names (pbx.signals.IndexScope) equal to ``account``'s PBX
+    tables as this transaction sees them; the other rows stay as they are (nothing else
+    changed). An empty scope runs no SQL at all."""
+    if scope.empty or account.schema_name == get_public_schema_name():
+        return  # nothing changed; or the master: no PBX tables, no SIP users
+    schema = connection.ops.quote_name(account.schema_name)
+    params: dict[str, object] = {"account": account.pk}
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Two writers of one account take turns: the second deletes and reads only after
         # the first committed, so it sees the first's rows and data (READ COMMITTED).
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, account.pk & 0x7FFFFFFF])
-        cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s", [account.pk])
-        cursor.execute(f"DELETE FROM {_FACTS_TABLE} WHERE account_id = %s", [account.pk])
-        schema = connection.ops.quote_name(account.schema_name)
-        cursor.execute(_ENTRIES_SQL.format(schema=schema, table=TABLE), [account.pk])
-        cursor.execute(_FACTS_SQL.format(schema=schema, facts=_FACTS_TABLE), [account.pk])
+        if scope.whole:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s", [account.pk])
+            filters = {"extensions": "", "siblings": "", "boxes": ""}
+        else:
+            filters = {"extensions": _NONE, "siblings": _NONE, "boxes": _NONE}
+            if scope.extensions:
+                # Every row of these extensions (kinds 0 and 1; a standalone box has none),
+                # also those of an extension deleted or disabled since, or renumbered.
+                params["extensions"] = sorted(scope.extensions)
+                cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s AND extension_id = ANY(%s)",
+                               [account.pk, params["extensions"]])
+                filters["extensions"] = "AND e.id = ANY(%(extensions)s)"
+                filters["siblings"] = "AND s.extension_id = ANY(%(extensions)s)"
+            if scope.boxes:
+                # All of them: a box's number may have changed, and they are few.
+                cursor.execute(f"DELETE FROM {TABLE} WHERE account_id = %s AND extension_id IS NULL "
+                               f"AND kind = {DirectoryEntry.Kind.VOICEMAIL_BOX}", [account.pk])
+                filters["boxes"] = ""
+        if scope.whole or scope.extensions or scope.boxes:
+            cursor.execute(_ENTRIES_SQL.format(schema=schema, table=TABLE, **filters), params)
+        facts = scope.whole or scope.blocks
+        if not facts:
+            # An account's first writes (its extensions) make its facts row too, as a
+            # rebuild would: without one the dialplan reads the blocks from the schema.
+            cursor.execute(f"SELECT 1 FROM {_FACTS_TABLE} WHERE account_id = %s", [account.pk])
+            facts = cursor.fetchone() is None
+        if facts:
+            cursor.execute(f"DELETE FROM {_FACTS_TABLE} WHERE account_id = %s", [account.pk])
+            cursor.execute(_FACTS_SQL.format(schema=schema, facts=_FACTS_TABLE), [account.pk])
 
 
 def rebuild_all(accounts: Iterable[Account] | None = None, *,

@@ -1,8 +1,9 @@
 """The public-schema directory index: what a directory user lookup needs, for every tenant,
 in one table, so the lookups behind a registration storm never enter a tenant schema (at
 1,000 tenants, loading a schema's catalog entries cost more than the queries themselves;
-docs/benchmarks.md). The rows are copies, rebuilt per account by fsconf.directory_index
-inside the transaction of every PBX write; the tenant's tables stay the truth."""
+docs/benchmarks.md). The rows are copies, kept by fsconf.directory_index inside the
+transaction of every PBX write (the rows of what the write changed); the tenant's tables
+stay the truth."""
 
 from __future__ import annotations
 
@@ -68,9 +69,9 @@ class DirectoryEntry(models.Model):
             models.UniqueConstraint(fields=["account", "user_id", "kind"], name="fsconf_directory_user"),
         ]
         indexes = [
-            # A route names an extension by primary key (a DID to extension:<pk>).
-            models.Index(fields=["account", "extension_id"], name="fsconf_directory_extension",
-                         condition=models.Q(kind=1)),
+            # A route names an extension by primary key (a DID to extension:<pk>), and a
+            # write replaces the rows of the extensions it changed (every kind).
+            models.Index(fields=["account", "extension_id"], name="fsconf_directory_ext_rows"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Cache invalidation: every write that changes what FreeSWITCH fetches announces it (PBX
-and carrier signals, the accounts' change hook) and lands here. PBX writes also rebuild
-the account's rows of the public directory index, in their own transaction."""
+and carrier signals, the accounts' change hook) and lands here. PBX writes also update
+the account's rows of the public directory index (what the write's signal names of it),
+in their own transaction."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from common.signals import platform_config_changed
 from fsconf import directory_index
 from fsconf.cache import invalidate_platform, invalidate_tenant
 from fsnodes.auth_guard import auth_blocks_changed
-from pbx.signals import callcenter_changed, tenant_config_changed
+from pbx.signals import IndexScope, callcenter_changed, tenant_config_changed
 from tenants import actions as account_actions
 
 
 @receiver(tenant_config_changed)
-def _tenant_changed(sender, account, **kwargs) -> None:
+def _tenant_changed(sender, account, index: IndexScope = IndexScope.WHOLE, **kwargs) -> None:
     # Inside the write's transaction (pbx.signals): the index changes when it commits.
-    directory_index.rebuild(account)
+    directory_index.update(account, index)
     invalidate_tenant(account.schema_name)
 
 

@@ -40,7 +40,7 @@ from django.db.models import Sum
 from django_tenants.utils import schema_context
 
 from pbx.models import MediaStatus, MohGroup, MohTrack, Prompt
-from pbx.signals import tenant_config_changed
+from pbx.signals import IndexScope, tenant_config_changed
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +416,7 @@ def convert_and_record(model_label: str, pk: int) -> None:
 
         account = Account.objects.filter(schema_name=connection.schema_name).first()
         if account is not None:
-            tenant_config_changed.send(sender=model, account=account)
+            tenant_config_changed.send(sender=model, account=account, index=IndexScope.NOTHING)
 
 
 # Defined beside its work rather than in pbx.tasks, which only gathers the app's tasks for

@@ -12,9 +12,63 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from django.dispatch import Signal
+
+
+@dataclass(frozen=True)
+class IndexScope:
+    """What a PBX write changed of its account's public directory index
+    (fsconf.directory_index), sent as ``tenant_config_changed``'s ``index``.
+
+    The index is built from the extensions with their devices, voicemail box and follow-me
+    (rows of kinds 0 and 1, one set per extension), the standalone voicemail boxes (kind
+    2) and the call blocks (the account's facts); nothing else feeds it (schedules, ring
+    groups, attendants, conference rooms, queues, media). A write names the extensions
+    whose rows change (every one of them: a device moved names both extensions), whether
+    standalone boxes or call blocks changed, or ``WHOLE`` (the default of a send that says
+    nothing: always right, and what account-level changes use)."""
+
+    whole: bool = False
+    extensions: frozenset[int] = frozenset()  # primary keys in the tenant's schema
+    boxes: bool = False  # standalone voicemail boxes (no extension)
+    blocks: bool = False  # call blocks
+
+    WHOLE: ClassVar[IndexScope]
+    NOTHING: ClassVar[IndexScope]
+    BOXES: ClassVar[IndexScope]
+    BLOCKS: ClassVar[IndexScope]
+
+    @classmethod
+    def extension(cls, *pks: int | None) -> IndexScope:
+        """The rows of these extensions (None ignored: nothing to name)."""
+        return cls(extensions=frozenset(int(pk) for pk in pks if pk is not None))
+
+    @classmethod
+    def box(cls, box: Any) -> IndexScope:
+        """A voicemail box's rows: its extension's, or the standalone boxes'."""
+        return cls.extension(box.extension_id) if box.extension_id is not None else cls.BOXES
+
+    @property
+    def empty(self) -> bool:
+        return not (self.whole or self.extensions or self.boxes or self.blocks)
+
+    def __or__(self, other: IndexScope) -> IndexScope:
+        """Both changes: never less than either (``WHOLE`` absorbs everything)."""
+        if not isinstance(other, IndexScope):
+            return NotImplemented
+        if self.whole or other.whole:
+            return IndexScope.WHOLE
+        return IndexScope(extensions=self.extensions | other.extensions, boxes=self.boxes or other.boxes,
+                          blocks=self.blocks or other.blocks)
+
+
+IndexScope.WHOLE = IndexScope(whole=True)
+IndexScope.NOTHING = IndexScope()
+IndexScope.BOXES = IndexScope(boxes=True)
+IndexScope.BLOCKS = IndexScope(blocks=True)
 
 
 class Coalesced:
@@ -39,6 +93,8 @@ class Coalesced:
             if isinstance(value, list | tuple) and isinstance(merged.get(name), list | tuple):
                 # Usernames, domains: each once, in the order first named.
                 merged[name] = list(dict.fromkeys([*merged[name], *value]))
+            elif isinstance(value, IndexScope) and isinstance(merged.get(name), IndexScope):
+                merged[name] = merged[name] | value  # never narrower than any send
             else:
                 merged[name] = value
 
@@ -49,9 +105,15 @@ _collecting: ContextVar[Coalesced | None] = ContextVar("pbx_coalesced_changes", 
 class AccountChangeSignal(Signal):
     """A change signal sent with ``account=``. Inside ``coalesce_changes()`` it is not sent
     at once: every send of the block is collected, and one per account (list arguments
-    merged) is sent when the block ends."""
+    merged, index scopes joined) is sent when the block ends. ``defaults``: the arguments
+    a send that omits them carries (receivers always get them, and a merge counts them)."""
+
+    def __init__(self, defaults: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.defaults = dict(defaults or {})
 
     def send(self, sender: Any, **named: Any) -> list[tuple[Any, Any]]:
+        named = {**self.defaults, **named}
         collecting = _collecting.get()
         if collecting is None:
             return super().send(sender, **named)
@@ -63,8 +125,8 @@ class AccountChangeSignal(Signal):
 def coalesce_changes() -> Iterator[Coalesced]:
     """Send this module's account change signals once per account for a whole block of
     writes (a CSV import of 1,000 extensions), instead of once per write: each send
-    rebuilds the account's directory index (~37 ms at 1,000 extensions) and invalidates
-    its cache. Use it *inside* the writes' transaction, as the actions would send them:
+    updates the account's directory index (the union of what the writes named, once) and
+    invalidates its cache. Use it *inside* the writes' transaction, as the actions would send them:
     the sends happen when the block ends normally, still inside that transaction, so the
     receivers' work commits or rolls back with the writes. A block that raises sends
     nothing (its transaction is rolled back). Nested blocks join the outermost one.
@@ -87,8 +149,9 @@ def coalesce_changes() -> Iterator[Coalesced]:
 
 
 # The documents FreeSWITCH fetches for this account may have changed.
-# Sent with: account (tenants.Account). Coalesced inside coalesce_changes().
-tenant_config_changed = AccountChangeSignal()
+# Sent with: account (tenants.Account), index (IndexScope: what changed of the account's
+# directory index; WHOLE when not given). Coalesced inside coalesce_changes() (scopes joined).
+tenant_config_changed = AccountChangeSignal(defaults={"index": IndexScope.WHOLE})
 
 # These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
 # what it cached for them. Always sent together with tenant_config_changed (which

@@ -15,6 +15,7 @@ from django.db import connection
 from pbx.actions.crud import CrudActions, Verb
 from pbx.blocking import normalize_pattern
 from pbx.models import CallBlock, Extension
+from pbx.signals import IndexScope
 from tenants.models import Account, User
 
 BLOCK_FIELDS = ("pattern", "anonymous", "direction", "comment", "extension")
@@ -23,6 +24,7 @@ BLOCK_FIELDS = ("pattern", "anonymous", "direction", "comment", "extension")
 class _CallBlocks(CrudActions[CallBlock]):
     model = CallBlock
     audit_name = "call_block"
+    index = IndexScope.BLOCKS  # the account's facts only
     fields = BLOCK_FIELDS
     identity = ("pattern", "anonymous")
     row_fields = {"extension": Extension}

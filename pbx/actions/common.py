@@ -7,12 +7,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from pbx.models import Device, Extension
-from pbx.signals import sip_credentials_changed, tenant_config_changed
+from pbx.signals import IndexScope, sip_credentials_changed, tenant_config_changed
 from tenants.models import Account
 
 
-def changed(account: Account, usernames: list[str] | None = None) -> None:
-    tenant_config_changed.send(sender=Extension, account=account)
+def changed(account: Account, usernames: list[str] | None = None, *,
+            index: IndexScope = IndexScope.WHOLE) -> None:
+    """Announce a write: what FreeSWITCH fetches for ``account`` may have changed,
+    ``index`` says what of its directory index (pbx.signals.IndexScope; the whole by
+    default, always right), ``usernames`` whose SIP credentials."""
+    tenant_config_changed.send(sender=Extension, account=account, index=index)
     if usernames:
         sip_credentials_changed.send(
             sender=Device, account=account, usernames=usernames,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pbx.actions.crud import CrudActions
 from pbx.models import ConferenceRoom, DestinationKind, MohGroup
+from pbx.signals import IndexScope
 from tenants.models import Account, User
 
 CONFERENCE_FIELDS = ("name", "participant_pin", "moderator_pin", "music_while_alone", "moh_group",
@@ -15,6 +16,7 @@ CONFERENCE_FIELDS = ("name", "participant_pin", "moderator_pin", "music_while_al
 class _ConferenceRooms(CrudActions[ConferenceRoom]):
     model = ConferenceRoom
     audit_name = "conference"
+    index = IndexScope.NOTHING
     fields = (*CONFERENCE_FIELDS, "number")
     kind = DestinationKind.CONFERENCE
     numbered = True

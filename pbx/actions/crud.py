@@ -23,6 +23,7 @@ from pbx.actions.checks import prompt, refuse_if_used, refuse_loop, row
 from pbx.actions.common import changed, only
 from pbx.models import Destination
 from pbx.numbering import refuse_taken
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, Role, User
 from tenants.scoping import require_visible
@@ -76,6 +77,9 @@ class CrudActions(Generic[M]):
     row_fields: ClassVar[Mapping[str, type[models.Model]]] = {}
     # Fields naming a recording FreeSWITCH plays: it must exist and be converted.
     prompt_fields: ClassVar[tuple[str, ...]] = ()
+    # What its writes change of the directory index (pbx.signals.IndexScope): most
+    # routed objects are not in it (NOTHING); the whole when a subclass does not say.
+    index: ClassVar[IndexScope] = IndexScope.WHOLE
     # The field (in ``row_fields``) naming the extension an object may belong to, whose
     # end user ("My phone") may then write it ("": admins only). ``authorize`` decides
     # from the value asked for, then again from the stored row and from the new value.
@@ -199,7 +203,7 @@ class CrudActions(Generic[M]):
             details = self.describe(obj, "delete")
             obj.delete()
         record(actor, account, f"{self.audit_name}.delete", ip=ip, **details)
-        changed(account)
+        changed(account, index=self.index)
         if then is not None:
             then()
 
@@ -217,7 +221,7 @@ class CrudActions(Generic[M]):
     def _done(self, account: Account, obj: M, verb: Verb, *, actor: User | None,
               ip: str | None, **extra: Any) -> None:
         record(actor, account, f"{self.audit_name}.{verb}", ip=ip, **self.describe(obj, verb), **extra)
-        changed(account)
+        changed(account, index=self.index)
 
     def _goes_with(self, obj: M) -> Callable[[models.Model], bool]:
         parts = self.parts

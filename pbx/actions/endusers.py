@@ -31,6 +31,7 @@ from pbx.actions.crud import authorize
 from pbx.actions.media import _add_upload as add_upload  # the prompts' own upload path
 from pbx.actions.media import users_of
 from pbx.models import Extension, Prompt, VoicemailBox
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, Role, User
 
@@ -180,5 +181,5 @@ def do_set_greeting(account: Account, box: VoicemailBox, *, which: str, upload: 
             media.delete_files_after_commit(files)
     record(actor, account, "voicemail.greeting", ip, number=box.number, greeting=GREETINGS[which],
            **({"file": prompt.original_name, "bytes": prompt.size_bytes} if prompt else {"cleared": True}))
-    changed(account)
+    changed(account, index=IndexScope.box(box))
     return box

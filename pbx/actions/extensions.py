@@ -23,7 +23,7 @@ from pbx.actions.queues import extension_changed, forget_extension
 from pbx.actions.voicemail import apply_extension_voicemail
 from pbx.models import Device, Extension, VoicemailBox
 from pbx.numbering import refuse_taken
-from pbx.signals import voicemail_boxes_deleted
+from pbx.signals import IndexScope, voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, Role, User
 
@@ -64,7 +64,7 @@ def do_create_extension(
         check_extension_routing(account, extension, fields)
         apply_extension_voicemail(extension, voicemail_pin)
     record(actor, account, "extension.create", ip, number=number, name=name)
-    changed(account)
+    changed(account, index=IndexScope.extension(extension.pk))
     return extension
 
 
@@ -100,7 +100,7 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
            fields=sorted([*fields, *(["voicemail_pin"] if voicemail_pin else [])]),
            **({"old_number": old_number} if extension.number != old_number else {}))
     # Disabling an extension disables its devices' credentials in effect.
-    changed(account, usernames if "enabled" in fields else None)
+    changed(account, usernames if "enabled" in fields else None, index=IndexScope.extension(extension.pk))
     return extension
 
 
@@ -115,12 +115,13 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
         if box is not None:
             refuse_if_used(box, account=account, ignore=goes_with(extension))
         usernames = list(extension.devices.values_list("username", flat=True))
-        number = extension.number
+        number, pk = extension.number, extension.pk
         forget_extension(account, extension)  # it leaves its call queues (cascade)
         unbind_extension(account, extension.pk, actor=actor, ip=ip)  # its employee's login
         extension.delete()  # its box goes with it (one-to-one, cascade)
     record(actor, account, "extension.delete", ip, number=number)
-    changed(account, usernames)
+    # Its call blocks, if it had any of its own, went with it (the account's facts).
+    changed(account, usernames, index=IndexScope.extension(pk) | IndexScope.BLOCKS)
     if box is not None:
         voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
                                      domain=account.primary_domain_name, boxes=[box.number])
@@ -150,7 +151,7 @@ def do_add_device(
         device.full_clean()
         device.save()
     record(actor, account, "device.create", ip, username=username, extension=extension.number)
-    changed(account, [username])
+    changed(account, [username], index=IndexScope.extension(extension.pk))
     return device, secret
 
 
@@ -173,7 +174,7 @@ def do_update_device(account: Account, device: Device, *, actor: User | None = N
         device.save()
     record(actor, account, "device.update", ip, username=device.username,
            fields=sorted(fields) + (["secret"] if secret else []))
-    changed(account, [device.username])
+    changed(account, [device.username], index=IndexScope.extension(device.extension_id))
     return device, secret
 
 
@@ -183,7 +184,7 @@ def do_remove_device(account: Account, device: Device, *, actor: User | None = N
     authorize(actor, account)
     with schema_context(account.schema_name):
         device = Device.objects.get(pk=device.pk)
-        username = device.username
+        username, extension_pk = device.username, device.extension_id
         device.delete()
     record(actor, account, "device.delete", ip, username=username)
-    changed(account, [username])
+    changed(account, [username], index=IndexScope.extension(extension_pk))

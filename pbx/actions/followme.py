@@ -26,6 +26,7 @@ from pbx.models import (
     Schedule,
 )
 from pbx.permissions import forward_number
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -120,7 +121,7 @@ def do_set_follow_me(
     record(actor, account, "follow_me.set", ip, extension=extension.number, enabled=follow_me.enabled,
            steps=[[item.destination for item in targets] for _, targets in built],
            fallback=follow_me.fallback)
-    changed(account)
+    changed(account, index=IndexScope.extension(extension.pk))
     return follow_me
 
 
@@ -134,4 +135,4 @@ def do_delete_follow_me(account: Account, extension: Extension, *, actor: User |
         extension = Extension.objects.select_for_update().get(pk=extension.pk)
         FollowMe.objects.get(extension=extension).delete()
     record(actor, account, "follow_me.delete", ip, extension=extension.number)
-    changed(account)
+    changed(account, index=IndexScope.extension(extension.pk))

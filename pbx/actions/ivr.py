@@ -16,6 +16,7 @@ from pbx.actions.common import changed
 from pbx.actions.crud import CrudActions, Verb, authorize
 from pbx.models import DestinationKind, Ivr, IvrOption
 from pbx.models.ivr import validate_key
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -29,6 +30,7 @@ KEY_KINDS = tuple(DestinationKind.values)
 class _Ivrs(CrudActions[Ivr]):
     model = Ivr
     audit_name = "ivr"
+    index = IndexScope.NOTHING
     fields = (*IVR_FIELDS, "name")
     kind = DestinationKind.IVR
     numbered = True
@@ -95,5 +97,5 @@ def do_set_ivr_options(account: Account, ivr: Ivr, options: Mapping[str, str], *
         IvrOption.objects.bulk_create(rows)
     record(actor, account, "ivr.options", ip=ip, name=ivr.name,
            options={option.key: option.destination for option in rows})
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return rows

@@ -20,7 +20,7 @@ from pbx.actions.crud import authorize
 from pbx.destinations import label_of
 from pbx.models import FollowMe, MohGroup, MohTrack, Prompt, ScheduleEvent
 from pbx.models.destinations import OBJECT_KINDS
-from pbx.signals import moh_streams_changed
+from pbx.signals import IndexScope, moh_streams_changed
 from tenants.actions import record
 from tenants.models import Account, PhoneNumber, User
 
@@ -95,7 +95,7 @@ def do_upload_prompt(account: Account, *, name: str, upload: UploadedFile | None
         _add_upload(prompt, upload)
     record(actor, account, "prompt.upload", ip, name=prompt.name, file=prompt.original_name,
            bytes=prompt.size_bytes)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return prompt
 
 
@@ -110,7 +110,7 @@ def do_rename_prompt(account: Account, prompt: Prompt, *, name: str,
         # Only the name: the conversion task may be writing the status meanwhile.
         prompt.save(update_fields=["name"])
     record(actor, account, "prompt.rename", ip, old_name=old_name, name=name)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return prompt
 
 
@@ -125,7 +125,7 @@ def do_delete_prompt(account: Account, prompt: Prompt, *, actor: User | None = N
         prompt.delete()
         media.delete_files_after_commit(files)
     record(actor, account, "prompt.delete", ip, name=name)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
 
 
 # --- hold-music groups -----------------------------------------------------------------
@@ -134,7 +134,7 @@ def do_delete_prompt(account: Account, prompt: Prompt, *, actor: User | None = N
 def _streams_changed(account: Account, **streams: list[str]) -> None:
     """A group appeared, went or changed its settings: local_stream.conf (one document
     for the whole platform) is out of date, and FreeSWITCH must act on its streams."""
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     platform_config_changed.send(sender=MohGroup, reason="moh")
     moh_streams_changed.send(sender=MohGroup, account=account, **streams)
 
@@ -174,7 +174,7 @@ def do_update_moh_group(account: Account, group: MohGroup, *, actor: User | None
     if reshuffled:
         _streams_changed(account, reload=streams)
     else:
-        changed(account)  # the name is ours only, not in local_stream.conf
+        changed(account, index=IndexScope.NOTHING)  # the name is ours only, not in local_stream.conf
     return group
 
 
@@ -213,7 +213,7 @@ def do_add_moh_track(account: Account, group: MohGroup, *, upload: UploadedFile 
         _add_upload(track, upload)
     record(actor, account, "moh_track.add", ip, group=group.name, name=track.name,
            file=track.original_name, bytes=track.size_bytes)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return track
 
 
@@ -229,7 +229,7 @@ def do_remove_moh_track(account: Account, track: MohTrack, *, actor: User | None
         media.publish_group_after_commit(group.pk)
         media.delete_files_after_commit(files)
     record(actor, account, "moh_track.remove", ip, group=group.name, name=name)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
 
 
 @transaction.atomic
@@ -252,5 +252,5 @@ def do_reorder_moh_tracks(account: Account, group: MohGroup, *, track_ids: list[
         MohTrack.objects.bulk_update(list(tracks.values()), ["position"])
         media.publish_group_after_commit(group.pk)
     record(actor, account, "moh_group.reorder", ip, name=group.name)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return [tracks[pk] for pk in wanted]

@@ -27,7 +27,7 @@ from pbx.actions.checks import row, target
 from pbx.actions.common import changed
 from pbx.actions.crud import CrudActions, Verb, authorize
 from pbx.models import CallQueue, DestinationKind, Extension, MohGroup, QueueAgent
-from pbx.signals import callcenter_changed
+from pbx.signals import IndexScope, callcenter_changed
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -71,6 +71,7 @@ def _leaving(account: Account, queue_pk: int, extension_pks: Iterable[int]) -> l
 class _Queues(CrudActions[CallQueue]):
     model = CallQueue
     audit_name = "queue"
+    index = IndexScope.NOTHING
     fields = (*QUEUE_FIELDS, "number")
     kind = DestinationKind.QUEUE
     numbered = True
@@ -152,7 +153,7 @@ def do_set_queue_agents(account: Account, queue: CallQueue, agents: Iterable[Age
         numbers = dict(Extension.objects.filter(pk__in=wanted).values_list("pk", "number"))
     record(actor, account, "queue.agents", ip=ip, number=queue.number,
            agents=[numbers[pk] for pk in wanted])
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     _tell(account, [*_leaving(account, queue.pk, gone), cc.reload_queue(_name(account, queue.pk))])
     return list(wanted.values())
 

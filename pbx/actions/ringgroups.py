@@ -16,6 +16,7 @@ from pbx.actions.common import changed
 from pbx.actions.crud import CrudActions, authorize
 from pbx.models import DestinationKind, MohGroup, RingGroup, RingGroupMember
 from pbx.numbering import PICKUP_PREFIX, lock_plan, number_owner
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -30,6 +31,7 @@ Member = tuple[str, int | None, bool]
 class _RingGroups(CrudActions[RingGroup]):
     model = RingGroup
     audit_name = "ring_group"
+    index = IndexScope.NOTHING
     fields = (*RING_GROUP_FIELDS, "number")
     kind = DestinationKind.RING_GROUP
     numbered = True
@@ -110,5 +112,5 @@ def do_set_ring_group_members(account: Account, group: RingGroup, members: Itera
         RingGroupMember.objects.bulk_create(rows)
     record(actor, account, "ring_group.members", ip=ip, number=group.number,
            members=[member.destination for member in rows])
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return rows

@@ -26,6 +26,7 @@ from pbx.models import (
     ScheduleAction,
     ScheduleEvent,
 )
+from pbx.signals import IndexScope
 from tenants.actions import record
 from tenants.models import Account, User
 from tenants.validators import validate_timezone
@@ -68,6 +69,7 @@ def _refuse_loop(schedule: Schedule, *, first: dict[str, str] | None = None) -> 
 class _Schedules(CrudActions[Schedule]):
     model = Schedule
     audit_name = "schedule"
+    index = IndexScope.NOTHING
     fields = (*SCHEDULE_FIELDS, "name")
     kind = DestinationKind.SCHEDULE
     parts = ((ScheduleEvent, "schedule"),)  # its own events (a forward to itself is refused anyway)
@@ -209,7 +211,7 @@ def do_add_schedule_event(account: Account, schedule: Schedule, *, name: str,
         _refuse_loop(schedule, first={"destination": event.destination})
     record(actor, account, "schedule.event.create", ip, schedule=schedule.name, name=name,
            repeat=event.repeat, does=event.action)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return event
 
 
@@ -229,7 +231,7 @@ def do_update_schedule_event(account: Account, event: ScheduleEvent, *, actor: U
         _refuse_loop(schedule, first={"destination": event.destination})
     record(actor, account, "schedule.event.update", ip, schedule=schedule.name, name=event.name,
            fields=sorted(fields))
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return event
 
 
@@ -246,7 +248,7 @@ def do_delete_schedule_event(account: Account, event: ScheduleEvent, *,
         event.delete()
         _renumber(list(schedule.events.order_by("position", "id")))
     record(actor, account, "schedule.event.delete", ip, schedule=schedule.name, name=name)
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
 
 
 @transaction.atomic
@@ -268,5 +270,5 @@ def do_reorder_schedule_events(account: Account, schedule: Schedule, event_ids: 
         _renumber(ordered)
     record(actor, account, "schedule.event.reorder", ip, schedule=schedule.name,
            events=[event.name for event in ordered])
-    changed(account)
+    changed(account, index=IndexScope.NOTHING)
     return ordered

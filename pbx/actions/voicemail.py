@@ -17,7 +17,7 @@ from pbx.actions.crud import authorize
 from pbx.destinations import refuse_if_used
 from pbx.models import Device, Extension, MediaStatus, Prompt, VoicemailBox
 from pbx.models.voicemail import weak_pin_reason
-from pbx.signals import voicemail_boxes_deleted
+from pbx.signals import IndexScope, voicemail_boxes_deleted
 from tenants.actions import record
 from tenants.models import Account, User
 
@@ -112,7 +112,7 @@ def do_create_voicemail_box(
         box = VoicemailBox(number=number, name=name, pin=pin, **fields)
         _save(box)
     record(actor, account, "voicemail.create", ip, number=number, name=name)
-    changed(account)
+    changed(account, index=IndexScope.BOXES)
     return box, pin
 
 
@@ -141,7 +141,7 @@ def do_update_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
         _save(box)
     record(actor, account, "voicemail.update", ip, number=box.number,
            fields=sorted([*fields, *fields_changed]))
-    changed(account)
+    changed(account, index=IndexScope.box(box))
     return box
 
 
@@ -161,7 +161,7 @@ def do_set_voicemail_pin(account: Account, box: VoicemailBox, *, pin: str | None
         box.pin = pin or strong_pin(box.number)
         _save(box)
     record(actor, account, "voicemail.pin", ip, number=box.number, reset=not pin)
-    changed(account)
+    changed(account, index=IndexScope.box(box))
     return box, box.pin
 
 
@@ -183,7 +183,7 @@ def do_delete_voicemail_box(account: Account, box: VoicemailBox, *, actor: User 
         number = box.number
         box.delete()
     record(actor, account, "voicemail.delete", ip, number=number)
-    changed(account)
+    changed(account, index=IndexScope.box(box))
     voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
                                  domain=account.primary_domain_name, boxes=[number])
 
