@@ -67,6 +67,7 @@ def storage(tmp_path, settings):
 
 
 class TestVoicemailMessagesApi:
+    query_counted_routes = ("voicemail-message-list",)
     covered_routes = ("voicemail-message-list", "voicemail-message-detail", "voicemail-message-audio",
                       "voicemail-message-mark-read", "voicemail-message-mark-unread",
                       "voicemail-message-sync")

@@ -60,6 +60,8 @@ class ObjectApiTests:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.covered_routes = (f"{cls.basename}-list", f"{cls.basename}-detail", *cls.extra_routes)
+        # test_a_list_page_costs_the_same_queries_whatever_its_size (test_list_queries.py).
+        cls.query_counted_routes = (f"{cls.basename}-list",)
 
     # --- declared per object ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ def names(response) -> list[str]:
 
 
 class TestAccountsApi:
+    query_counted_routes = ("account-list",)
     covered_routes = ("account-list", "account-detail", "account-children", "account-descendants",
                       "account-tree", "account-suspend", "account-resume")
 

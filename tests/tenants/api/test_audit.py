@@ -42,6 +42,7 @@ def own(response) -> list[str]:
 
 
 class TestAuditEventsApi:
+    query_counted_routes = ("audit-event-list",)
     covered_routes = ("audit-event-list", "audit-event-detail")
 
     def test_a_reseller_reads_its_subtree_newest_first_and_nothing_else(self, tree: Tree):

@@ -51,6 +51,7 @@ def audited(action: str, actor: User, account: Account) -> AuditEvent:
 
 
 class TestStaffUsersApi:
+    query_counted_routes = ("staff-user-list",)
     covered_routes = ("staff-user-list", "staff-user-detail", "staff-user-activate", "staff-user-deactivate",
                       "staff-user-set-password")
 
