@@ -132,7 +132,7 @@ class CallRecordViewSet(AccountScopedViewSet):
                    responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV rows"),
                               400: INVALID})
     def export(self, request: Request, *args, **kwargs) -> StreamingHttpResponse:
-        return csv_response(self.filter_queryset(self.get_queryset()), self.account)
+        return csv_response(self.filter_queryset(self.get_queryset()), self.account, self.identity.account)
 
     def get_renderers(self):
         if getattr(self, "action", None) == "export":

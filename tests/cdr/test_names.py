@@ -5,6 +5,8 @@ grow with its rows."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from django.db import connection
@@ -99,6 +101,14 @@ def test_history_names_what_the_records_number(tree):
     reseller_page = Browser("r1.localhost").login_as(tree.user("r1_admin")).get("/calls/").content.decode()
     row = reseller_page.split(f'data-leg="{uuids["ring group"]}"')[1].split("</tr>")[0]
     assert '<td data-label="Account">C1</td>' in row
+    # The CSV export carries them too, after the stored numbers.
+    c1_api = Api(token=key_for(tree.user("c1_admin")))
+    exported = c1_api.send("get", accounts_url(tree.c1, "calls") + "export.csv")
+    table = {row["leg_uuid"]: row for row in csv.DictReader(io.StringIO(
+        b"".join(exported.streaming_content).decode()))}
+    assert (table[uuids["ring group"]]["extension"], table[uuids["ring group"]]["extension_name"],
+            table[uuids["ring group"]]["destination_name"]) == ("1001", "1001 Alice", "Ring group Sales")
+    assert table[uuids["outbound"]]["trunk_name"] == "Provider's trunk"
     # The portal's table shows the same names.
     page = Browser("c1.localhost").login_as(tree.user("c1_admin")).get("/calls/").content.decode()
     row = page.split(f'data-leg="{uuids["ring group"]}"')[1].split("</tr>")[0]
