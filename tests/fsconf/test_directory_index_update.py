@@ -176,6 +176,22 @@ def test_writes_coalesced_leave_what_a_rebuild_makes(acme_beta):
     assert_as_rebuilt(acme)
 
 
+def test_a_csv_import_leaves_what_a_rebuild_makes(acme_beta):
+    """The import's one send names its rows' extensions, the new and the updated."""
+    from pbx import bulk
+
+    acme = acme_beta.c1
+    text = ("number,name,email,voicemail_pin,voicemail_email,call_groups,device1_label,device1_secret,"
+            "device2_label\n"
+            "1001,Alice Renamed,,,a-vm@example.com,sales,Desk,s3cret-Alice-1234,Mobile\n"
+            "1003,Carol,,,,,Desk,,\n"
+            "1004,Dan,,,,support,,,\n")
+    outcome = bulk.import_extensions(acme, text, actor=acme_beta.user("c1_admin"), existing="update")
+    assert outcome.imported == 3, outcome
+    assert DirectoryEntry.objects.filter(account=acme, user_id="1004").exists()
+    assert_as_rebuilt(acme)
+
+
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(STEPS, min_size=1, max_size=10))
