@@ -98,10 +98,14 @@ class CallQueueFilterSet(_Searchable):
 
 class CallBlockFilterSet(_Searchable):
     search_fields = ("pattern", "comment")
+    extension = django_filters.ModelChoiceFilter(
+        queryset=Extension.objects.order_by("number"), null_label="Whole account", null_value="null",
+        empty_label="Every block", label="Scope",
+        help_text="One extension's own blocks (its id), or the whole account's (null).")
 
     class Meta:
         model = CallBlock
-        fields = ["q", "anonymous", "direction"]
+        fields = ["q", "anonymous", "direction", "extension"]
 
 
 class VoicemailBoxFilterSet(_Searchable):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
-from pbx.models import Extension
+from pbx.models import BlockDirection, Extension
 
 _WHEN = {"all": "Forward all calls", "busy": "Forward when I am busy",
          "no_answer": "Forward when I do not answer",
@@ -76,6 +76,23 @@ class PinForm(forms.Form):
         label="New voicemail PIN", min_length=4, max_length=10,
         help_text="4 to 10 digits; not your extension number, one digit repeated, or a run like 1234.",
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "new-password"}))
+
+
+class BlockForm(forms.Form):
+    """One block of the employee's own line: a number, a prefix, or callers who hide
+    their number (the call-block actions read and check the number)."""
+
+    pattern = forms.CharField(
+        required=False, max_length=24, label="Number or prefix",
+        help_text="A number as you would dial it or with +country code, or the start of numbers "
+                  "followed by * (+1900* blocks every number starting +1 900).",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    anonymous = forms.BooleanField(required=False, label="Callers who hide their number",
+                                   help_text="Instead of a number: every caller without one.")
+    direction = forms.ChoiceField(label="Block", initial=BlockDirection.INCOMING, choices=[
+        (BlockDirection.INCOMING, "Calls from it to me"), (BlockDirection.OUTGOING, "My calls to it"),
+        (BlockDirection.BOTH, "Both")])
+    comment = forms.CharField(required=False, max_length=200, label="Note (optional)")
 
 
 class GreetingForm(forms.Form):

@@ -1,6 +1,9 @@
-"""Call blocks of the whole account (a number, a prefix, or anonymous callers)."""
+"""Call blocks (a number, a prefix, or anonymous callers) of the whole account or of one
+extension, listed and filtered by that scope."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 
@@ -22,20 +25,34 @@ class _CallBlockPages:
     delete_url_name = "portal:call-block-delete"
 
 
+def scope(block: CallBlock) -> str:
+    return f"Extension {block.extension}" if block.extension_id is not None else "Whole account"
+
+
 class CallBlockListView(_CallBlockPages, PortalListView):
     filterset_class = CallBlockFilterSet
+    template_name = "portal/call_block_list.html"
     columns = (
         Column("pattern", "Blocks", link=True, render=str),
         Column("direction", "Calls"),
+        Column("extension", "For", render=scope),
         Column("comment", "Why"),
     )
 
     def get_queryset(self):
-        return CallBlock.objects.order_by("pattern", "pk")
+        return CallBlock.objects.select_related("extension").order_by("pattern", "pk")
 
 
 class CallBlockEditView(_CallBlockPages, PortalEditView):
     form_class = CallBlockForm
+
+    def build_form(self, obj: CallBlock | None, data: Any = None) -> forms.Form:
+        """A new block from an extension's page (``?extension=<id>``) starts as its own."""
+        form = super().build_form(obj, data)
+        wanted = self.request.GET.get("extension", "")
+        if obj is None and data is None and wanted.isascii() and wanted.isdigit():
+            form.initial["extension"] = int(wanted)
+        return form
 
     def create(self, form: forms.Form) -> CallBlock:
         return do_add_call_block(self.identity.account, **self.writer, **form.cleaned_data)

@@ -82,6 +82,7 @@ class ExtensionEditView(_ExtensionPages, PortalEditView):
         if obj is None:
             return {}
         return {"devices": list(obj.devices.all()), "device_form": DeviceForm(),
+                "call_blocks": list(obj.call_blocks.order_by("pattern", "pk")),
                 **login_context(self.identity.account, obj, self.identity.user)}
 
 

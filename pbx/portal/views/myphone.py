@@ -34,7 +34,7 @@ from cdr.filtersets import CallRecordFilterSet
 from cdr.models import CallRecord
 from cdr.queries import calls_of_extension, result_of
 from fsnodes import live
-from pbx.actions import do_set_follow_me, do_update_extension
+from pbx.actions import do_add_call_block, do_remove_call_block, do_set_follow_me, do_update_extension
 from pbx.actions.endusers import bound_extension, do_set_greeting
 from pbx.actions.featurecodes import forward_target
 from pbx.actions.voicemail import do_set_voicemail_pin
@@ -47,10 +47,11 @@ from pbx.actions.voicemail_messages import (
     message_audio,
 )
 from pbx.destinations import describe, target_of
-from pbx.models import Destination, DestinationKind, Extension, FollowMe, VoicemailBox
+from pbx.models import CallBlock, Destination, DestinationKind, Extension, FollowMe, VoicemailBox
 from pbx.permissions import forward_number
 from pbx.portal.access import PortalIdentity, portal_identity
 from pbx.portal.forms.myphone import (
+    BlockForm,
     FollowMeForm,
     ForwardingForm,
     GreetingForm,
@@ -328,6 +329,53 @@ class FollowMeView(MyPhonePage):
         if errors:
             raise ValidationError({"__all__": errors})
         return steps
+
+
+class BlockingView(MyPhonePage):
+    """Call blocking of the employee's own line: their extension's blocks (the
+    account-wide ones are the admin's, named here so nobody wonders), a form to add one.
+    Written by the call-block actions with the extension named, which ``authorize``
+    lets through for the employee's own extension only."""
+
+    template_name = "portal/myphone/blocking.html"
+    title = "Call blocking"
+
+    def page(self, form: BlockForm, status: int = 200) -> HttpResponse:
+        own = CallBlock.objects.filter(extension=self.extension).order_by("pattern", "pk")
+        return self.render(form=form, status=status, blocks=list(own),
+                           account_blocks=CallBlock.objects.filter(extension=None).count())
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.page(BlockForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BlockForm(request.POST)
+        if form.is_valid():
+            try:
+                block = do_add_call_block(request.tenant, extension=self.extension, **form.cleaned_data,
+                                          **self.writer)
+            except ValidationError as error:
+                show_action_errors(form, error)
+            else:
+                messages.success(request, f"{block} is blocked.")
+                return redirect("portal:myphone-blocking")
+        return self.page(form, status=400)
+
+
+class BlockDeleteView(MyPhonePage):
+    """POST: remove one of the employee's own blocks; another extension's block, or the
+    account's, is not found here (404), as a block that does not exist."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return redirect("portal:myphone-blocking")
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        block = CallBlock.objects.filter(extension=self.extension, pk=pk).first()
+        if block is None:
+            raise Http404("No such block")
+        do_remove_call_block(request.tenant, block, **self.writer)
+        messages.success(request, f"{block} is no longer blocked.")
+        return redirect("portal:myphone-blocking")
 
 
 class VoicemailView(MyPhonePage):

@@ -44,10 +44,11 @@ MY_PHONE_PAGES = {
     # A fresh file each time (an upload is read once).
     "myphone-greeting": lambda: {"which": "greeting_unavailable", "operation": "upload", "upload": wav()},
     "myphone-calls": None,
+    "myphone-blocking": {"pattern": "+1 212 555 1234", "direction": "incoming", "comment": "Ex"},
 }
 # The invitation link (a token in the URL): test_the_invitation_link_sets_a_password_once;
 # a message (its uuid in the URL): the voicemail tests at the end.
-MY_PHONE_COVERED_HERE = {"myphone-welcome", "myphone-message"}
+MY_PHONE_COVERED_HERE = {"myphone-welcome", "myphone-message", "myphone-blocking-delete"}
 STAFF = ("admin", "read_only", "user_activation", "supervisor")
 # Pages whose GET goes back to another page (they take a POST).
 REDIRECTING = {"myphone-greeting"}
@@ -463,3 +464,98 @@ def test_an_admin_page_refuses_the_employee_on_my_phones_layout(world: World):
     assert response.status_code == 403 and "your own phone" in body
     assert 'aria-label="Portal"' not in body and "/ring-groups/" not in body  # no admin navigation
     assert "To My phone" in body
+
+
+# --- call blocking of their own line ----------------------------------------------------
+
+
+def _blocks(world: World) -> list[tuple]:
+    from pbx.models import CallBlock
+
+    with schema_context(world.account.schema_name):
+        return list(CallBlock.objects.order_by("pk").values_list("pattern", "anonymous", "extension_id"))
+
+
+def test_the_end_user_blocks_and_unblocks_numbers_of_their_own_line(world: World):
+    from pbx.models import CallBlock
+
+    browser = world.browser("end_user")
+    page = browser.get(url("myphone-blocking")).content.decode()
+    assert "You block nobody" in page and "1 number for the whole company" in page
+    assert "Premium-rate callers" not in page  # the account's block is the admin's
+    for data in ({"pattern": "212 555 1234", "direction": "both"}, {"pattern": "+1900555*"},
+                 {"anonymous": "on", "direction": "incoming"}):
+        response = browser.post(url("myphone-blocking"), {"direction": "incoming", **data})
+        assert response.status_code == 302, response.content.decode()[:2000]
+    assert _blocks(world)[1:] == [("+12125551234", False, world.extension.pk),
+                                  ("+1900555*", False, world.extension.pk), ("", True, world.extension.pk)]
+    page = browser.get(url("myphone-blocking")).content.decode()
+    assert "+12125551234" in page and "Anonymous callers" in page
+    with schema_context(world.account.schema_name):
+        mine = CallBlock.objects.get(pattern="+1900555*")
+    delete = reverse("portal:myphone-blocking-delete", kwargs={"pk": mine.pk})
+    assert browser.get(delete).status_code == 302  # a GET changes nothing
+    response = browser.post(delete, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302 and response["Location"] == url("myphone-blocking")
+    assert ("+1900555*", False, world.extension.pk) not in _blocks(world)
+    event = AuditEvent.objects.filter(action="call_block.delete").latest("pk")
+    assert (event.actor, event.ip, event.details["extension"]) == (world.people["end_user"], "198.51.100.9",
+                                                                   "1001")
+
+
+@pytest.mark.parametrize(("data", "field", "error"), [
+    ({"pattern": "not a number"}, "pattern", "is not a phone number"),
+    ({"pattern": ""}, "pattern", "Enter a number"),
+    ({"pattern": "+1212555*0"}, "pattern", "not a valid phone number"),
+    ({"pattern": "+0*"}, "pattern", "Start the prefix with a country code"),
+    ({"pattern": "+12125551234", "anonymous": "on"}, "pattern", "Leave the number empty"),
+])
+def test_a_refused_block_is_a_field_error_and_changes_nothing(world: World, data, field, error):
+    before = state(world.account)
+    response = world.browser("end_user").post(url("myphone-blocking"), {"direction": "incoming", **data})
+    assert response.status_code == 400
+    assert error in " ".join(response.context["form"].errors[field])
+    assert state(world.account) == before
+
+
+def test_a_number_blocked_twice_is_refused_on_the_field(world: World):
+    browser = world.browser("end_user")
+    browser.post(url("myphone-blocking"), {"pattern": "+12125551234", "direction": "incoming"})
+    response = browser.post(url("myphone-blocking"), {"pattern": "(212) 555-1234", "direction": "outgoing"})
+    assert response.status_code == 400
+    assert "already blocked" in " ".join(response.context["form"].errors["pattern"])
+    # The account blocks +1900* too: the employee may still block it for their own line.
+    response = browser.post(url("myphone-blocking"), {"pattern": "+1900*", "direction": "both"})
+    assert response.status_code == 302
+
+
+def test_another_extensions_block_and_the_accounts_are_not_found(world: World):
+    """Whatever id is posted, only the employee's own blocks are found (404 like a
+    missing one), and nothing changes."""
+    from pbx.actions import do_add_call_block
+
+    bobs = do_add_call_block(world.account, pattern="+12125559999", extension=world.spare)
+    before = state(world.account)
+    browser = world.browser("end_user")
+    for pk in (bobs.pk, world.block.pk, 999999):
+        response = browser.post(reverse("portal:myphone-blocking-delete", kwargs={"pk": pk}))
+        assert response.status_code == 404
+    # A forged extension field is not read: the block is their own extension's.
+    browser.post(url("myphone-blocking"), {"pattern": "+12125550000", "direction": "incoming",
+                                            "extension": str(world.spare.pk)})
+    assert _blocks(world)[-1] == ("+12125550000", False, world.extension.pk)
+    assert state(world.account)["blocks"][:-1] == before["blocks"]
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_staff_and_strangers_cannot_unblock_through_my_phone(world: World, role: str):
+    from pbx.actions import do_add_call_block
+
+    own = do_add_call_block(world.account, pattern="+12125551234", extension=world.extension)
+    before = state(world.account)
+    delete = reverse("portal:myphone-blocking-delete", kwargs={"pk": own.pk})
+    assert world.browser(role).post(delete).status_code == 403
+    for stranger in (world.browser(None), world.browser("attacker")):
+        response = stranger.post(delete)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert state(world.account) == before
