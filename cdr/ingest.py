@@ -307,7 +307,13 @@ def fields_of(record: ParsedRecord) -> Fields:
     # we rang.
     extension = v.get("user_name", "") if not is_b_leg else v.get("dialed_user", "")
     did = v.get("switchboard_did", "") or (first.destination_number if public_inbound else "")
-    call_uuid = originator if is_b_leg and originator else bridged if picked_up and bridged else leg_uuid
+    # A b-leg's call is the first leg of the call, which our dialplan names on it
+    # (switchboard_call, exported to every leg bridged from it): its originator is not
+    # that leg when a transfer by REFER sent the leg that originated it through the
+    # dialplan (a caller's blind transfer of the party it called; the real switch,
+    # tests/freeswitch/test_cdr_more_shapes.py). Else the originator.
+    call_uuid = ((_optional_uuid(v.get("switchboard_call", "")) or originator) if is_b_leg
+                 else bridged if picked_up and bridged else leg_uuid)
     return Fields(
         leg_uuid=leg_uuid,
         leg="b" if is_b_leg or picked_up else "a",

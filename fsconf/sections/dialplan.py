@@ -220,6 +220,7 @@ def _call_record_marks(context: etree._Element, *, account: Account, kind: str =
                               attrib={"continue": "true"})
     if not did:
         _actions(etree.SubElement(holder, "condition"), marks)
+        _call_mark(holder)
         return
     # A DID's document also takes our own tenants' calls sent on-net
     # (fsconf.destinations.on_net_actions): their leg already names the caller's account,
@@ -228,6 +229,20 @@ def _call_record_marks(context: etree._Element, *, account: Account, kind: str =
     _actions(condition, marks)
     for application, data in marks:
         etree.SubElement(condition, "anti-action", application=application, data=f"nolocal:{data}")
+    _call_mark(holder)
+
+
+def _call_mark(holder: etree._Element) -> None:
+    """The call's first leg, named once on it (``switchboard_call``, its own uuid) and
+    exported to every leg it bridges to: a leg whose ``originator`` is not that first leg
+    -- a phone rung by a leg we originated, once a transfer by REFER sent that leg
+    through the dialplan -- still names the call it belongs to (cdr.ingest; seen on the
+    real switch, tests/freeswitch/test_cdr_more_shapes.py). ``break="never"``: a leg that
+    has it already goes on with the document. After the marks' condition: where that
+    condition fails (an on-net caller's leg) the leg has its own from its first lookup."""
+    condition = etree.SubElement(holder, "condition", field="${switchboard_call}", expression="^$",
+                                 attrib={"break": "never"})
+    _actions(condition, [("export", "switchboard_call=${uuid}")])
 
 
 def _actions(condition: etree._Element, actions: list[tuple[str, str]], *, tag: str = "action") -> None:

@@ -213,6 +213,24 @@ class Sip:
         return self.run_sipp(scenario, keys=keys, auth=(from_user, password), auth_uri=f"{to}@{to_domain}",
                              timeout=timeout, extra=["-s", to])
 
+    def transferring_call(self, from_user: str, domain: str, password: str, to: str, *, refer_to: str,
+                          refer_after_ms: int = 500, timeout: float = SIPP_TIMEOUT) -> SippResult:
+        """Call ``to`` as :meth:`call` does, and once answered transfer the called party
+        blind to ``refer_to`` with a REFER (``sipp/uac_refer.xml``); the caller's leg
+        then ends with FreeSWITCH's BYE."""
+        scenario = self._refer_scenario("uac_refer.xml", refer_to, refer_after_ms)
+        keys = {"from_user": from_user, "from_domain": domain, "to_domain": domain, "hold_ms": "0"}
+        return self.run_sipp(scenario, keys=keys, auth=(from_user, password), auth_uri=f"{to}@{domain}",
+                             timeout=timeout, extra=["-s", to])
+
+    def _refer_scenario(self, name: str, refer_to: str, refer_after_ms: int) -> Path:
+        if not re.fullmatch(r"[0-9*#+]+", refer_to):
+            raise ValueError(f"not a number to transfer to: {refer_to!r}")
+        scenario = self.workdir / f"{Path(name).stem}-{next(self._runs)}.xml"
+        scenario.write_text((SCENARIOS / name).read_text().replace("@REFER_TO@", refer_to)
+                            .replace("@REFER_AFTER_MS@", str(refer_after_ms)))
+        return scenario
+
     def carrier_call(self, did: str, caller: str, *, hold_ms: int = 500, dtmf: str = "",
                      dtmf_after_ms: int = 500, timeout: float = SIPP_TIMEOUT) -> SippResult:
         """An INVITE as a carrier sends it: to the external profile's port (context
@@ -251,10 +269,10 @@ class Sip:
         return copy
 
     def phone(self, user: str, domain: str, password: str, *, register: bool = True,
-              expires: int = 300) -> Phone:
+              expires: int = 300, scenario: Path | None = None) -> Phone:
         """An answering device registered as ``user@domain`` (its contact is its own
         port): takes every call, answers 200 at once, waits for the BYE."""
-        phone = Phone(self, user, domain, password)
+        phone = Phone(self, user, domain, password, scenario=scenario)
         phone.start()
         self._closers.append(phone.stop)
         if register:
@@ -262,6 +280,14 @@ class Sip:
             if result.final_status("REGISTER") != 200:
                 raise HarnessError(f"{user}@{domain} could not register: {result.describe()}")
         return phone
+
+    def transferring_phone(self, user: str, domain: str, password: str, *, refer_to: str,
+                           refer_after_ms: int = 500) -> Phone:
+        """A registered phone that answers, then after ``refer_after_ms`` transfers the
+        call blind to ``refer_to`` (a number in its own domain) with a REFER
+        (``sipp/uas_refer.xml``), and takes FreeSWITCH's NOTIFYs and BYE."""
+        scenario = self._refer_scenario("uas_refer.xml", refer_to, refer_after_ms)
+        return self.phone(user, domain, password, scenario=scenario)
 
     # -- Python endpoints --------------------------------------------------------------
 
@@ -280,8 +306,10 @@ class Phone:
     """A sipp UAS (``sipp/uas.xml``) on its own port, registered with that port as its
     contact. ``invites()`` are the INVITEs it received so far."""
 
-    def __init__(self, sip: Sip, user: str, domain: str, password: str) -> None:
+    def __init__(self, sip: Sip, user: str, domain: str, password: str, *,
+                 scenario: Path | None = None) -> None:
         self.sip = sip
+        self.scenario = scenario or sip.bundle.scenarios / "uas.xml"
         self.user = user
         self.domain = domain
         self.password = password
@@ -302,7 +330,7 @@ class Phone:
 
     def _start_once(self) -> bool:
         media_port = free_media_ports()
-        command = self.sip.sipp_command(self.sip.bundle.scenarios / "uas.xml", target=self.sip.internal,
+        command = self.sip.sipp_command(self.scenario, target=self.sip.internal,
                                         keys={}, port=self.port, message_file=self.message_file, calls=None,
                                         media_port=media_port)
         self.process = subprocess.Popen(command, cwd=self.sip.workdir, stdin=subprocess.DEVNULL,
@@ -350,6 +378,13 @@ class Phone:
         while len(self.invites()) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.invites()
+
+    def wait_answered(self, count: int = 1, timeout: float = 5.0) -> int:
+        """How many INVITEs it answered once there are ``count`` (or within ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while self.answered() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.answered()
 
 
 # -- hand-built REGISTER ---------------------------------------------------------------
