@@ -141,10 +141,13 @@ class PhoneNumberFilterSet(django_filters.FilterSet):
         return queryset.exclude(route="") if value else queryset.filter(route="")
 
 
-class ScheduleEventFilterSet(django_filters.FilterSet):
+class ScheduleEventFilterSet(_Searchable):
+    search_fields = ("name",)
+    q = django_filters.CharFilter(method="search", label="Search", help_text="Part of the name.")
+
     class Meta:
         model = ScheduleEvent
-        fields = ["schedule", "repeat", "action"]
+        fields = ["q", "schedule", "repeat", "action"]
 
 
 class PromptFilterSet(_Searchable):

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from tenants.models import Account, ApiKey, AuditEvent, User
+from tenants.models.apikeys import TOKEN_START
 
 
 class AccountFilterSet(django_filters.FilterSet):
@@ -98,6 +99,16 @@ class StaffUserFilterSet(django_filters.FilterSet):
 
 
 class ApiKeyFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search",
+                                  help_text="Part of the key's name, or the start of its prefix.")
+
     class Meta:
         model = ApiKey
-        fields = ["read_only"]
+        fields = ["q", "read_only"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        prefix = value.lower().removeprefix(TOKEN_START)
+        return queryset.filter(Q(name__icontains=value) | Q(prefix__startswith=prefix))

@@ -130,6 +130,22 @@ class TestExtensionImportApi:
         assert [e["row"] for e in job["errors"]] == [2, 3]
         assert [r["outcome"] for r in job["result"]["report"]] == ["failed", "failed"]
 
+    def test_a_retried_import_with_its_idempotency_key_starts_one_job(self, tree: Tree, committed):
+        api = Api(token=key_for(tree.user("c1_admin")))
+        url = import_url(tree.c1, existing="update")
+
+        def send(text: str):
+            return api.generic("POST", url, text.encode(), content_type="text/csv",
+                               HTTP_IDEMPOTENCY_KEY="imp-1")
+
+        with committed():
+            first, again = send(CSV), send(CSV)
+        assert (first.status_code, again.status_code) == (202, 202), body(again)
+        assert body(again)["id"] == body(first)["id"] and again.headers["Idempotent-Replayed"] == "true"
+        assert Job.objects.count() == 1 and numbers(tree.c1) == ["1001", "1002"]
+        other = send(BAD)
+        assert other.status_code == 422 and Job.objects.count() == 1
+
     @pytest.mark.parametrize(("send", "field_says"), [
         (lambda api, url: post_csv(api, url, "number,colour\n1001,red\n"), "Unknown column(s): colour"),
         (lambda api, url: api.post(url, {}), "multipart field"),

@@ -85,6 +85,13 @@ class TestScheduleEventsApi(ObjectApiTests):
     def payload(self, account: Account) -> dict[str, Any]:
         return {**self.create_data, "schedule": self._schedule(account).pk}
 
+    def test_events_are_searched_by_name(self, tree: Tree):
+        for index in (1, 2):
+            self.make(tree.c1, index)
+        api = Api(token=key_for(tree.user("c1_admin")))
+        found = body(api.send("get", accounts_url(tree.c1, "schedule-events") + "?q=nt%202"))["results"]
+        assert [event["name"] for event in found] == ["Event 2"]
+
     def test_an_event_with_a_loop_or_without_its_times_is_a_field_error(self, tree: Tree):
         schedule = self._schedule(tree.c1)
         api = Api(token=key_for(tree.user("c1_admin")))

@@ -192,6 +192,15 @@ class TestStaffUsersApi:
 class TestApiKeysApi:
     covered_routes = ("api-key-list", "api-key-detail")
 
+    def test_keys_are_searched_by_name_or_by_the_start_of_the_token(self, tree: Tree):
+        admin = tree.user("c1_admin")
+        crm = key_for(admin, name="CRM sync")
+        key_for(admin, name="Billing")
+        api = Api(token=key_for(admin, name="Ops"))
+        for query in ("crm", crm[:9], crm[3:8]):
+            found = body(api.send("get", keys_url(tree.c1, admin) + f"?q={query}"))["results"]
+            assert [key["name"] for key in found] == ["CRM sync"], query
+
     def test_a_customers_admin_makes_a_key_for_its_own_user_shown_once_then_revokes_it(self, tree: Tree):
         admin = tree.user("c1_admin")
         clerk = staff(tree, tree.c1, "c1_clerk")
