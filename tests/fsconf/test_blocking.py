@@ -264,3 +264,34 @@ def test_the_explainer_says_so(acme_beta, did, alices_block):
     assert explain_route(acme, "+12125550000", "+14165550100")[-1].rule != "blocked"
     # From a colleague's phone the block does not apply.
     assert all(d.rule != "blocked" for d in explain_route(acme, "1002", "1001"))
+
+
+def test_a_colleague_whose_number_a_block_would_match_is_not_blocked(acme_beta, did):
+    """+1100* read in national form matches 1002, the colleague's own number: only the
+    ``${user_name}`` condition (a phone of the tenant) keeps their calls ringing."""
+    acme = acme_beta.c1
+    do_add_call_block(acme, pattern="+1100*", extension=ext(acme, "1001"))
+    root = from_outside("1001", "1002")
+    assert run(root, outside("1002")) == REFUSED  # as from outside, it would be refused
+    assert rings(run(root, inside("1002")))
+
+
+def test_a_block_change_and_the_extensions_delete_refresh_the_indexed_blocks(acme_beta, did, committed):
+    from fsconf.models import TenantFacts
+    from pbx.actions import do_delete_extension
+
+    acme = acme_beta.c1
+
+    def indexed() -> list[tuple]:
+        (facts,) = TenantFacts.objects.filter(account_id=acme.pk).values_list("call_blocks", flat=True)
+        return [(row["pattern"], row["extension_id"]) for row in facts]
+
+    bob = ext(acme, "1002")
+    with committed():
+        do_add_call_block(acme, pattern=PEST, extension=bob)
+        do_add_call_block(acme, pattern="+1900*")
+    assert indexed() == [("+12125551234", bob.pk), ("+1900*", None)]
+    assert run(from_outside("1002", PEST), outside(PEST)) == REFUSED
+    with committed():
+        do_delete_extension(acme, bob)
+    assert indexed() == [("+1900*", None)]
