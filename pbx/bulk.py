@@ -121,8 +121,10 @@ class ParsedCsv:
     devices: int  # how many device column groups the header has
 
 
-def parse_csv(text: str) -> ParsedCsv:
-    """The header checked and the rows read (values stripped). Raises CsvRefused."""
+def parse_csv(text: str, existing: str = "error") -> ParsedCsv:
+    """The header checked and the rows read (values stripped). Raises CsvRefused. A file
+    that updates (``existing="update"``) needs only ``number``: it may change one column;
+    a row of it that creates still needs a name."""
     if len(text.encode()) > MAX_BYTES:
         raise CsvRefused(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     text = text.lstrip("\ufeff")  # a spreadsheet's byte-order mark
@@ -147,7 +149,7 @@ def parse_csv(text: str) -> ParsedCsv:
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise CsvRefused(f"Column(s) named twice: {', '.join(repeated)}.")
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in (("number",) if existing == "update" else REQUIRED) if name not in header]
     if missing:
         raise CsvRefused(f"Missing column(s): {', '.join(missing)}.")
     if not records:
@@ -203,15 +205,16 @@ def _value(column: str, raw: str, plan: RowPlan) -> Any:
     return raw
 
 
-def plan_row(row: dict[str, str]) -> RowPlan:
+def plan_row(row: dict[str, str], *, creating: bool = True) -> RowPlan:
     """Read one row's cells. An empty cell is left out, so the action's default applies
     (a random voicemail PIN, a generated SIP secret, the device username from the
-    number); a device is made when any of its cells is filled."""
+    number); a device is made when any of its cells is filled. A row that updates
+    needs a name only when the file has the column."""
     plan = RowPlan(number=row.get("number", ""), name=row.get("name", ""))
     if "__extra__" in row:
         plan.errors[""] = "This row has more cells than the header has columns."
     for column in REQUIRED:
-        if not row.get(column):
+        if not row.get(column) and (creating or column in row):
             plan.errors[column] = "This field is required."
     for column in EXTENSION_COLUMNS:
         raw = row.get(column, "")
@@ -371,13 +374,13 @@ def import_row(account: Account, number: int, row: dict[str, str], *, actor: Use
     """One row through the actions, in a savepoint: a row with an error leaves nothing
     behind. A new number is created; an existing extension's is, as ``existing`` says,
     an error (the create's own), updated or skipped."""
-    plan = plan_row(row)
     found = None
-    if existing != "error" and plan.number:
+    if existing != "error" and row.get("number"):
         with schema_context(account.schema_name):
-            found = Extension.objects.filter(number=plan.number).first()
+            found = Extension.objects.filter(number=row["number"]).first()
     if found is not None and existing == "skip":
-        return RowOutcome(number, plan.number, "skipped")
+        return RowOutcome(number, row["number"], "skipped")
+    plan = plan_row(row, creating=found is None)
     if plan.errors:
         return RowOutcome(number, plan.number, "failed", errors=[
             RowError(number, column or None, message) for column, message in plan.errors.items()])
@@ -465,7 +468,7 @@ def import_extensions(account: Account, text: str, *, actor: User | None, ip: st
     if existing not in EXISTING:
         raise ValueError(f"existing must be one of {EXISTING}")
     authorize(actor, account)  # also when no row reaches an action (every one skipped)
-    parsed = parse_csv(text)
+    parsed = parse_csv(text, existing)
     total = len(parsed.rows)
     if progress:
         progress.start(total)
@@ -518,7 +521,7 @@ def start_import_job(account: Account, text: str, *, actor: User, ip: str | None
     authorize(actor, account)
     if existing not in EXISTING:
         raise ValueError(f"existing must be one of {EXISTING}")
-    parsed = parse_csv(text)
+    parsed = parse_csv(text, existing)
     job = Job.objects.create(account=account, created_by=actor, created_from=ip,
                              kind=Job.Kind.EXTENSION_IMPORT,
                              options={"dry_run": dry_run, "mode": mode, "existing": existing},

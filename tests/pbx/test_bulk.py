@@ -260,6 +260,20 @@ def test_an_update_sets_the_files_columns_an_empty_cell_being_the_default_and_ke
         actor, ["call_groups", "email", "name", "ring_seconds", "voicemail_pin"])
 
 
+def test_an_update_file_may_have_only_the_number_and_the_columns_it_changes(tree: Tree):
+    actor = tree.user("c1_admin")
+    extension(tree.c1, "1001", "Alice")
+    text = "number,email\n1001,alice@example.com\n1003,carol@example.com\n"
+    with pytest.raises(bulk.CsvRefused, match="Missing column"):
+        bulk.import_extensions(tree.c1, text, actor=actor)  # creating needs the names
+    outcome = bulk.import_extensions(tree.c1, text, actor=actor, existing="update", mode="best_effort")
+    assert outcomes(outcome) == {2: ("updated", ["email"]), 3: ("failed", [])}
+    assert [(e.row, e.column, e.message) for e in outcome.errors] == [(3, "name", "This field is required.")]
+    alice = extension_row(tree.c1, "1001")
+    assert (alice.name, alice.email) == ("Alice", "alice@example.com")
+    assert numbers(tree.c1) == ["1001"]
+
+
 def test_an_update_changes_adds_and_names_phones_by_username_or_position(tree: Tree):
     actor = tree.user("c1_admin")
     alice = extension(tree.c1, "1001", "Alice")
