@@ -15,7 +15,7 @@ Timed, per concurrency (clients with keep-alive, each request waits for its answ
   * bare DRF view: GET, no authentication, a fixed small JSON;
   * list: GET /api/v1/accounts/{id}/extensions/ (the default page of 50, with devices);
   * create: POST the same path, a new extension each (its box, the audit event, the
-    directory index rebuilt in the write's transaction).
+    extension's directory-index rows updated in the write's transaction).
 """
 
 from __future__ import annotations

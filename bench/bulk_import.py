@@ -1,7 +1,9 @@
 """What a CSV import of 1,000 extensions costs with the account change signals sent per
-write (each rebuilding the account's public directory index, as every single write
-does) and coalesced into one send per import (pbx.signals.coalesce_changes, what
-pbx.bulk does).
+write and coalesced into one send per import (pbx.signals.coalesce_changes, what
+pbx.bulk does). When this bench was written every send rebuilt the account's whole
+public directory index; a send now updates only the rows it names
+(pbx.signals.IndexScope, fsconf.directory_index.update), so the per-row ways below cost
+far less than the figures in docs/benchmarks.md, which are from then.
 
 Usage: .venv/bin/python -m bench.bulk_import [--rows 1000] [--one-transaction-rows 200]
        [--committed-rows N]
@@ -11,8 +13,7 @@ same CSV (one device and a voicemail e-mail per extension), through the same act
 (pbx.bulk.import_row), three ways:
 
   * per row, committed: each row its own transaction, as 1,000 single creates through
-    the API would be (3 writes per row, each rebuilding the index: ~37 ms at 1,000
-    extensions on a quiet machine);
+    the API would be (3 writes per row, each updating its extension's index rows);
   * per row, in one transaction: what the import would cost without coalescing (the
     index's rows deleted and inserted again by every write pile up as dead rows the
     transaction cannot vacuum), at ``--one-transaction-rows`` (it grows worse than
@@ -20,8 +21,8 @@ same CSV (one device and a voicemail e-mail per extension), through the same act
   * coalesced: pbx.bulk.import_extensions, one transaction, one rebuild.
 
 The committed run is cleaned up (the extensions deleted, committed) before the next;
-the others are rolled back. Rebuilds are counted by a receiver of
-tenant_config_changed beside fsconf's (which rebuilds the index on every send).
+the others are rolled back. Sends are counted by a receiver of tenant_config_changed
+beside fsconf's (which updates the index on every send).
 """
 
 from __future__ import annotations
