@@ -37,10 +37,12 @@ def calls_chart(points: Sequence[Point], granularity: str, title: str = "Calls")
         f'<line x1="{LEFT}" y1="{TOP + plot_height}" x2="{WIDTH - 8}" y2="{TOP + plot_height}" '
         'stroke="#888"/>',
     ]
-    for fraction in (0, 0.5, 1):
-        y = TOP + plot_height * (1 - fraction)
+    # The middle mark only where it is a whole number of calls: halfway up an axis of 1 or 5
+    # is no count to print (rounded, it read "0" between 0 and 1, and "2" at 2.5).
+    for value in (0, top // 2, top) if top % 2 == 0 else (0, top):
+        y = TOP + plot_height * (1 - value / top)
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-                     f"{round(top * fraction)}</text>")
+                     f"{value}</text>")
     for index, point in enumerate(points):
         x = LEFT + index * slot + (slot - bar) / 2
         # An hourly axis names the day at each midnight.
