@@ -14,6 +14,8 @@ a-leg's creation time. It is *answered* at the first answer of any of its legs, 
 *ends* with its a-leg's CHANNEL_HANGUP_COMPLETE, for every account it started for (an
 on-net call between two tenants starts for both: the callee's account is on the legs it
 bridges to). A leg called out by ``originate`` with no a-leg is a call of its own.
+After a caller's blind transfer (REFER) the called party's leg rings the new phone
+itself: those legs make a call keyed by that leg, which ends with its hangup.
 
 Nothing here waits: the listener runs in the connection's reader greenlet, keeps a small
 table of the calls in progress, and puts what to send in a bounded queue; one greenlet
@@ -92,8 +94,12 @@ class CallTracker:
         originator = (headers.get("variable_originator", "")
                       or headers.get("variable_originating_leg_uuid", ""))
         call_uuid = originator if outbound and originator else leg
+        hangup = name == "CHANNEL_HANGUP_COMPLETE"
         if call_uuid in self.ended:
-            return []
+            # A leg that originated legs of its own -- a caller's blind transfer (REFER)
+            # sends the called party's leg through the dialplan, which rings the new phone
+            # from it after the caller's leg ended -- ends the call those legs started.
+            return self._end(leg, headers) if hangup and leg in self.calls else []
         out: list[tuple[str, int, dict[str, Any]]] = []
         if account is not None:
             call = self.calls.get(call_uuid, {}).get(account)
@@ -104,12 +110,18 @@ class CallTracker:
                 call.answered = True
                 call.payload["answered_at"] = _when(headers.get("Caller-Channel-Answered-Time", ""))
                 out.append((ANSWERED, account, dict(call.payload)))
-        if name == "CHANNEL_HANGUP_COMPLETE" and leg == call_uuid:
-            for ended_account, call in self.calls.pop(call_uuid, {}).items():
-                out.append((ENDED, ended_account, self._ended(call, headers)))
-            self.ended[call_uuid] = None
-            while len(self.ended) > self.max_calls:
-                self.ended.popitem(last=False)
+        if hangup and (leg == call_uuid or leg in self.calls):
+            out += self._end(leg, headers)
+        return out
+
+    def _end(self, call_uuid: str, headers: Any) -> list[tuple[str, int, dict[str, Any]]]:
+        """The call keyed ``call_uuid`` ends (its leg hung up), for every account it
+        started for; it is remembered as ended."""
+        out = [(ENDED, account, self._ended(call, headers))
+               for account, call in self.calls.pop(call_uuid, {}).items()]
+        self.ended[call_uuid] = None
+        while len(self.ended) > self.max_calls:
+            self.ended.popitem(last=False)
         return out
 
     def _start(self, headers: Any, call_uuid: str, account: int, node: str) -> _Call:

@@ -72,3 +72,32 @@ def test_an_answered_call_sends_started_answered_and_ended_signed(fs, settings):
         assert not WebhookDelivery.objects.filter(webhook=stranger).exists()
     finally:
         receiver.close()
+
+
+def test_a_callers_blind_transfer_ends_every_call_it_started(fs):
+    """1001 calls 1002 and transfers 1002 to 1003 (REFER from the caller): the caller's
+    leg ends at once, and 1002's leg, sent through the dialplan, rings 1003 itself. Each
+    call the events started (keyed by the leg that originated its legs) also ends."""
+    from tests.freeswitch.test_cdr_more_shapes import talk_then_hang_up
+
+    acme = fs.data.customer("acme")
+    acme.extension("1001")
+    acme.extension("1002")
+    acme.extension("1003")
+    hook, _ = do_create_webhook(acme.account, actor=None, url="https://hooks.example.com/calls",
+                                events=CALL_EVENTS)
+    fs.sip.phone("1002", "acme.example.net", acme.secret("1002"))
+    target = fs.sip.phone("1003", "acme.example.net", acme.secret("1003"))
+    call = fs.sip.transferring_call("1001", "acme.example.net", acme.secret("1001"), "1002", refer_to="1003")
+    assert call.final_status("REFER") == 202, call.describe()
+    talk_then_hang_up(fs, lambda: None, target)
+
+    # Every leg's end is in once the call records of the three legs are.
+    deadline = time.monotonic() + 15
+    while CallRecord.objects.count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    rows = deliveries(hook, 6)  # the caller's call, and the one the transferred leg made
+    events: dict[str, list[str]] = {}
+    for row in rows:
+        events.setdefault(row.payload["call_uuid"], []).append(row.event)
+    assert all(kinds[0] == "call.started" and kinds[-1] == "call.ended" for kinds in events.values()), events
