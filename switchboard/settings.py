@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventEnum": "webhooks.models.Event",
         "ApiKeyStateEnum": ["active", "expired", "revoked"],
         "TrunkSourceEnum": "tenants.models.accounts.Account.TrunkSource",
+        "JobKindEnum": "tenants.models.jobs.Job.Kind",
+        "JobStateEnum": "tenants.models.jobs.Job.State",
     },
 }
 

@@ -9,7 +9,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from tenants.models import Account, ApiKey, AuditEvent, User
+from tenants.models import Account, ApiKey, AuditEvent, Job, User
 from tenants.models.apikeys import TOKEN_START
 
 
@@ -112,3 +112,17 @@ class ApiKeyFilterSet(django_filters.FilterSet):
             return queryset
         prefix = value.lower().removeprefix(TOKEN_START)
         return queryset.filter(Q(name__icontains=value) | Q(prefix__startswith=prefix))
+
+
+class JobFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search",
+                                  help_text="Part of the username of who started the job.")
+    account = django_filters.NumberFilter(field_name="account_id", help_text="Only this account's jobs.")
+
+    class Meta:
+        model = Job
+        fields = ["q", "account", "kind", "state"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(created_by__username__icontains=value) if value else queryset

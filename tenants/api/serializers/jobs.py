@@ -71,3 +71,12 @@ class JobSerializer(serializers.ModelSerializer):
         fields = ["id", "account", "kind", "state", "options", "done", "total", "errors", "result",
                   "created_by", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
+
+
+class JobSummarySerializer(JobSerializer):
+    """A job in a list: without its row errors and result (up to 10,000 rows each); read
+    them with GET /api/v1/jobs/{id}/."""
+
+    class Meta(JobSerializer.Meta):
+        fields = [f for f in JobSerializer.Meta.fields if f not in ("errors", "result")]
+        read_only_fields = fields

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from pbx.models import Extension
@@ -44,7 +46,8 @@ def post_csv(api: Api, url: str, text: str):
 
 
 class TestExtensionImportApi:
-    covered_routes = ("extension-import", "extension-export", "job-detail")
+    covered_routes = ("extension-import", "extension-export", "job-detail", "job-list")
+    query_counted_routes = ("job-list",)
 
     def test_a_csv_body_is_imported_by_a_job_the_caller_polls(self, tree: Tree, committed):
         admin = tree.user("r1_admin")
@@ -181,6 +184,39 @@ class TestExtensionImportApi:
             refused = Api(token=key_for(tree.user(user))).send("get", url)
             assert (refused.status_code, body(refused)) == (404, body(missing)), user
         assert Api().send("get", url).status_code == 401
+
+    def test_the_job_list_holds_the_jobs_of_the_accounts_reached_without_their_rows(self, tree: Tree):
+        c1 = body(post_csv(Api(token=key_for(tree.user("c1_admin"))), import_url(tree.c1), CSV))
+        c2 = body(post_csv(Api(token=key_for(tree.user("c2_admin"))), import_url(tree.c2), CSV))
+        c1a = body(post_csv(Api(token=key_for(tree.user("c1a_admin"))), import_url(tree.c1a), CSV))
+
+        def listed(user: str, query: str = "") -> list[int]:
+            answer = Api(token=key_for(tree.user(user))).send("get", "/api/v1/jobs/" + query)
+            assert answer.status_code == 200, body(answer)
+            assert all("errors" not in job and "result" not in job for job in body(answer)["results"])
+            return [job["id"] for job in body(answer)["results"]]
+
+        assert listed("master_admin") == [c1a["id"], c2["id"], c1["id"]]  # newest first
+        assert listed("r1_readonly") == [c1a["id"], c1["id"]]
+        assert listed("c1_admin") == [c1["id"]] and listed("r2_admin") == [c2["id"]]
+        assert listed("master_admin", f"?account={tree.c2.pk}") == [c2["id"]]
+        assert listed("r1_admin", f"?account={tree.c2.pk}") == []
+        assert listed("master_admin", "?state=queued&q=c1a") == [c1a["id"]]
+        assert listed("master_admin", "?state=succeeded") == []
+        assert listed("master_admin", "?ordering=created_at") == [c1["id"], c2["id"], c1a["id"]]
+
+    def test_a_page_of_jobs_costs_the_same_queries_whatever_its_size(self, tree: Tree):
+        api = Api(token=key_for(tree.user("c1_admin")))
+        for _ in range(4):
+            post_csv(api, import_url(tree.c1), CSV)
+        api.send("get", "/api/v1/jobs/")
+        counts = []
+        for size in (1, 4):
+            with CaptureQueriesContext(connection) as queries:
+                page = api.send("get", f"/api/v1/jobs/?page_size={size}")
+            assert len(body(page)["results"]) == size
+            counts.append(len(queries))
+        assert counts[0] == counts[1], counts
 
     def test_the_export_streams_the_import_columns_and_only_to_those_who_reach(self, tree: Tree):
         extension(tree.c1, "1001", "Alice Bell", email="alice@example.com")
