@@ -1,8 +1,9 @@
 """An employee in a real Chromium: the admin's invitation link, their own password, My
 phone, and the no-answer forward they turn on there, which the next xml_curl dialplan
 answer for a call to their extension follows (posted to /freeswitch/ as FreeSWITCH does,
-like tests/fsconf); a voicemail message played in the page (the ``<audio>`` element loads
-the recording: its duration is the file's). The pages are saved to docs/screenshots/."""
+like tests/fsconf); a number blocked for their own line; a voicemail message played in
+the page (the ``<audio>`` element loads the recording: its duration is the file's). The
+pages are saved to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -94,6 +95,19 @@ def test_an_employee_turns_on_a_forward_that_the_dialplan_follows_and_plays_voic
 
     page.get_by_role("navigation", name="My phone").get_by_role("link", name="Follow-me").click()
     shot(page, "myphone-follow-me")
+
+    # Call blocking of Bob's own line: a number refused on its field, then blocked.
+    page.get_by_role("navigation", name="My phone").get_by_role("link", name="Call blocking").click()
+    page.get_by_label("Number or prefix").fill("not a number")
+    page.get_by_role("button", name="Block").click()
+    page.wait_for_selector("[role=alert] >> text=is not a phone number")
+    page.get_by_label("Number or prefix").fill("+1 212 555 0123")
+    page.get_by_label("Note (optional)").fill("Keeps calling")
+    page.get_by_role("button", name="Block").click()
+    page.wait_for_selector("text=+12125550123 is blocked.")
+    with schema_context(acme.schema_name):
+        assert Extension.objects.get(number="1002").call_blocks.get().pattern == "+12125550123"
+    shot(page, "myphone-blocking")
     # A message left in Bob's box, as the node manager records it, its recording (one
     # second of a tone, 8 kHz WAV) on the storage this server shares with the nodes.
     recording = tmp_path / "acme.example.net" / "1002" / "msg_5e0d6a44.wav"
