@@ -51,3 +51,4 @@ def test_the_document_and_its_viewers_are_served_on_every_host_without_a_cdn(tre
             html = api.get(page).content.decode()
             assert "/static/drf_spectacular_sidecar/" in html, page
             assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html, page
+            assert "fonts.googleapis" not in html and "fonts.gstatic" not in html, page
