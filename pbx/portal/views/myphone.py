@@ -171,6 +171,11 @@ def read_number(account: Any, extension: Extension, name: str, raw: str) -> str:
         except ValidationError as exc:
             raise ValidationError({f"forward_{name}_to": exc.messages}) from exc
         return str(Destination(DestinationKind.EXTERNAL, dialed.number))
+    if not (number.isdigit() and number.isascii()):
+        # forward_target's own message speaks of a code dialed on a phone, not a form.
+        raise ValidationError({f"forward_{name}_to": [
+            "Type an extension number, or an outside number: digits as you would dial it, "
+            "or + and the country code."]})
     return forward_target(account, extension, name, number)
 
 

@@ -116,6 +116,8 @@ def test_forwarding_reads_numbers_like_the_feature_codes(world: World):
     ("19005550100", "may not call"),  # premium rate: the toll-fraud check of *72 and the admin
     ("1001", "An extension"),  # itself
     ("12", "neither a number of"),
+    # Not digits: a form's message, not the feature code's "Dial … after the code".
+    ("abc", "Type an extension number, or an outside number"),
 ])
 def test_a_refused_forward_is_a_field_error_and_changes_nothing(world: World, number: str, error: str):
     before = state(world.account)
