@@ -295,3 +295,14 @@ def test_a_block_change_and_the_extensions_delete_refresh_the_indexed_blocks(acm
     with committed():
         do_delete_extension(acme, bob)
     assert indexed() == [("+1900*", None)]
+
+
+def test_the_explainer_says_an_extensions_outgoing_block_stops_its_call(carriers):
+    tree, _a, _b = carriers
+    acme = tree.c1
+    do_add_call_block(acme, pattern="+1604555*", extension=ext(acme, "1001"), direction="outgoing",
+                      comment="Not from this desk")
+    stopped = explain_route(acme, "1001", "16045550199")
+    assert stopped[-1].final.cause == "CALL_REJECTED"
+    assert any(d.rule == "blocked" and "Not from this desk" in d.text for d in stopped)
+    assert all(d.rule != "blocked" for d in explain_route(acme, "1002", "16045550199"))
