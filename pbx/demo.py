@@ -76,6 +76,8 @@ def showcase(account: Account) -> str | None:
     do_update_extension(account, ext["1002"], forward_busy=True, forward_busy_to=to(sales, "ring_group"))
     do_add_call_block(account, pattern="+1900*", comment="Premium-rate numbers")
     do_add_call_block(account, anonymous=True, comment="Callers who hide their number")
+    # Alice's own block (My phone, "Call blocking"): calls to 1001 only.
+    do_add_call_block(account, pattern="+12125550199", extension=ext["1001"], comment="Keeps calling me")
     sales_queue(account)
     return to(hours, "schedule")
 
