@@ -108,6 +108,7 @@ urlpatterns = [
     path("hold-music/<int:pk>/", media.MohGroupEditView.as_view(), name="moh-edit"),
     path("hold-music/<int:pk>/delete/", media.MohGroupDeleteView.as_view(), name="moh-delete"),
     path("hold-music/<int:pk>/tracks/add/", media.MohTrackCreateView.as_view(), name="moh-track-create"),
+    path("hold-music/<int:pk>/tracks/", media.MohTracksOrderView.as_view(), name="moh-tracks"),
     path("hold-music-tracks/<int:pk>/delete/", media.MohTrackDeleteView.as_view(), name="moh-track-delete"),
     path("hold-music-tracks/<int:pk>/state/", media.MediaStatusView.as_view(media_model=MohTrack),
          name="moh-track-status"),

@@ -143,6 +143,8 @@ class ObjectListView(ObjectView):
     """A list with the FilterSet's search and filters, paged; htmx asks for the table only."""
 
     filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
+    # What the search box searches, in its placeholder.
+    search_placeholder: ClassVar[str] = "Number or name"
     columns: ClassVar[Sequence[Column]]
     paginate_by: ClassVar[int] = 50
     template_name: ClassVar[str] = "views/object_list.html"

@@ -29,13 +29,16 @@ from pbx.actions.media import (
     do_delete_prompt,
     do_remove_moh_track,
     do_rename_prompt,
+    do_reorder_moh_tracks,
     do_update_moh_group,
     do_upload_prompt,
 )
+from pbx.filtersets import MohGroupFilterSet, PromptFilterSet
 from pbx.models import MohGroup, MohTrack, Prompt
 from pbx.models.media import MediaStatus
 from pbx.portal.forms.media import MohGroupForm, MohTrackForm, PromptForm, PromptUploadForm
 from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
+from pbx.portal.views.ordering import OrderedItem, OrderedListPage, dragged, moved
 from switchboard.views import Column, show_action_errors
 
 # The rate the page plays: the wideband copy, the better of the two FreeSWITCH uses.
@@ -76,6 +79,8 @@ class _PromptPages:
 
 
 class PromptListView(_PromptPages, PortalListView):
+    filterset_class = PromptFilterSet
+    search_placeholder = "Name or uploaded file"
     columns = (
         Column("name", "Name", link=True),
         Column("status", "State", render=status_fragment),
@@ -132,6 +137,8 @@ class _MohPages:
 
 
 class MohGroupListView(_MohPages, PortalListView):
+    filterset_class = MohGroupFilterSet
+    search_placeholder = "Name"
     columns = (
         Column("name", "Name", link=True),
         Column("shuffle", "Order", render=lambda group: "Shuffled" if group.shuffle else "In order"),
@@ -159,8 +166,12 @@ class MohGroupEditView(_MohPages, PortalEditView):
     def extra_context(self, obj: MohGroup | None, track_form: MohTrackForm | None = None) -> dict[str, Any]:
         if obj is None:
             return {}
-        tracks = [(track, status_fragment(track), _seconds(track)) for track in obj.tracks.all()]
-        return {"tracks": tracks, "track_form": track_form or MohTrackForm()}
+        items = [OrderedItem(label=f"{track.name} ({_seconds(track)})", name=f"track {track.name}",
+                             extra=status_fragment(track),
+                             remove_url=reverse("portal:moh-track-delete", kwargs={"pk": track.pk}))
+                 for track in obj.tracks.all()]
+        return {"ordered_items": items, "track_form": track_form or MohTrackForm(),
+                "order_url": reverse("portal:moh-tracks", kwargs={"pk": obj.pk})}
 
 
 class MohGroupDeleteView(_MohPages, PortalDeleteView):
@@ -193,6 +204,35 @@ class MohTrackCreateView(_MohPages, PortalPage):
         return render(request, edit.template_name, edit.context(
             object=group, form=edit.build_form(group), delete_url=edit.url(edit.delete_url_name, group),
             **edit.extra_context(group, form)), status=400)
+
+
+class MohTracksOrderView(_MohPages, OrderedListPage):
+    """POST: a track moved up or down, or the tracks in a dragged order, through
+    ``do_reorder_moh_tracks``, whose refusal is shown above the list (the section alone
+    for htmx, as the ring groups' members)."""
+
+    edit_view_class = MohGroupEditView
+    section_template = "portal/_moh_tracks.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return redirect(self.url(self.edit_url_name, self.get_object(pk)))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        group = self.get_object(pk)
+        self.authorize(self.identity)
+        ids = list(group.tracks.values_list("pk", flat=True))
+        operation = request.POST.get("operation", "")
+        try:
+            if operation == "order":
+                # Positions as drawn, in their new order; one that names no track is
+                # passed on as no track, for the action to refuse the list.
+                wanted = dragged(ids, request.POST.get("order", ""), 0)
+            else:
+                wanted = moved(ids, operation, request.POST.get("position", ""), "track")
+            do_reorder_moh_tracks(self.identity.account, group, track_ids=wanted, **self.writer)
+        except ValidationError as error:
+            return self.answer(group, error.messages, status=400)
+        return self.done(group, f"Tracks of {group} saved.")
 
 
 class MohTrackDeleteView(_MohPages, PortalPage):

@@ -1,17 +1,18 @@
 """Ring groups and their members, rung in the order shown: moved with up/down buttons
 (each one POST, so it works from the keyboard and without JavaScript) or dragged, which
-posts the whole new order to the same action (``pbx/static/portal/reorder.js``)."""
+posts the whole new order to the same action (``pbx/static/portal/reorder.js``; the list
+is ``pbx.portal.views.ordering``'s, shared with the hold-music tracks)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from pbx.actions.ringgroups import (
     Member,
@@ -24,7 +25,8 @@ from pbx.destinations import describe
 from pbx.filtersets import RingGroupFilterSet
 from pbx.models import RingGroup
 from pbx.portal.forms.ringgroups import MemberForm, RingGroupForm
-from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
+from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView
+from pbx.portal.views.ordering import OrderedItem, OrderedListPage, moved
 from switchboard.views import Column
 
 
@@ -65,8 +67,12 @@ class RingGroupEditView(_RingGroupPages, PortalEditView):
     def extra_context(self, obj: RingGroup | None, member_form: MemberForm | None = None) -> dict[str, Any]:
         if obj is None:
             return {}
-        members = [(member, describe(member.destination)) for member in obj.members.all()]
-        return {"members": members, "member_form": member_form or MemberForm()}
+        items = []
+        for member in obj.members.all():
+            label = describe(member.destination)
+            items.append(OrderedItem(label=label if member.enabled else f"{label} (off)", name=label))
+        return {"ordered_items": items, "member_form": member_form or MemberForm(),
+                "order_url": reverse("portal:ring-group-members", kwargs={"pk": obj.pk})}
 
 
 class RingGroupDeleteView(_RingGroupPages, PortalDeleteView):
@@ -74,11 +80,13 @@ class RingGroupDeleteView(_RingGroupPages, PortalDeleteView):
         do_delete_ring_group(self.identity.account, obj, **self.writer)
 
 
-class RingGroupMembersView(_RingGroupPages, PortalPage):
-    """One change to the member list (add, up, down, remove), written as the whole new
-    list by ``do_set_ring_group_members``; its refusals are shown on the group's page."""
+class RingGroupMembersView(_RingGroupPages, OrderedListPage):
+    """One change to the member list (add, up, down, remove, a dragged order), written as
+    the whole new list by ``do_set_ring_group_members``; its refusals are shown above
+    the list (the section alone for htmx)."""
 
-    OPERATIONS = ("add", "up", "down", "remove", "order")
+    edit_view_class = RingGroupEditView
+    section_template = "portal/_ring_group_members.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(self.url(self.edit_url_name, self.get_object(pk)))
@@ -94,12 +102,8 @@ class RingGroupMembersView(_RingGroupPages, PortalPage):
                                    request.POST.get("order", ""))
             do_set_ring_group_members(self.identity.account, group, members, **self.writer)
         except ValidationError as error:
-            edit = RingGroupEditView()
-            edit.setup(request, pk=pk)
-            edit.identity = self.identity
-            return self._page_with(edit, group, member_form, error.messages)
-        messages.success(request, f"Members of ring group {group} saved.")
-        return redirect(self.url(self.edit_url_name, group))
+            return self.answer(group, error.messages, status=400, member_form=member_form)
+        return self.done(group, f"Members of ring group {group} saved.")
 
     def changed(self, members: list[Member], operation: str, position: str,
                 member_form: MemberForm, order: str = "") -> list[Member]:
@@ -114,21 +118,8 @@ class RingGroupMembersView(_RingGroupPages, PortalPage):
             if not member_form.is_valid():
                 raise ValidationError(member_form.errors.get("destination") or ["Choose a member."])
             return [*members, (member_form.cleaned_data["destination"], None, True)]
-        if (operation not in self.OPERATIONS or not position.isdigit()
-                or not 0 <= int(position) < len(members)):
-            raise ValidationError("That member is no longer in the list; reload the page.")
-        index = int(position)
         if operation == "remove":
-            return members[:index] + members[index + 1:]
-        other = index - 1 if operation == "up" else index + 1
-        if not 0 <= other < len(members):
-            return members
-        members[index], members[other] = members[other], members[index]
-        return members
-
-    def _page_with(self, edit: RingGroupEditView, group: RingGroup, member_form: MemberForm,
-                   refusals: list[str]) -> HttpResponse:
-        """The group's page again, with the action's refusal above the member list."""
-        return render(self.request, edit.template_name, edit.context(
-            object=group, form=edit.build_form(group), delete_url=edit.url(edit.delete_url_name, group),
-            member_errors=refusals, **edit.extra_context(group, member_form)), status=400)
+            if not position.isdigit() or not 0 <= int(position) < len(members):
+                raise ValidationError("That member is no longer in the list; reload the page.")
+            return members[:int(position)] + members[int(position) + 1:]
+        return moved(members, operation, position, "member")

@@ -56,6 +56,7 @@ def _events(schedule: Schedule) -> str:
 
 class ScheduleListView(_SchedulePages, PortalListView):
     filterset_class = ScheduleFilterSet
+    search_placeholder = "Name"
     columns = (
         Column("name", "Name", link=True),
         Column("open_destination", "While open", render=lambda s: describe(s.open_destination)),

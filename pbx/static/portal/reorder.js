@@ -1,8 +1,9 @@
 /* Drag to reorder (HTML5 drag and drop, no library): a list marked data-reorder-url has
    draggable items carrying data-position (their place when the page was drawn). On drop
    the new order of those positions is posted through htmx to the same action the up/down
-   buttons use, and the list's section is swapped with the answer. The buttons stay: they
-   work from the keyboard and without JavaScript. */
+   buttons use, and the list's section is swapped with the answer (the section alone:
+   pbx/portal/views/ordering.py), a refusal's reason included. The buttons stay: they
+   work from the keyboard and without JavaScript. Lists: templates/portal/_ordered_list.html. */
 (function () {
   "use strict";
   var dragged = null;
@@ -34,10 +35,24 @@
     });
   }
 
-  // A refused order (the list changed meanwhile) is not swapped in: show the saved one.
+  function isList(element) {
+    return element && element.hasAttribute && element.hasAttribute("data-reorder-url");
+  }
+
+  // A refused order (400: the list changed meanwhile, the action said no) comes back as
+  // the list's section with the saved order and the reason above it: swap it in like a
+  // success. Anything else (signed out, a server error) reloads the page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // (This event's elt is the target, the section; the request's is the list.)
+    var config = event.detail.requestConfig;
+    if (config && isList(config.elt) && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
-    var source = event.detail && event.detail.elt;
-    if (source && source.hasAttribute && source.hasAttribute("data-reorder-url")) window.location.reload();
+    if (isList(event.detail && event.detail.elt)) window.location.reload();
   });
 
   document.addEventListener("dragstart", function (event) {

@@ -1,7 +1,8 @@
 """Prompts and hold music in the portal: an upload starts converting and its state is
 polled until ready, then played from the portal's own audio view; a file that is not
 audio is refused on its field; deleting a recording or group in use is refused with
-its users listed, as the action words it."""
+its users listed, as the action words it; tracks put in order with the arrows or by
+drag (the refusal shown in the section); both lists searched."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import wave
 from django_tenants.utils import schema_context
 
 from pbx.actions.ivr import do_update_ivr
+from pbx.actions.media import do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import do_update_queue
 from pbx.models import MohGroup, MohTrack, Prompt
+from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import World, converted, wav
 from tests.pbx.portal.test_pages import text
 
@@ -80,3 +83,72 @@ def test_tracks_are_added_played_and_removed(world: World):
     assert browser.post(f"/hold-music-tracks/{track.pk}/delete/").status_code == 302
     with schema_context(world.account.schema_name):
         assert list(MohTrack.objects.filter(group=world.moh).values_list("name", flat=True)) == ["take five"]
+
+
+def _track_names(world: World) -> list[str]:
+    with schema_context(world.account.schema_name):
+        return list(MohTrack.objects.filter(group=world.moh).values_list("name", flat=True))
+
+
+def test_tracks_move_with_the_arrows_and_by_drag_through_the_reorder_action(world: World):
+    browser = world.browser("admin")
+    for name in ("So What", "Blue in Green"):
+        browser.post(f"/hold-music/{world.moh.pk}/tracks/add/", {"upload": wav(f"{name}.wav")})
+    url = f"/hold-music/{world.moh.pk}/tracks/"
+    page = browser.get(f"/hold-music/{world.moh.pk}/").content.decode()
+    # The ring groups' list: the same partial and script.
+    assert f'data-reorder-url="{url}"' in page and 'draggable="true" data-position="2"' in page
+    assert "portal/reorder" in page and 'aria-label="Move track So What up"' in page
+    assert browser.post(url, {"operation": "up", "position": "2"}, REMOTE_ADDR="192.0.2.7").status_code == 302
+    assert _track_names(world) == ["take five", "Blue in Green", "So What"]
+    event = AuditEvent.objects.filter(action="moh_group.reorder").latest("pk")
+    assert (event.actor.username, event.ip) == ("c1_admin", "192.0.2.7")
+    # A drag (htmx) gets the tracks' section back, in the new order.
+    section = browser.post(url, {"operation": "order", "order": "2,0,1"}, HTTP_HX_REQUEST="true")
+    assert section.status_code == 200
+    html = section.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="tracks-section"') and "<html" not in html
+    assert html.index("So What") < html.index("take five") < html.index("Blue in Green")
+    assert _track_names(world) == ["So What", "take five", "Blue in Green"]
+    page = world.browser("read_only").get(f"/hold-music/{world.moh.pk}/").content.decode()
+    assert "draggable" not in page and "portal/reorder" not in page and "Move track" not in page
+
+
+def test_a_refused_drag_order_comes_back_with_the_actions_reason(world: World):
+    """The order the action refuses (a track named twice, or one that is not there) is
+    answered with the section: the saved order and the action's words, status 400, which
+    reorder.js swaps in instead of reloading."""
+    browser = world.browser("admin")
+    browser.post(f"/hold-music/{world.moh.pk}/tracks/add/", {"upload": wav("So What.wav")})
+    url = f"/hold-music/{world.moh.pk}/tracks/"
+    for order in ("0,0", "1", "0,1,2", "1,x"):
+        refused = browser.post(url, {"operation": "order", "order": order}, HTTP_HX_REQUEST="true")
+        assert refused.status_code == 400, order
+        html = refused.content.decode()
+        assert html.lstrip().startswith('<section class="card" id="tracks-section"')
+        assert 'role="alert"' in html and "List every track of this group exactly once." in html
+        assert html.index("take five") < html.index("So What")
+    assert _track_names(world) == ["take five", "So What"]
+    # Without htmx: the whole page, the reason above the list.
+    page = browser.post(url, {"operation": "order", "order": "0,0"})
+    assert page.status_code == 400 and "List every track of this group exactly once." in text(page)
+    assert "<html" in text(page)
+    assert browser.post(url, {"operation": "down", "position": "5"}).status_code == 400
+    assert _track_names(world) == ["take five", "So What"]
+
+
+def test_the_prompt_and_hold_music_lists_search_with_the_apis_filtersets(world: World):
+    browser = world.browser("read_only")
+    do_create_moh_group(world.account, name="Classical")
+    page = browser.get("/hold-music/?q=jaz").content.decode()
+    assert 'name="q"' in page and "Jazz" in page and "Classical" not in page
+    table = browser.get("/hold-music/?q=class", HTTP_HX_REQUEST="true").content.decode()
+    assert "Classical" in table and "Jazz" not in table and "<html" not in table
+    assert "Classical" in browser.get("/hold-music/?shuffle=true").content.decode()
+    do_upload_prompt(world.account, name="Closed", upload=wav("closed.wav"))
+    page = browser.get("/prompts/?q=welc").content.decode()
+    assert 'name="q"' in page and "Welcome" in page and "Closed" not in page
+    # The uploaded file's name is searched too, and the state is a filter.
+    assert "Closed" in browser.get("/prompts/?q=closed.wav").content.decode()
+    assert "Closed" in browser.get("/prompts/?status=pending").content.decode()
+    assert "Closed" not in browser.get("/prompts/?status=ready").content.decode()

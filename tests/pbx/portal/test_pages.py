@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, reverse
 
+from pbx.actions.media import do_add_moh_track
 from pbx.portal import urls as portal_urls
 from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import OTHER_HOST, World, state, wav
@@ -64,6 +65,8 @@ class Page:
     write_markers: tuple[str, ...] = field(default=())
     # Only takes a POST: a GET goes back to the object's page (302).
     post_only: bool = False
+    # What the admin's write needs first (a second track to move), done before it.
+    prepare: Callable[[World], Any] | None = None
 
     def url(self, world: World) -> str:
         query = self.query(world)
@@ -207,6 +210,9 @@ PAGES = {page.name: page for page in (
     Page("moh-delete", kwargs=moh_pk, readable=False, post=lambda w: {}),
     Page("moh-track-create", kwargs=moh_pk, post_only=True, post=lambda w: {"upload": wav("blue.wav")}),
     Page("moh-track-delete", kwargs=track_pk, post_only=True, post=lambda w: {}),
+    # GET only redirects to the group's page; the POST moves tracks (the reorder action).
+    Page("moh-tracks", kwargs=moh_pk, post=lambda w: {"operation": "order", "order": "1,0"},
+         prepare=lambda w: do_add_moh_track(w.account, w.moh, upload=wav("so what.wav"))),
     Page("moh-track-status", kwargs=track_pk),
     Page("moh-track-audio", kwargs=track_pk),
     Page("follow-me", kwargs=spare_pk, post=follow_me_data, write_markers=("Save follow-me",)),
@@ -250,7 +256,7 @@ PAGES = {page.name: page for page in (
 
 # Pages that only take a POST: a GET goes back to the object's page.
 REDIRECTING_GETS = {"extension-login", "ring-group-members", "ivr-keys", "schedule-event-order",
-                    "webhook-redeliver"}
+                    "webhook-redeliver", "moh-tracks"}
 
 # Portal URLs whose tests live with the sign-in and masquerade they belong to.
 COVERED_ELSEWHERE = {
@@ -333,6 +339,8 @@ def test_admin_reads(world: World, page: Page):
 
 @pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
 def test_admin_writes(world: World, page: Page):
+    if page.prepare is not None:
+        page.prepare(world)
     before = state(world.account)
     latest = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     response = world.browser("admin").post(page.url(world), page.post(world), REMOTE_ADDR="198.51.100.7")

@@ -78,11 +78,19 @@ def test_a_dragged_order_is_written_by_the_same_action(world: World):
     assert f'data-reorder-url="{url}"' in page and 'draggable="true" data-position="2"' in page
     assert "portal/reorder" in page  # the script, for those who may write
     response = browser.post(url, {"operation": "order", "order": "2,0,1"}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 302
+    # The drag (htmx) gets the members' section back, in the saved order.
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section class="card" id="members-section"')
     assert members(world) == ["external:+14165550100", alice, bob]
-    # A list that changed meanwhile (or a forged one) is refused, nothing moved.
+    # A list that changed meanwhile (or a forged one) is refused, nothing moved; the
+    # section comes back with the reason above the saved order (reorder.js swaps it in).
     for order in ("0,1", "0,0,1", "0,1,2,3", "2,x,1"):
         assert browser.post(url, {"operation": "order", "order": order}).status_code == 400
+        refused = browser.post(url, {"operation": "order", "order": order}, HTTP_HX_REQUEST="true")
+        html = refused.content.decode()
+        assert refused.status_code == 400 and "<html" not in html
+        assert 'role="alert"' in html and "The members changed meanwhile; reload the page." in html
+        assert html.index("+14165550100") < html.index("Alice")
     assert members(world) == ["external:+14165550100", alice, bob]
     page = world.browser("read_only").get(f"/ring-groups/{world.group.pk}/").content.decode()
     assert "draggable" not in page and "portal/reorder" not in page

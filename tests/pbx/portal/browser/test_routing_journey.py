@@ -4,7 +4,8 @@ rings the group, office hours (open → the attendant, closed → an extension) 
 week view, then the main number routed to the schedule; the route explainer shows the
 hops for a call to the main number inside and outside the hours. Then the other new
 pages (queues, prompts, hold music, follow-me, feature codes, password reset) are shown
-with data, and saved to docs/screenshots/."""
+with data, and saved to docs/screenshots/; hold-music tracks are dragged into order, and
+a refused drag says why in the page."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pbx.actions.followme import do_set_follow_me
 from pbx.actions.media import do_add_moh_track, do_create_moh_group, do_upload_prompt
 from pbx.actions.queues import Agent, do_create_queue, do_set_queue_agents
 from pbx.media import convert_and_record
-from pbx.models import Extension, Ivr, Prompt, RingGroup, Schedule
+from pbx.models import Extension, Ivr, MohTrack, Prompt, RingGroup, Schedule
 from pbx.numbers import do_assign_number, do_import_numbers
 from tenants.actions import do_bootstrap_master, do_create_staff_user
 from tenants.models import PhoneNumber, Role, User
@@ -148,6 +149,11 @@ def _pk(site: Site, number: str) -> int:
         return Extension.objects.get(number=number).pk
 
 
+def track_names(account, moh) -> list[str]:
+    with schema_context(account.schema_name):
+        return list(MohTrack.objects.filter(group=moh).values_list("name", flat=True))
+
+
 def test_the_other_new_pages_with_data(chromium, site: Site):
     account = site.account
     alice = do_create_extension(account, number="1001", name="Alice Archer")
@@ -159,8 +165,9 @@ def test_the_other_new_pages_with_data(chromium, site: Site):
         convert_and_record("pbx.Prompt", prompt.pk)
         do_upload_prompt(account, name="After hours", upload=wav("after.wav"))  # left converting
         moh = do_create_moh_group(account, name="Jazz")
-        track = do_add_moh_track(account, moh, upload=wav("take five.wav", 2.0))
-        convert_and_record("pbx.MohTrack", track.pk)
+        for name in ("take five", "so what"):
+            track = do_add_moh_track(account, moh, upload=wav(f"{name}.wav", 2.0))
+            convert_and_record("pbx.MohTrack", track.pk)
     do_set_follow_me(account, bob, steps=[{"targets": [f"extension:{bob.pk}"], "ring_seconds": 15},
                                           {"targets": ["external:+12125550123"], "ring_seconds": 25}])
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
@@ -179,6 +186,25 @@ def test_the_other_new_pages_with_data(chromium, site: Site):
         convert_and_record("pbx.Prompt", Prompt.objects.get(name="After hours").pk)
     page.wait_for_function("document.querySelectorAll('audio').length === 2", timeout=10000)
     assert "Converting" not in page.inner_text("#object-table")
+    # Hold music: a track dragged first (the ring groups' script, the reorder action);
+    # then a drag on a list another admin changed meanwhile is refused, and the page says
+    # why, with the saved order, without a reload.
+    page.goto(f"{site.base}/hold-music/{moh.pk}/")
+    posted = lambda response: "/tracks/" in response.url and response.request.method == "POST"  # noqa: E731
+    tracks = page.locator("#tracks-section ol.members li")
+    with page.expect_response(posted):
+        tracks.filter(has_text="so what").drag_to(tracks.first)
+    page.wait_for_function("document.querySelector('#tracks-section li').innerText.startsWith('so what')")
+    assert track_names(account, moh) == ["so what", "take five"]
+    page.evaluate("window.notReloaded = true")
+    do_add_moh_track(account, moh, upload=wav("blue in green.wav"))
+    with page.expect_response(posted) as refused:
+        tracks.filter(has_text="take five").drag_to(tracks.first)
+    assert refused.value.status == 400
+    page.wait_for_selector("#tracks-section [role=alert] >> text=List every track of this group exactly once")
+    assert page.evaluate("window.notReloaded") is True
+    assert [li.split(" (")[0] for li in tracks.all_inner_texts()] == ["so what", "take five", "blue in green"]
+    assert track_names(account, moh) == ["so what", "take five", "blue in green"]
     page.context.clear_cookies()
     page.goto(f"{site.base}/password-reset/")
     shot(page, "password-reset")
