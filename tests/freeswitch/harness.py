@@ -475,6 +475,26 @@ class FreeSwitch:
     def hangup_all(self) -> None:
         self.api("hupall NORMAL_CLEARING")
 
+    def sessions(self) -> int:
+        """How many sessions the switch holds (``status``: the core's own count, kept as
+        sessions are created and destroyed; ``show channels`` is a table its SQL thread
+        writes a moment later)."""
+        match = re.search(r"^(\d+) session\(s\) - peak", self.api("status"), re.M)
+        if match is None:
+            raise HarnessError("status without a session count")
+        return int(match.group(1))
+
+    def wait_no_sessions(self, timeout: float = 15.0) -> None:
+        """Wait until every session is gone. A session is counted until it is destroyed,
+        after its CS_REPORTING, where mod_json_cdr posts its record (synchronously, with
+        its retries; our json_cdr.conf has no queue): once none is left, no record of
+        the calls so far is still on its way to the web server."""
+        deadline = time.monotonic() + timeout
+        while self.sessions():
+            if time.monotonic() > deadline:
+                raise HarnessError(f"sessions still up after {timeout} s: {self.api('show channels')}")
+            time.sleep(0.05)
+
     # -- log ---------------------------------------------------------------------------
 
     def log_size(self) -> int:
