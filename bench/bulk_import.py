@@ -6,7 +6,7 @@ public directory index; a send now updates only the rows it names
 far less than the figures in docs/benchmarks.md, which are from then.
 
 Usage: .venv/bin/python -m bench.bulk_import [--rows 1000] [--one-transaction-rows 200]
-       [--committed-rows N]
+       [--committed-rows N] [--update-rows N] [--only-update]
 
 A fresh database (switchboard_bench_bulk) on the configured server, one customer. The
 same CSV (one device and a voicemail e-mail per extension), through the same actions
@@ -19,6 +19,11 @@ same CSV (one device and a voicemail e-mail per extension), through the same act
     transaction cannot vacuum), at ``--one-transaction-rows`` (it grows worse than
     quadratically);
   * coalesced: pbx.bulk.import_extensions, one transaction, one rebuild.
+
+Then re-imports with ``existing=update`` (``--update-rows``, default ``--rows``; in one
+rolled-back transaction after an import of the same file, timed as their baseline): the file unchanged
+(every row compared, nothing written) and with every row's name changed (an update of
+each extension and its box through the actions). ``--only-update`` runs only these.
 
 The committed run is cleaned up (the extensions deleted, committed) before the next;
 the others are rolled back. Sends are counted by a receiver of tenant_config_changed
@@ -57,6 +62,8 @@ def main() -> None:
     # deletes and inserts all of the account's rows): on a loaded machine 1,000 rows may
     # take a quarter of an hour.
     parser.add_argument("--committed-rows", type=int, default=None, help="default: --rows")
+    parser.add_argument("--update-rows", type=int, default=None, help="default: --rows")
+    parser.add_argument("--only-update", action="store_true")
     args = parser.parse_args()
 
     use_bench_database("switchboard_bench_bulk")
@@ -93,13 +100,13 @@ def main() -> None:
     def per_row_committed(text: str) -> None:
         for index, row in enumerate(bulk.parse_csv(text).rows):
             with transaction.atomic():
-                assert not bulk.import_row(account, index + 2, row, actor=actor, ip=None)
+                assert not bulk.import_row(account, index + 2, row, actor=actor, ip=None).errors
 
     def per_row_one_transaction(text: str) -> None:
         # The import's loop without the coalescing block: every action sends its signals.
         with transaction.atomic():
             for index, row in enumerate(bulk.parse_csv(text).rows):
-                assert not bulk.import_row(account, index + 2, row, actor=actor, ip=None)
+                assert not bulk.import_row(account, index + 2, row, actor=actor, ip=None).errors
 
     def coalesced(text: str) -> None:
         outcome = bulk.import_extensions(account, text, actor=actor)
@@ -112,14 +119,15 @@ def main() -> None:
             rebuild(account)
 
     results = []
-    for name, rows, work, committed in (
+    runs = () if args.only_update else (
         ("per row, each committed (as single creates)", args.committed_rows or args.rows, per_row_committed,
          True),
         ("coalesced: pbx.bulk.import_extensions", args.rows, coalesced, False),
         ("per row, in one transaction (no coalescing)", args.one_transaction_rows, per_row_one_transaction,
          False),
         ("coalesced: pbx.bulk.import_extensions", args.one_transaction_rows, coalesced, False),
-    ):
+    )
+    for name, rows, work, committed in runs:
         text = make_csv(rows)
         rebuilds[0] = 0
         if committed:
@@ -140,6 +148,31 @@ def main() -> None:
                 pass
         results.append((name, rows, seconds, rebuilds[0], indexed))
         print(f"  {name}, {rows} rows: {seconds:.1f} s", file=sys.stderr)
+
+    rows = args.update_rows or args.rows
+    text = make_csv(rows)
+    renamed = text.replace(",User ", ",Renamed user ")
+    try:
+        with transaction.atomic():
+            rebuilds[0] = 0
+            start = time.perf_counter()
+            assert not bulk.import_extensions(account, text, actor=actor).errors
+            seconds = time.perf_counter() - start
+            results.append(("baseline: the same file imported into the empty account (creates)", rows,
+                            seconds, rebuilds[0], DirectoryEntry.objects.filter(account=account).count()))
+            for name, again in (("existing=update, the same file (every row unchanged)", text),
+                                ("existing=update, every row's name changed", renamed)):
+                rebuilds[0] = 0
+                start = time.perf_counter()
+                outcome = bulk.import_extensions(account, again, actor=actor, existing="update")
+                seconds = time.perf_counter() - start
+                assert not outcome.errors, outcome.errors[:3]
+                indexed = DirectoryEntry.objects.filter(account=account).count()
+                results.append((name, rows, seconds, rebuilds[0], indexed))
+                print(f"  {name}, {rows} rows: {seconds:.1f} s", file=sys.stderr)
+            raise _Rollback
+    except _Rollback:
+        pass
 
     print(f"Machine: {machine()}; load {os.getloadavg()[0]:.1f} (1-min average at the end, shared machine)")
     print("Each row: an extension, its voicemail box with an e-mail, one device; commit excluded.\n")
