@@ -43,6 +43,7 @@ urlpatterns = [
     path("extensions/<int:pk>/", extensions.ExtensionEditView.as_view(), name="extension-edit"),
     path("extensions/<int:pk>/delete/", extensions.ExtensionDeleteView.as_view(), name="extension-delete"),
     path("extensions/<int:pk>/devices/add/", extensions.DeviceCreateView.as_view(), name="device-create"),
+    path("devices/<int:pk>/", extensions.DeviceEditView.as_view(), name="device-edit"),
     path("devices/<int:pk>/secret/", extensions.DeviceSecretView.as_view(), name="device-secret"),
     path("devices/<int:pk>/delete/", extensions.DeviceDeleteView.as_view(), name="device-delete"),
     path("extensions/<int:pk>/follow-me/", followme.FollowMeView.as_view(), name="follow-me"),

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from pbx.actions.extensions import (
     do_add_device,
@@ -124,6 +124,46 @@ class DeviceCreateView(_DevicePages, PortalPage):
                 return self.show_secret(device, secret)
         return render(request, "portal/device_add.html", self.context(extension=extension, form=form),
                       status=400)
+
+
+class DeviceEditView(_DevicePages, PortalPage):
+    """A device's label, vendor, model, MAC address and on/off (``do_update_device``);
+    its secret changes on its own page. Every role reads it; only admins write."""
+
+    template_name = "portal/device_edit.html"
+
+    def get_object(self, pk: Any) -> Device:
+        return get_object_or_404(Device.objects.select_related("extension"), pk=pk)
+
+    def form(self, device: Device, data: Any = None) -> DeviceForm:
+        form = DeviceForm(data, initial={name: getattr(device, name) for name in DeviceForm.Meta.fields})
+        if not self.may_write:
+            for field in form.fields.values():
+                field.disabled = True
+        return form
+
+    def page(self, device: Device, form: DeviceForm, status: int = 200) -> HttpResponse:
+        return render(self.request, self.template_name,
+                      self.context(device=device, extension=device.extension, form=form), status=status)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        device = self.get_object(pk)
+        return self.page(device, self.form(device))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        device = self.get_object(pk)
+        self.authorize(self.identity)
+        form = self.form(device, request.POST)
+        if form.is_valid():
+            try:
+                self.write(do_update_device, device,
+                           **{name: form.cleaned_data[name] for name in form.changed_data})
+            except ValidationError as error:
+                show_action_errors(form, error)
+            else:
+                messages.success(request, f"Device {device.username} saved.")
+                return redirect(self.url(self.edit_url_name, device.extension))
+        return self.page(device, form, status=400)
 
 
 class DeviceSecretView(_DevicePages, PortalPage):

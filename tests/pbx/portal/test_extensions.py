@@ -1,5 +1,5 @@
 """Extensions and devices in the portal: search, the actions' errors on the fields, the
-SIP secret shown once, forwarding through the destination picker."""
+SIP secret shown once, a device's own page, forwarding through the destination picker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from common.secrets import decrypt_secret
 from pbx.models import Device, Extension
+from tenants.models import AuditEvent
 from tests.pbx.portal.conftest import World
 from tests.pbx.portal.test_pages import extension_data
 
@@ -81,6 +82,28 @@ def test_regenerating_replaces_the_secret(world: World):
     with schema_context(world.account.schema_name):
         stored = decrypt_secret(Device.objects.get(pk=world.device.pk).secret_encrypted)
     assert new != old and stored == new
+
+
+def test_a_device_is_edited_on_its_own_page_and_keeps_its_secret(world: World):
+    with schema_context(world.account.schema_name):
+        secret = Device.objects.get(pk=world.device.pk).secret_encrypted
+    browser = world.browser("admin")
+    page = browser.get(f"/extensions/{world.extension.pk}/").content.decode()
+    assert f'href="/devices/{world.device.pk}/"' in page  # the username links to it
+    response = browser.post(f"/devices/{world.device.pk}/", {"label": "Lobby phone", "vendor": "Yealink",
+                                                            "mac_address": "00:15:65:aa:bb:cc"})
+    assert response.status_code == 302 and response["Location"] == f"/extensions/{world.extension.pk}/"
+    with schema_context(world.account.schema_name):
+        device = Device.objects.get(pk=world.device.pk)
+    assert (device.label, device.vendor, device.enabled, device.secret_encrypted) == (
+        "Lobby phone", "Yealink", False, secret)  # unticked: turned off; the secret kept
+    event = AuditEvent.objects.filter(action="device.update").latest("pk")
+    assert event.actor == world.people["admin"] and "enabled" in str(event.details)
+    # A MAC address too long is refused on its field.
+    refused = browser.post(f"/devices/{world.device.pk}/", {"label": "x", "mac_address": "0" * 18})
+    assert refused.status_code == 400 and "mac_address" in refused.context["form"].errors
+    page = world.browser("read_only").get(f"/devices/{world.device.pk}/").content.decode()
+    assert "Lobby phone" in page and "Read only" in page and ">Save<" not in page
 
 
 def test_read_only_sees_a_disabled_form(world: World):
