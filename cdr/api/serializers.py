@@ -82,8 +82,18 @@ class TotalsSerializer(serializers.Serializer):
     aloc_seconds = serializers.FloatField(allow_null=True, help_text="Average length of the answered calls.")
 
 
+@extend_schema_field({"type": "string", "example": "2026-11-08T09:00:00"})
+class LocalDateTimeField(serializers.Field):
+    """A naive local time as it is, ISO 8601 without an offset. DRF's DateTimeField would
+    make it aware in UTC and print "Z": the account's 09:00 would read as 09:00 UTC."""
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
 class PointSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="Local start of the hour or day (no offset).")
+    at = LocalDateTimeField(help_text="Local start of the hour or day, in the account's time zone "
+                                      "(no offset).")
     calls = serializers.IntegerField()
     answered = serializers.IntegerField()
 

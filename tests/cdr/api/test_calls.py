@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -268,3 +269,17 @@ def test_calls_of_extension_is_the_extensions_own_history(tree):
     call(tree.c2, caller="1001", callee="1002")  # the same number in another tenant
     history = list(calls_of_extension(tree.c1, "1001"))
     assert [r.leg_uuid for r in history] == [rung[1].leg_uuid, placed[0].leg_uuid]
+
+
+def test_the_report_series_is_in_local_hours_without_an_offset(tree):
+    # Kolkata is +5:30: a call at 09:10 there is in the 09:00 point, which must not read
+    # as 09:00 UTC (DRF's DateTimeField printed the naive local time with "Z").
+    tree.c1.timezone = "Asia/Kolkata"
+    tree.c1.save(update_fields=["timezone"])
+    zone = ZoneInfo("Asia/Kolkata")
+    day = (NOW - timedelta(days=2)).astimezone(zone).date()
+    call(tree.c1, start_at=datetime.combine(day, time(9, 10), tzinfo=zone), talk=30)
+    api = Api(token=key_for(tree.user("c1_admin")))
+    report = body(api.send("get", calls_url(tree.c1, f"report/?since={day}&until={day}")))
+    assert [point["at"] for point in report["series"] if point["calls"]] == [f"{day}T09:00:00"]
+    assert report["series"][0]["at"] == f"{day}T00:00:00"
