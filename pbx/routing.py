@@ -697,7 +697,7 @@ def _plan_ring_group(t: Tenancy, destination: Destination, plan: Plan, at: datet
                           group.ring_seconds)
         dial = "|".join([one_round] * rounds)
         total = group.ring_seconds * rounds
-        how = f"all at once for {group.ring_seconds} s"
+        how = "all at once (" + ", ".join(who for _, _, who in legs) + f") for {group.ring_seconds} s"
     else:
         dial = "|".join(timed([*endpoints, *pickup], seconds) for endpoints, seconds, _ in legs * rounds)
         total = sum(seconds for _, seconds, _ in legs) * rounds

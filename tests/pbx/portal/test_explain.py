@@ -17,6 +17,12 @@ def test_the_explainer_shows_each_hop_linked_to_its_object(world: World):
     assert f'<a href="/ring-groups/{world.group.pk}/">Rings ring group 2000' in response.content.decode()
 
 
+def test_the_explainer_names_who_a_ring_group_rings_at_once(world: World):
+    # As it does for one after another: "rings all at once for 25 s" alone named nobody.
+    response = world.browser("admin").get("/explain/", {"caller": "1002", "dialed": "2000"})
+    assert "Ring group 2000 Sales rings all at once (1001) for 25 s." in response.content.decode()
+
+
 def test_the_explainer_asks_for_what_is_dialed(world: World):
     response = world.browser("admin").get("/explain/", {"caller": "1001", "dialed": ""})
     assert response.status_code == 200 and response.context["hops"] == []
