@@ -28,6 +28,7 @@ class OrderedItem:
     name: str  # in the buttons' labels: "Move <name> up"
     extra: str = ""  # html after the label (a recording's state and player)
     remove_url: str | None = None  # removed there instead of with operation=remove
+    toggle: str = ""  # a button posting operation=toggle ("Turn off", "Turn on"); "": none
 
 
 def moved(items: Sequence[T], operation: str, position: str, what: str = "item") -> list[T]:

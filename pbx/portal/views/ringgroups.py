@@ -70,7 +70,8 @@ class RingGroupEditView(_RingGroupPages, PortalEditView):
         items = []
         for member in obj.members.all():
             label = describe(member.destination)
-            items.append(OrderedItem(label=label if member.enabled else f"{label} (off)", name=label))
+            items.append(OrderedItem(label=label if member.enabled else f"{label} (off)", name=label,
+                                     toggle="Turn off" if member.enabled else "Turn on"))
         return {"ordered_items": items, "member_form": member_form or MemberForm(),
                 "order_url": reverse("portal:ring-group-members", kwargs={"pk": obj.pk})}
 
@@ -81,7 +82,7 @@ class RingGroupDeleteView(_RingGroupPages, PortalDeleteView):
 
 
 class RingGroupMembersView(_RingGroupPages, OrderedListPage):
-    """One change to the member list (add, up, down, remove, a dragged order), written as
+    """One change to the member list (add, up, down, turn off/on, remove, a dragged order), written as
     the whole new list by ``do_set_ring_group_members``; its refusals are shown above
     the list (the section alone for htmx)."""
 
@@ -118,8 +119,12 @@ class RingGroupMembersView(_RingGroupPages, OrderedListPage):
             if not member_form.is_valid():
                 raise ValidationError(member_form.errors.get("destination") or ["Choose a member."])
             return [*members, (member_form.cleaned_data["destination"], None, True)]
-        if operation == "remove":
+        if operation in ("remove", "toggle"):
             if not position.isdigit() or not 0 <= int(position) < len(members):
                 raise ValidationError("That member is no longer in the list; reload the page.")
-            return members[:int(position)] + members[int(position) + 1:]
+            index = int(position)
+            if operation == "toggle":  # a member turned off stays in its place, not rung
+                destination, seconds, enabled = members[index]
+                return [*members[:index], (destination, seconds, not enabled), *members[index + 1:]]
+            return members[:index] + members[index + 1:]
         return moved(members, operation, position, "member")

@@ -94,3 +94,25 @@ def test_a_dragged_order_is_written_by_the_same_action(world: World):
     assert members(world) == ["external:+14165550100", alice, bob]
     page = world.browser("read_only").get(f"/ring-groups/{world.group.pk}/").content.decode()
     assert "draggable" not in page and "portal/reorder" not in page
+
+
+def test_a_member_is_turned_off_in_its_place_and_on_again(world: World):
+    browser = world.browser("admin")
+    url = f"/ring-groups/{world.group.pk}/members/"
+    browser.post(url, {"operation": "add", "destination_kind": "extension",
+                       "destination_object": f"extension:{world.spare.pk}"})
+
+    def enabled() -> list[bool]:
+        with schema_context(world.account.schema_name):
+            return [m.enabled for m in RingGroup.objects.get(pk=world.group.pk).members.all()]
+
+    before = members(world)
+    assert browser.post(url, {"operation": "toggle", "position": "0"}).status_code == 302
+    assert (members(world), enabled()) == (before, [False, True])
+    page = browser.get(f"/ring-groups/{world.group.pk}/").content.decode()
+    assert "(off)" in page and "Turn on" in page
+    assert browser.post(url, {"operation": "toggle", "position": "0"}).status_code == 302
+    assert enabled() == [True, True]
+    assert browser.post(url, {"operation": "toggle", "position": "7"}).status_code == 400
+    read_only = world.browser("read_only").get(f"/ring-groups/{world.group.pk}/").content.decode()
+    assert "Turn off" not in read_only
