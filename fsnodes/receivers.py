@@ -25,10 +25,27 @@ def flush_cache_commands(domains: list[str], usernames: list[str]) -> list[str]:
     return list(dict.fromkeys(commands))
 
 
-def on_sip_credentials_changed(sender, *, account=None, domains=(), usernames=(), **kwargs) -> None:
+def unregister_commands(domains: list[str], usernames: list[str]) -> list[str]:
+    """``sofia profile internal flush_inbound_reg USER@DOMAIN`` for every username in
+    every domain: sofia drops the registrations stored for exactly that user and host
+    (sofia_reg_expire_call_id: ``... or (sip_user='USER' and sip_host='DOMAIN')``), the
+    account's other phones keep theirs."""
+    profile = settings.PHONE_PROFILE
+    return list(dict.fromkeys(
+        f"sofia profile {profile} flush_inbound_reg {username}@{domain}"
+        for username in usernames for domain in domains
+        if username and domain and not any(ch.isspace() or ch == "@" for ch in username + domain)))
+
+
+def on_sip_credentials_changed(sender, *, account=None, domains=(), usernames=(), ended=(),
+                               **kwargs) -> None:
     """Sent inside the pbx action's transaction: the queued rows commit or roll back with
-    the change, and delivery starts after commit."""
+    the change, and delivery starts after commit. Credentials that ended (a device
+    removed or turned off, a new secret) also lose their phones' registrations: without
+    that the dashboard, and sofia, listed a deleted phone until its registration expired
+    (its calls were refused already: every INVITE is challenged against the directory)."""
     commands = flush_cache_commands(list(domains), list(usernames))
+    commands += unregister_commands(list(domains), [name for name in ended if name in usernames])
     if commands:
         enqueue_many(commands)
 

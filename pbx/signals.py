@@ -156,7 +156,9 @@ tenant_config_changed = AccountChangeSignal(defaults={"index": IndexScope.WHOLE}
 # These SIP credentials changed, were disabled or were removed: FreeSWITCH must forget
 # what it cached for them. Always sent together with tenant_config_changed (which
 # invalidates our own cache), so receivers here deal with FreeSWITCH only.
-# Sent with: account, domains (list[str], primary first), usernames (list[str]).
+# Sent with: account, domains (list[str], primary first), usernames (list[str]), ended
+# (list[str], of usernames: credentials that no longer let their phones in -- removed,
+# disabled, a new secret -- whose registrations FreeSWITCH must drop).
 # Coalesced inside coalesce_changes() (usernames merged).
 sip_credentials_changed = AccountChangeSignal()
 

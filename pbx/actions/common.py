@@ -12,14 +12,16 @@ from tenants.models import Account
 
 
 def changed(account: Account, usernames: list[str] | None = None, *,
-            index: IndexScope = IndexScope.WHOLE) -> None:
+            index: IndexScope = IndexScope.WHOLE, ended: list[str] | None = None) -> None:
     """Announce a write: what FreeSWITCH fetches for ``account`` may have changed,
     ``index`` says what of its directory index (pbx.signals.IndexScope; the whole by
-    default, always right), ``usernames`` whose SIP credentials."""
+    default, always right), ``usernames`` whose SIP credentials, ``ended`` those of them
+    that no longer let a phone in as it did (removed, disabled, a new secret): their
+    phones' registrations are dropped."""
     tenant_config_changed.send(sender=Extension, account=account, index=index)
     if usernames:
         sip_credentials_changed.send(
-            sender=Device, account=account, usernames=usernames,
+            sender=Device, account=account, usernames=usernames, ended=list(ended or ()),
             domains=list(account.domains.order_by("-is_primary", "domain").values_list("domain", flat=True)),
         )
 

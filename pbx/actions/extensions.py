@@ -100,7 +100,8 @@ def do_update_extension(account: Account, extension: Extension, *, actor: User |
            fields=sorted([*fields, *(["voicemail_pin"] if voicemail_pin else [])]),
            **({"old_number": old_number} if extension.number != old_number else {}))
     # Disabling an extension disables its devices' credentials in effect.
-    changed(account, usernames if "enabled" in fields else None, index=IndexScope.extension(extension.pk))
+    changed(account, usernames if "enabled" in fields else None, index=IndexScope.extension(extension.pk),
+            ended=usernames if not extension.enabled else None)
     return extension
 
 
@@ -121,7 +122,7 @@ def do_delete_extension(account: Account, extension: Extension, *, actor: User |
         extension.delete()  # its box goes with it (one-to-one, cascade)
     record(actor, account, "extension.delete", ip, number=number)
     # Its call blocks, if it had any of its own, went with it (the account's facts).
-    changed(account, usernames, index=IndexScope.extension(pk) | IndexScope.BLOCKS)
+    changed(account, usernames, index=IndexScope.extension(pk) | IndexScope.BLOCKS, ended=usernames)
     if box is not None:
         voicemail_boxes_deleted.send(sender=VoicemailBox, account=account,
                                      domain=account.primary_domain_name, boxes=[box.number])
@@ -174,7 +175,9 @@ def do_update_device(account: Account, device: Device, *, actor: User | None = N
         device.save()
     record(actor, account, "device.update", ip, username=device.username,
            fields=sorted(fields) + (["secret"] if secret else []))
-    changed(account, [device.username], index=IndexScope.extension(device.extension_id))
+    # A phone of a device turned off or given a new secret is registered no longer.
+    changed(account, [device.username], index=IndexScope.extension(device.extension_id),
+            ended=[device.username] if secret is not None or not device.enabled else None)
     return device, secret
 
 
@@ -187,4 +190,4 @@ def do_remove_device(account: Account, device: Device, *, actor: User | None = N
         username, extension_pk = device.username, device.extension_id
         device.delete()
     record(actor, account, "device.delete", ip, username=username)
-    changed(account, [username], index=IndexScope.extension(extension_pk))
+    changed(account, [username], index=IndexScope.extension(extension_pk), ended=[username])

@@ -16,7 +16,7 @@ import pytest
 
 from fsnodes import live
 from fsnodes.conference_registry import conference_name, parse_member_line
-from fsnodes.receivers import flush_registrations_commands
+from fsnodes.receivers import flush_registrations_commands, unregister_commands
 from pbx.actions.conferences import do_create_conference_room
 from tenants.actions import do_create_staff_user
 from tenants.models import AuditEvent, Role
@@ -142,3 +142,14 @@ def test_the_dashboard_tile_lists_registered_phones_and_not_flushed_ones(fs):
     listed = tiles()
     assert phones(listed) == ["1001@acme.example.net"], listed
     assert figures(listed)[0] == "1"
+
+    # A credential that ended (a device removed or turned off, a new secret) drops only
+    # that user's registrations on each of its hosts (fsnodes.receivers): another
+    # tenant's phone of the same number stays.
+    for command in unregister_commands(["acme.example.net", "acme.localhost"], ["1001"]):
+        assert fs.api(command).startswith("+OK")
+    until(lambda: "1001@acme.example.net" not in fs.registrations(),
+          what="sofia drops the ended credential's phone")
+    assert "1002@beta.example.net" in fs.registrations()
+    listed = tiles()
+    assert phones(listed) == [], listed

@@ -74,7 +74,58 @@ def test_rotating_a_device_secret_flushes_it_on_freeswitch(
     assert fake_fs.api_commands == [
         "xml_flush_cache id 1001 c1.example.net",
         "xml_flush_cache id 1001 c1.localhost",
+        # The old secret no longer lets the phone in: its registration goes too.
+        "sofia profile internal flush_inbound_reg 1001@c1.example.net",
+        "sofia profile internal flush_inbound_reg 1001@c1.localhost",
     ]
+
+
+def _flushed_registrations(fake_fs) -> list[str]:
+    return [command for command in fake_fs.api_commands if "flush_inbound_reg" in command]
+
+
+def test_a_phone_whose_credential_ended_is_unregistered_and_only_that_one(
+        tree, make_node, fake_fs, eager_celery, django_capture_on_commit_callbacks):
+    """Removing a device, turning it or its extension off drops exactly those phones'
+    registrations (sofia's ``flush_inbound_reg USER@DOMAIN``); an edit that leaves the
+    credential working (a label) drops none."""
+    from pbx.actions import (
+        do_add_device,
+        do_create_extension,
+        do_delete_extension,
+        do_remove_device,
+        do_update_device,
+        do_update_extension,
+    )
+
+    alice = do_create_extension(tree.c1, number="1001", name="Alice")
+    desk, _ = do_add_device(tree.c1, alice)
+    soft, _ = do_add_device(tree.c1, alice)
+    bob = do_create_extension(tree.c1, number="1002", name="Bob")
+    do_add_device(tree.c1, bob)
+    make_node(fake_fs)
+
+    def flushed_by(action) -> list[str]:
+        before = len(_flushed_registrations(fake_fs))
+        with django_capture_on_commit_callbacks(execute=True):
+            action()
+        return _flushed_registrations(fake_fs)[before:]
+
+    assert flushed_by(lambda: do_update_device(tree.c1, desk, label="Desk")) == []
+    assert flushed_by(lambda: do_update_device(tree.c1, soft, enabled=False)) == [
+        "sofia profile internal flush_inbound_reg 1001-2@c1.example.net",
+        "sofia profile internal flush_inbound_reg 1001-2@c1.localhost"]
+    assert flushed_by(lambda: do_remove_device(tree.c1, soft)) == [
+        "sofia profile internal flush_inbound_reg 1001-2@c1.example.net",
+        "sofia profile internal flush_inbound_reg 1001-2@c1.localhost"]
+    assert flushed_by(lambda: do_update_extension(tree.c1, alice, name="Alice Smith")) == []
+    assert flushed_by(lambda: do_update_extension(tree.c1, alice, enabled=False)) == [
+        "sofia profile internal flush_inbound_reg 1001@c1.example.net",
+        "sofia profile internal flush_inbound_reg 1001@c1.localhost"]
+    assert flushed_by(lambda: do_update_extension(tree.c1, alice, enabled=True)) == []
+    assert flushed_by(lambda: do_delete_extension(tree.c1, bob)) == [
+        "sofia profile internal flush_inbound_reg 1002@c1.example.net",
+        "sofia profile internal flush_inbound_reg 1002@c1.localhost"]
 
 
 def test_a_trunk_change_drops_the_old_gateway_and_rescans(tree, make_node, fake_fs, eager_celery,
