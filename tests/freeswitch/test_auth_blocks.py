@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from carriers.actions import do_create_trunk
+from fsconf.cache import _generation, _tenant_key
 from fsnodes.auth_guard import do_clear_auth_block
 from fsnodes.models import AuthBlock
 from tenants.actions import do_suspend_account
@@ -42,12 +43,19 @@ def register(fs, password: str):
 def test_password_guessing_blocks_the_user_until_an_admin_clears_it(fs):
     acme = fs.data.customer("acme")
     acme.extension("1001")
+    generation = _tenant_key(acme.account.schema_name)
+    before = _generation(generation)
     for attempt in range(settings.SIP_AUTH_USER_FAILURES):
         guess = register(fs, f"guess-{attempt}")
         assert guess.final_status == 403, guess.received
     block = wait_until(lambda: AuthBlock.objects.filter(kind=AuthBlock.Kind.USER, account=acme.account,
                                                         user_id="1001", cleared_at__isnull=True).first(),
                        what="the user block written by the call-control process")
+    # The block takes effect once the tenant's cached sip_auth answers are invalidated,
+    # which the call-control process does after its commit: a REGISTER sent as soon as
+    # the row is visible could still get the cached answer (CI: 15 ms after the block,
+    # 200 with the right password).
+    wait_until(lambda: _generation(generation) != before, what="the block's cache invalidation")
     assert str(block.address) == "127.0.0.1" and block.domain == "acme.example.net"
 
     right = register(fs, acme.secret("1001"))
