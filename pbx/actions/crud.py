@@ -33,11 +33,18 @@ Verb = Literal["create", "update", "delete"]
 
 
 END_USER_REFUSAL = "Your login manages only your own phone."
+READ_ONLY_REFUSAL = "Your role is read-only."
+
+# The staff roles that write a kind of object: every PBX write is the admins' unless the
+# object's actions name more (a call queue: pbx.actions.queues.QUEUE_WRITERS).
+ADMINS: tuple[str, ...] = (Role.ADMIN,)
 
 
-def authorize(actor: User | None, account: Account, *, extension_pk: int | None = None) -> None:
+def authorize(actor: User | None, account: Account, *, extension_pk: int | None = None,
+              roles: tuple[str, ...] = ADMINS) -> None:
     """People act as themselves, on their own account or one below (a masquerading
-    provider admin), and only as admins; ``actor`` None is the platform itself (demo
+    provider admin), and only in one of the ``roles`` that write what the action writes
+    (admins, unless the action names more); ``actor`` None is the platform itself (demo
     data, a phone's feature code). An end user ("My phone") passes only where the action
     names the extension it writes (``extension_pk``) and that is the user's own; every
     other action refuses them, so an admin action cannot forget to."""
@@ -48,8 +55,8 @@ def authorize(actor: User | None, account: Account, *, extension_pk: int | None 
         if extension_pk is not None and actor.is_bound_to(account.pk, extension_pk):
             return
         raise PermissionDenied(END_USER_REFUSAL)
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Your role is read-only.")
+    if actor.role not in roles:
+        raise PermissionDenied(READ_ONLY_REFUSAL)
 
 
 class CrudActions(Generic[M]):
@@ -84,6 +91,8 @@ class CrudActions(Generic[M]):
     # end user ("My phone") may then write it ("": admins only). ``authorize`` decides
     # from the value asked for, then again from the stored row and from the new value.
     owner_field: ClassVar[str] = ""
+    # The staff roles that may write it (``authorize``'s ``roles``): admins unless it says.
+    writers: ClassVar[tuple[str, ...]] = ADMINS
 
     # --- hooks -------------------------------------------------------------------------
 
@@ -153,12 +162,14 @@ class CrudActions(Generic[M]):
         """The checkpoint for ``obj`` as stored (None: a new one) and for the owner
         ``fields`` ask for."""
         if not self.owner_field:
-            authorize(actor, account)
+            authorize(actor, account, roles=self.writers)
             return
         if obj is not None:
-            authorize(actor, account, extension_pk=getattr(obj, f"{self.owner_field}_id"))
+            authorize(actor, account, extension_pk=getattr(obj, f"{self.owner_field}_id"),
+                      roles=self.writers)
         if fields is not None and (obj is None or self.owner_field in fields):
-            authorize(actor, account, extension_pk=self.owner(fields.get(self.owner_field)))
+            authorize(actor, account, extension_pk=self.owner(fields.get(self.owner_field)),
+                      roles=self.writers)
 
     @transaction.atomic
     def create(self, account: Account, *, actor: User | None, ip: str | None = None,

@@ -25,11 +25,11 @@ from django_tenants.utils import schema_context
 from pbx import queues as cc
 from pbx.actions.checks import row, target
 from pbx.actions.common import changed
-from pbx.actions.crud import CrudActions, Verb, authorize
+from pbx.actions.crud import ADMINS, CrudActions, Verb, authorize
 from pbx.models import CallQueue, DestinationKind, Extension, MohGroup, QueueAgent
 from pbx.signals import IndexScope, callcenter_changed
 from tenants.actions import record
-from tenants.models import Account, User
+from tenants.models import Account, Role, User
 
 QUEUE_FIELDS = (
     "name", "strategy", "moh_group", "greeting", "announcement", "announcement_seconds",
@@ -42,6 +42,10 @@ QUEUE_FIELDS = (
 PROMPT_FIELDS = ("greeting", "announcement")
 MAX_AGENTS = 200
 AGENT_ACTIONS = ("login", "logout", "pause", "unpause")
+# Who writes call queues and their agents: the admins, and the call-center supervisor,
+# whose role manages the queues and nothing else. The actions below, the portal's queue
+# pages and GET /api/v1/roles/ all ask this.
+QUEUE_WRITERS: tuple[str, ...] = (*ADMINS, Role.SUPERVISOR)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class _Queues(CrudActions[CallQueue]):
     identity = ("number", "name")
     row_fields = {"moh_group": MohGroup}
     prompt_fields = PROMPT_FIELDS
+    writers = QUEUE_WRITERS
 
     def check(self, account: Account, queue: CallQueue, fields: Mapping[str, Any]) -> None:
         target("fallback", queue.fallback, not_to=self.itself(queue), what="A queue")
@@ -118,7 +123,7 @@ def do_set_queue_agents(account: Account, queue: CallQueue, agents: Iterable[Age
                         actor: User | None = None, ip: str | None = None) -> list[QueueAgent]:
     """Make ``agents`` the queue's agents. An extension already in the queue keeps its
     login and pause; one left out leaves the queue."""
-    authorize(actor, account)
+    authorize(actor, account, roles=QUEUE_WRITERS)
     agents = list(agents)
     with schema_context(account.schema_name):
         queue = CallQueue.objects.select_for_update().get(pk=queue.pk)

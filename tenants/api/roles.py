@@ -2,10 +2,11 @@
 
 The capabilities are not a table kept beside the code: each is one of the predicates the
 writes call (``pbx.actions.crud.authorize`` for every PBX write, webhooks and live
-conference control; ``tenants.scoping`` for staff users and accounts; the API's own
-checkpoint for reading), asked about a stand-in user of the role. A role whose rights
-change in those checks is shown changed here without an edit; a new role must only be
-given a description (a test fails until it is).
+conference control, and with the queues' own roles for call queues; ``tenants.scoping``
+for staff users and accounts; the API's own checkpoint for reading), asked about a
+stand-in user of the role. A role whose rights change in those checks is shown changed
+here without an edit; a new role must only be given a description (a test fails until it
+is).
 
 The stand-ins live in memory (no query): a reseller with a customer below it, the user
 in the reseller and another user in the customer; an employee's login (end user) is
@@ -23,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from rest_framework import exceptions
 
 from pbx.actions.crud import authorize
+from pbx.actions.queues import QUEUE_WRITERS
 from switchboard.api.permissions import IdentityCheckpoint
 from tenants.identity import Identity
 from tenants.models import Account, Role, User
@@ -34,8 +36,9 @@ DESCRIPTIONS: dict[str, str] = {
     Role.READ_ONLY: "Sees what an admin sees, in the admin, the portal and the API, and changes nothing.",
     Role.USER_ACTIVATION: "Reads like read-only staff, and activates or deactivates users of the "
                           "account and the accounts below (which ones: its capabilities).",
-    Role.SUPERVISOR: "A call-center supervisor's login: reads through the API and the portal; it "
-                     "writes nothing yet.",
+    Role.SUPERVISOR: "A call-center supervisor's login: reads like read-only staff, and manages the "
+                     "call queues (create, change and delete a queue, set its agents) through the "
+                     "portal and the API; nothing else.",
     Role.END_USER: "An employee's own login, bound to one extension: My phone in the portal (their "
                    "forwarding, do not disturb, follow-me, voicemail and calls); no admin and no API.",
 }
@@ -73,6 +76,9 @@ CAPABILITIES: tuple[Capability, ...] = (
                             "voicemail, ring groups, schedules, attendants, rooms, queues, call blocks, "
                             "recordings, webhooks), import extensions, and control live conferences.",
                lambda user, account, _other: _passes(lambda: authorize(user, account))),
+    Capability("pbx.queues", "Create, change and delete call queues and set their agents (who, tiers, "
+                             "login required).",
+               lambda user, account, _other: _passes(lambda: authorize(user, account, roles=QUEUE_WRITERS))),
     Capability("pbx.own_phone", "Change their own extension's forwarding and do not disturb, and "
                                 "their own voicemail (My phone).", _own_phone),
     Capability("users.manage", "Add staff users, change them (not their own role), set their "

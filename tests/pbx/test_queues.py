@@ -5,11 +5,13 @@ write tells the running FreeSWITCH nodes."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django_tenants.utils import schema_context
 
 from fsnodes.models import FreeswitchNode, NodeCommand
 from pbx.actions import (
     Agent,
+    do_create_extension,
     do_create_ivr,
     do_create_queue,
     do_create_ring_group,
@@ -21,10 +23,15 @@ from pbx.actions import (
     do_set_queue_agents,
     do_update_extension,
     do_update_queue,
+    do_update_ring_group,
 )
 from pbx.destinations import choices
 from pbx.models import CallQueue, MediaStatus, Prompt, QueueAgent
 from pbx.signals import callcenter_changed
+from tenants.actions import do_create_staff_user
+from tenants.models import Role
+from tenants.scoping import NotInSubtree
+from tests.conftest import PASSWORD
 from tests.pbx.routing_helpers import exists, extension, last_event, padded, ref, refused, reload
 
 C1 = "c1.example.net"
@@ -245,6 +252,39 @@ def test_deleting_an_extension_takes_it_out_of_its_queues(tree, staff, told):
     do_update_extension(tree.c1, staff["1001"], number="1011")
     do_update_extension(tree.c1, staff["1001"], name="Alice")
     assert told[1:] == [(tree.c1.pk, [f"queue reload {queue_name}"])]
+
+
+@pytest.mark.parametrize("where", ["r1", "c1"])
+def test_a_call_center_supervisor_writes_queues_and_their_agents_and_nothing_else(tree, staff, told, where):
+    """Seed 002: the supervisor "is allowed to only manipulate the call center queues",
+    in its own account or one below (a reseller's supervisor in its customer's)."""
+    supervisor = do_create_staff_user(tree.user("r1_admin"), account=getattr(tree, where),
+                                      username="supervisor", password=PASSWORD, role=Role.SUPERVISOR)
+    queue = do_create_queue(tree.c1, number="5000", name="Sales", actor=supervisor, ip="198.51.100.9")
+    do_update_queue(tree.c1, queue, name="Sales line", actor=supervisor)
+    do_set_queue_agents(tree.c1, queue, [Agent(staff["1001"]), Agent(staff["1002"], level=2)],
+                        actor=supervisor)
+    assert agents_of(tree.c1, queue) == [("1001", 1, 1, False, False, False),
+                                         ("1002", 2, 2, False, False, False)]
+    for action in ("queue.create", "queue.update", "queue.agents"):
+        assert last_event(tree.c1, action).actor == supervisor
+    assert last_event(tree.c1, "queue.create").ip == "198.51.100.9"
+    do_delete_queue(tree.c1, queue, actor=supervisor)
+    assert not exists(tree.c1, queue)
+    assert last_event(tree.c1, "queue.delete").actor == supervisor
+    group = do_create_ring_group(tree.c1, number="2000", name="Sales")
+    for write in (lambda: do_create_extension(tree.c1, number="1009", name="Ida", actor=supervisor),
+                  lambda: do_update_extension(tree.c1, staff["1001"], name="Alice", actor=supervisor),
+                  lambda: do_create_ring_group(tree.c1, number="2001", name="Support", actor=supervisor),
+                  lambda: do_update_ring_group(tree.c1, group, name="Sales 2", actor=supervisor),
+                  lambda: do_create_ivr(tree.c1, name="Main", actor=supervisor)):
+        with pytest.raises(PermissionDenied, match=r"^Your role is read-only\.$"):
+            write()
+    # Another tenant's queues stay out of reach.
+    theirs = do_create_queue(tree.c2, number="5000", name="Theirs")
+    with pytest.raises(NotInSubtree):
+        do_update_queue(tree.c2, theirs, name="Mine", actor=supervisor)
+    assert reload(tree.c2, theirs).name == "Theirs"
 
 
 def test_every_route_chooser_offers_the_queue(tree, staff):

@@ -13,7 +13,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 
-from pbx.actions.crud import authorize
+from pbx.actions.crud import ADMINS, authorize
 from pbx.portal.access import PortalIdentity, portal_identity
 from switchboard.views import Identity, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectView
 from tenants.http import client_ip
@@ -25,6 +25,10 @@ END_USER_PAGE_REFUSAL = ("This page is for the account's administrators; your lo
 
 class PortalPage(ObjectView):
     base_template = "portal/base.html"
+    # The staff roles its actions let write (``pbx.actions.crud.authorize``'s ``roles``):
+    # the write buttons show, and its POSTs pass, for those only (the queue pages add the
+    # supervisor, like the queue actions).
+    writers: tuple[str, ...] = ADMINS
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         identity = self.identify(request)
@@ -50,7 +54,7 @@ class PortalPage(ObjectView):
         return redirect(f"/login/?next={request.path}")
 
     def authorize(self, identity: Identity) -> None:
-        authorize(identity.user, identity.account)
+        authorize(identity.user, identity.account, roles=self.writers)
 
     def client_ip(self) -> str | None:
         return client_ip(self.request)

@@ -12,7 +12,13 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from pbx.actions.queues import do_create_queue, do_delete_queue, do_set_queue_agents, do_update_queue
+from pbx.actions.queues import (
+    QUEUE_WRITERS,
+    do_create_queue,
+    do_delete_queue,
+    do_set_queue_agents,
+    do_update_queue,
+)
 from pbx.destinations import describe
 from pbx.filtersets import CallQueueFilterSet
 from pbx.models import CallQueue, QueueAgent
@@ -29,6 +35,7 @@ class _QueuePages:
     create_url_name = "portal:queue-create"
     edit_url_name = "portal:queue-edit"
     delete_url_name = "portal:queue-delete"
+    writers = QUEUE_WRITERS  # the call-center supervisor too
 
 
 class CallQueueListView(_QueuePages, PortalListView):

@@ -22,7 +22,7 @@ class RoleViewSet(ApiViewSet):
     def list(self, request: Request, *args, **kwargs) -> Response:
         """Each role a staff user's ``role`` takes, in the model's order, with its label,
         a description and ``may``: what it may do within the user's account and the
-        accounts below (codes ``read``, ``pbx.write``, ``pbx.own_phone``,
+        accounts below (codes ``read``, ``pbx.write``, ``pbx.queues``, ``pbx.own_phone``,
         ``users.manage``, ``users.activate``, ``employees.activate``,
         ``accounts.manage``, ``admin``), read off the checks the actions make."""
         return Response(RoleSerializer(roles(), many=True).data)

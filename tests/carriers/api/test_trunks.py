@@ -29,6 +29,8 @@ class TestTrunksApi(ObjectApiTests):
     audit_name = "trunk"
     # Only an account above C1 writes C1's trunks.
     writer = "r1_admin"
+    # Trunks are for the staff who use the admin: a call-center supervisor does not.
+    supervisor_reads = False
     create_data = {"name": "Carrier", "rules": [r"^\+(1\d{10})$"], "weight_cost": 10,
                    "gateways": [{**GATEWAY, "username": "acct1", "password": "s3cret-pass",
                                  "register": True}]}

@@ -6,9 +6,10 @@ from django_tenants.utils import schema_context
 
 from pbx.actions import do_create_queue
 from pbx.models import CallQueue, QueueAgent
-from tenants.models import Account
-from tests.conftest import Tree
-from tests.pbx.routing_helpers import extension
+from tenants.actions import do_create_staff_user
+from tenants.models import Account, Role
+from tests.conftest import PASSWORD, Tree
+from tests.pbx.routing_helpers import extension, last_event
 from tests.switchboard.api.client import Api, accounts_url, body, key_for
 from tests.switchboard.api.objects import ObjectApiTests
 
@@ -24,6 +25,7 @@ class TestCallQueuesApi(ObjectApiTests):
     invalid_data = {"strategy": "whoever"}
     invalid_field = "strategy"
     list_queries = 9
+    supervisor_writes = True
 
     def make(self, account: Account, index: int) -> CallQueue:
         return do_create_queue(account, number=f"50{index:02d}", name=f"Queue {index}")
@@ -49,3 +51,13 @@ class TestCallQueuesApi(ObjectApiTests):
         assert readonly.send("put", url, {"agents": []}).status_code == 403
         with schema_context(tree.c1.schema_name):
             assert QueueAgent.objects.count() == 2
+        # The call-center supervisor sets them (a read-only key of theirs does not).
+        supervisor = do_create_staff_user(tree.user("r1_admin"), account=tree.c1, username="c1_supervisor",
+                                          password=PASSWORD, role=Role.SUPERVISOR)
+        keyed = Api(token=key_for(supervisor, read_only=True))
+        assert keyed.send("put", url, {"agents": []}).status_code == 403
+        put = Api(token=key_for(supervisor)).send("put", url,
+                                                  {"agents": [{"extension": alice.pk, "level": 3}]})
+        assert put.status_code == 200, body(put)
+        assert [(a["extension"], a["level"]) for a in body(put)["agents"]] == [(alice.pk, 3)]
+        assert last_event(tree.c1, "queue.agents").actor == supervisor

@@ -1,8 +1,10 @@
 """Every portal page and every role, generated from one declaration per page (``PAGES``).
 
-For each page: the admin reads it and (for a page that writes) writes through it; the
-read-only roles (read-only, user activation, supervisor) read what there is to read, get
-no write buttons, and have every write refused (403) with nothing changed; an anonymous
+For each page: the roles that write through it (the admin; on the call queue pages the
+call-center supervisor too) read it with its write buttons and write through it; the
+read-only roles (read-only, user activation, and the supervisor everywhere else) read what
+there is to read, get no write buttons, and have every write refused (403) with nothing
+changed; an anonymous
 visitor is sent to sign in; another tenant's admin is refused on this tenant's host, and
 on their own host this tenant's ids are 404 with nothing changed.
 
@@ -26,6 +28,8 @@ from tests.pbx.portal.conftest import OTHER_HOST, World, state, wav
 from tests.pbx.portal.test_myphone import MY_PHONE_COVERED_HERE, MY_PHONE_PAGES
 
 READ_ONLY_ROLES = ("read_only", "user_activation", "supervisor")
+# The call-center supervisor manages the call queues (pbx.actions.queues.QUEUE_WRITERS).
+QUEUE_WRITERS = ("admin", "supervisor")
 
 Data = Callable[[World], dict[str, Any]]
 
@@ -67,6 +71,9 @@ class Page:
     post_only: bool = False
     # What the admin's write needs first (a second track to move), done before it.
     prepare: Callable[[World], Any] | None = None
+    # The people who write through it (the admin's tests below are theirs); every other
+    # staff role of READ_ONLY_ROLES is read-only here.
+    writers: tuple[str, ...] = ("admin",)
 
     def url(self, world: World) -> str:
         query = self.query(world)
@@ -189,13 +196,13 @@ PAGES = {page.name: page for page in (
     Page("schedule-event-delete", kwargs=event_pk, readable=False, post=lambda w: {}),
     # GET only redirects to the schedule's page; the POST moves one event.
     Page("schedule-event-order", kwargs=schedule_pk, post=lambda w: {"operation": "up", "position": "1"}),
-    Page("queue-list", write_markers=("Add call queue",)),
-    Page("queue-create", readable=False, post=lambda w: queue_data("6001", "Billing")),
+    Page("queue-list", write_markers=("Add call queue",), writers=QUEUE_WRITERS),
+    Page("queue-create", readable=False, post=lambda w: queue_data("6001", "Billing"), writers=QUEUE_WRITERS),
     Page("queue-edit", kwargs=queue_pk, post=lambda w: queue_data("6000", "Help desk 2"),
-         write_markers=(">Save<", "Save agents", "Remove 1001")),
-    Page("queue-delete", kwargs=queue_pk, readable=False, post=lambda w: {}),
+         write_markers=(">Save<", "Save agents", "Remove 1001", "Delete…"), writers=QUEUE_WRITERS),
+    Page("queue-delete", kwargs=queue_pk, readable=False, post=lambda w: {}, writers=QUEUE_WRITERS),
     # GET only redirects to the queue's page; the POST writes the whole agent list.
-    Page("queue-agents", kwargs=queue_pk, post_only=True,
+    Page("queue-agents", kwargs=queue_pk, post_only=True, writers=QUEUE_WRITERS,
          post=lambda w: {f"agent_{w.extension.pk}_level": "2", f"agent_{w.extension.pk}_position": "1",
                          "new_extension": str(w.spare.pk), "new_level": "1"}),
     Page("prompt-list", write_markers=("Add prompt",)),
@@ -326,38 +333,50 @@ def _pages(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
     return [pytest.param(page, id=page.name) for page in PAGES.values() if predicate(page)]
 
 
-# --- admin ---------------------------------------------------------------------------
+def _writers(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
+    """(page, role) for each role that writes through the page."""
+    return [pytest.param(page, role, id=f"{page.name}-{role}")
+            for page in PAGES.values() if predicate(page) for role in page.writers]
 
 
-@pytest.mark.parametrize("page", _pages())
-def test_admin_reads(world: World, page: Page):
-    response = world.browser("admin").get(page.url(world))
+def _read_only(predicate: Callable[[Page], bool] = lambda page: True) -> list[Any]:
+    """(page, role) for each staff role that is read-only on the page."""
+    return [pytest.param(page, role, id=f"{page.name}-{role}")
+            for page in PAGES.values() if predicate(page) for role in READ_ONLY_ROLES
+            if role not in page.writers]
+
+
+# --- the admin, and the supervisor on the queue pages ----------------------------------
+
+
+@pytest.mark.parametrize(("page", "role"), _writers())
+def test_admin_reads(world: World, page: Page, role: str):
+    response = world.browser(role).get(page.url(world))
     expected = 302 if page.post_only or page.name in REDIRECTING_GETS else 200
     body = text(response)
     assert response.status_code == expected, body[:500]
     for marker in page.write_markers:
-        assert marker in body, f"{page.name}: the admin's page lacks {marker!r}"
+        assert marker in body, f"{page.name}: the {role}'s page lacks {marker!r}"
 
 
-@pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
-def test_admin_writes(world: World, page: Page):
+@pytest.mark.parametrize(("page", "role"), _writers(lambda page: page.post is not None))
+def test_admin_writes(world: World, page: Page, role: str):
     if page.prepare is not None:
         page.prepare(world)
     before = state(world.account)
     latest = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    response = world.browser("admin").post(page.url(world), page.post(world), REMOTE_ADDR="198.51.100.7")
+    response = world.browser(role).post(page.url(world), page.post(world), REMOTE_ADDR="198.51.100.7")
     assert response.status_code == page.admin_post_status, response.content.decode()[:3000]
-    assert state(world.account) != before, f"{page.name}: the admin's POST changed nothing"
+    assert state(world.account) != before, f"{page.name}: the {role}'s POST changed nothing"
     # The write went through an action: audited with the person and their address.
     events = list(AuditEvent.objects.filter(pk__gt=latest))
-    assert events and all(e.actor == world.people["admin"] and e.ip == "198.51.100.7" for e in events)
+    assert events and all(e.actor == world.people[role] and e.ip == "198.51.100.7" for e in events)
 
 
 # --- read-only roles -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", READ_ONLY_ROLES)
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize(("page", "role"), _read_only())
 def test_read_only_roles_read_without_write_buttons(world: World, page: Page, role: str):
     response = world.browser(role).get(page.url(world))
     if not page.readable:
@@ -370,8 +389,7 @@ def test_read_only_roles_read_without_write_buttons(world: World, page: Page, ro
         assert marker not in body, f"{page.name}: {role} sees {marker!r}"
 
 
-@pytest.mark.parametrize("role", READ_ONLY_ROLES)
-@pytest.mark.parametrize("page", _pages(lambda page: page.post is not None))
+@pytest.mark.parametrize(("page", "role"), _read_only(lambda page: page.post is not None))
 def test_read_only_roles_cannot_write(world: World, page: Page, role: str):
     before = state(world.account)
     response = world.browser(role).post(page.url(world), page.post(world))

@@ -2,7 +2,8 @@
 object"). A test class declares the object and gets: create / read / update / delete by
 an ancestor's admin with the audit event naming them and their address, a field error as
 400, an idempotent retried create, every write refused to read-only keys and users with
-nothing changed, 401 without credentials, another tenant's key and session refused on
+nothing changed, the call-center supervisor writing only the objects its role writes (call
+queues) and refused the rest, 401 without credentials, another tenant's key and session refused on
 this host, another tenant's object ids answering 404 exactly like missing ones with the
 victim unchanged, a sibling reseller and a customer on its parent's path kept out,
 revoked and expired keys refused, and the query count of a list page pinned whatever
@@ -23,9 +24,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants.actions import do_revoke_api_key
-from tenants.models import Account, ApiKey, AuditEvent
-from tests.conftest import Browser, Tree
+from tenants.actions import do_create_staff_user, do_revoke_api_key
+from tenants.models import Account, ApiKey, AuditEvent, Role
+from tests.conftest import PASSWORD, Browser, Tree
 from tests.switchboard.api.client import Api, accounts_url, body, host_of, key_for
 
 MISSING_ID = 987654
@@ -56,6 +57,11 @@ class ObjectApiTests:
     # Who writes in the tests below that need any admin of C1's objects: C1's own, unless
     # only an account above may write them (trunks).
     writer: ClassVar[str] = "c1_admin"
+    # A call-center supervisor writes it (the call queues: pbx.actions.queues.QUEUE_WRITERS);
+    # every other object refuses the supervisor's writes as read-only (403).
+    supervisor_writes: ClassVar[bool] = False
+    # False: the object is the admin's tool (trunks), absent (404) to a supervisor.
+    supervisor_reads: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,6 +177,35 @@ class ObjectApiTests:
                 assert api.send(method, url).status_code == 200
         assert self.rows(tree.c1) == before
         assert self.audit_count() == events
+
+    def test_a_supervisor_writes_only_what_its_role_writes(self, tree: Tree):
+        """A reseller's call-center supervisor, on its customer C1: its key passes the
+        API's checkpoint (it is not read-only), and the object's action decides."""
+        supervisor = do_create_staff_user(tree.user("r1_admin"), account=tree.r1, username="r1_supervisor",
+                                          password=PASSWORD, role=Role.SUPERVISOR)
+        api = Api(token=key_for(supervisor))
+        victim = self.make(tree.c1, 1)
+        before, events = self.rows(tree.c1), self.audit_count()
+        expected = 200 if self.supervisor_reads else 404
+        for method, url, _data in self.reads(tree.c1, victim.pk):
+            assert api.send(method, url).status_code == expected, (method, url)
+        created = self.post(api, self.list_url(tree.c1), self.payload(tree.c1))
+        updated = api.send("patch", self.detail_url(tree.c1, victim.pk), self.update_data)
+        if not self.supervisor_writes:
+            deleted = api.send("delete", self.detail_url(tree.c1, victim.pk))
+            for refused in (created, updated, deleted):
+                assert refused.status_code == (403 if self.supervisor_reads else 404), body(refused)
+            assert self.rows(tree.c1) == before
+            assert self.audit_count() == events
+            return
+        assert created.status_code == 201, body(created)
+        self._assert_audited(tree.c1, "create", supervisor)
+        assert updated.status_code == 200, body(updated)
+        self._assert_audited(tree.c1, "update", supervisor)
+        deleted = api.send("delete", self.detail_url(tree.c1, body(created)["id"]))
+        assert deleted.status_code == 204, body(deleted)
+        self._assert_audited(tree.c1, "delete", supervisor)
+        assert [row["id"] for row in self.rows(tree.c1)] == [victim.pk]
 
     def test_no_credentials_is_401(self, tree: Tree):
         victim = self.make(tree.c1, 1)

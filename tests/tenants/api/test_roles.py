@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from pbx.actions import do_create_extension
+from pbx.actions import do_create_extension, do_create_queue
 from pbx.actions.endusers import do_invite_end_user
 from tenants.actions import (
     do_create_staff_user,
@@ -48,6 +48,9 @@ class TestRolesApi:
         found = may(roles)
         assert {"read", "pbx.write", "users.manage", "accounts.manage", "admin"} <= found[Role.ADMIN]
         assert found[Role.READ_ONLY] == {"read", "admin"}
+        assert {"pbx.write", "pbx.queues"} <= found[Role.ADMIN]
+        # Seed 002: the call-center supervisor manages the call queues, and nothing else.
+        assert found[Role.SUPERVISOR] == {"read", "pbx.queues"}
         assert found[Role.END_USER] == {"pbx.own_phone"}
         assert all(c["text"] for r in roles for c in r["may"])
 
@@ -84,6 +87,7 @@ def test_what_the_list_says_is_what_the_actions_do(tree: Tree, role: str):
     employee = do_invite_end_user(tree.c1, alice, email="alice@example.com")
     done = {
         "pbx.write": _allowed(lambda: do_create_extension(tree.c1, number="1002", name="B", actor=user)),
+        "pbx.queues": _allowed(lambda: do_create_queue(tree.c1, number="5000", name="Q", actor=user)),
         "users.manage": _allowed(lambda: do_set_staff_password(user, target, "x-new-long-passphrase-1")),
         "users.activate": _allowed(lambda: do_set_user_active(user, target, False)),
         "employees.activate": _allowed(lambda: do_set_user_active(user, employee, False)),
