@@ -26,6 +26,7 @@ from pbx.portal.forms.extensions import DeviceForm, ExtensionForm
 from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
 from pbx.portal.views.endusers import login_context
 from switchboard.views import Column, show_action_errors
+from switchboard.views.once import no_store, redirect_to_shown, take_shown
 
 
 def _forwarding(extension: Extension) -> str:
@@ -95,20 +96,27 @@ class _DevicePages(_ExtensionPages):
     secret_template = "portal/device_secret.html"
 
     def show_secret(self: Any, device: Device, secret: str) -> HttpResponse:
-        response = render(self.request, self.secret_template, self.context(
+        return no_store(render(self.request, self.secret_template, self.context(
             device=device, secret=secret, extension=device.extension,
-            domain=self.identity.account.primary_domain_name))
-        # The secret is in this answer only: no cache may keep it.
-        response["Cache-Control"] = "no-store"
-        return response
+            domain=self.identity.account.primary_domain_name)))
+
+    def shown_secret(self: Any) -> HttpResponse | None:
+        """The page showing the secret the POST just made (switchboard.views.once), or
+        None when this GET carries no token still waiting (a reload: the form again)."""
+        shown = take_shown(self.request)
+        device = shown and Device.objects.select_related("extension").filter(pk=shown["device"]).first()
+        return self.show_secret(device, shown["secret"]) if device else None
 
 
 class DeviceCreateView(_DevicePages, PortalPage):
-    """Add a device (SIP credential) to an extension: GET the form, POST shows the secret."""
+    """Add a device (SIP credential) to an extension: GET the form, POST adds it and
+    redirects to the page showing its secret once."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         extension = self.get_object(pk)
         self.authorize(self.identity)
+        if (shown := self.shown_secret()) is not None:
+            return shown
         return render(request, "portal/device_add.html", self.context(extension=extension, form=DeviceForm()))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -121,7 +129,7 @@ class DeviceCreateView(_DevicePages, PortalPage):
             except ValidationError as error:
                 show_action_errors(form, error)
             else:
-                return self.show_secret(device, secret)
+                return redirect_to_shown(request, device=device.pk, secret=secret)
         return render(request, "portal/device_add.html", self.context(extension=extension, form=form),
                       status=400)
 
@@ -167,7 +175,8 @@ class DeviceEditView(_DevicePages, PortalPage):
 
 
 class DeviceSecretView(_DevicePages, PortalPage):
-    """Give a device a new SIP secret (the old one stops working): GET asks, POST shows it."""
+    """Give a device a new SIP secret (the old one stops working): GET asks, POST makes
+    it and redirects to the page showing it once."""
 
     def get_object(self, pk: Any) -> Device:
         return get_object_or_404(Device.objects.select_related("extension"), pk=pk)
@@ -175,6 +184,8 @@ class DeviceSecretView(_DevicePages, PortalPage):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         device = self.get_object(pk)
         self.authorize(self.identity)
+        if (shown := self.shown_secret()) is not None:
+            return shown
         return render(request, "portal/device_regenerate.html", self.context(device=device))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -183,7 +194,7 @@ class DeviceSecretView(_DevicePages, PortalPage):
         device, secret = self.write(do_update_device, device, rotate_secret=True)
         messages.success(request, f"Device {device.username} has a new secret; phones using the old one "
                                   "stop registering.")
-        return self.show_secret(device, secret)
+        return redirect_to_shown(request, device=device.pk, secret=secret)
 
 
 class DeviceDeleteView(_DevicePages, PortalDeleteView):

@@ -64,7 +64,11 @@ def test_deleting_a_used_extension_is_refused_with_its_users(world: World):
 
 def test_a_new_device_secret_is_shown_once(world: World):
     browser = world.browser("admin")
-    response = browser.post(f"/extensions/{world.spare.pk}/devices/add/", {"label": "Softphone"})
+    added = browser.post(f"/extensions/{world.spare.pk}/devices/add/", {"label": "Softphone"})
+    # The POST redirects to the page that shows the secret: a reload there sends nothing.
+    assert added.status_code == 303
+    shown_url = added["Location"]
+    response = browser.get(shown_url)
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     secret = response.context["secret"]
     with schema_context(world.account.schema_name):
@@ -72,13 +76,23 @@ def test_a_new_device_secret_is_shown_once(world: World):
     assert device.username == "1002" and decrypt_secret(device.secret_encrypted) == secret
     assert secret in response.content.decode()
     assert secret not in browser.get(f"/extensions/{world.spare.pk}/").content.decode()
+    # Reloading the shown page: the secret is gone, and no second device was made.
+    reloaded = browser.get(shown_url)
+    assert reloaded.status_code == 200 and secret not in reloaded.content.decode()
+    assert "secret" not in reloaded.context or reloaded.context.get("secret") is None
+    with schema_context(world.account.schema_name):
+        assert Device.objects.filter(extension=world.spare).count() == 1
 
 
 def test_regenerating_replaces_the_secret(world: World):
     with schema_context(world.account.schema_name):
         old = decrypt_secret(Device.objects.get(pk=world.device.pk).secret_encrypted)
-    response = world.browser("admin").post(f"/devices/{world.device.pk}/secret/")
+    browser = world.browser("admin")
+    rotated = browser.post(f"/devices/{world.device.pk}/secret/")
+    assert rotated.status_code == 303
+    response = browser.get(rotated["Location"])
     new = response.context["secret"]
+    assert browser.get(rotated["Location"]).context.get("secret") is None  # shown once
     with schema_context(world.account.schema_name):
         stored = decrypt_secret(Device.objects.get(pk=world.device.pk).secret_encrypted)
     assert new != old and stored == new

@@ -135,10 +135,10 @@ PAGES = {page.name: page for page in (
          write_markers=(">Save<", "Add device", "New secret")),
     Page("extension-delete", kwargs=spare_pk, readable=False, post=lambda w: {}),
     Page("device-create", kwargs=extension_pk, readable=False, post=lambda w: {"label": "Softphone"},
-         admin_post_status=200),
+         admin_post_status=303),  # to the page showing the secret once (switchboard.views.once)
     Page("device-edit", kwargs=device_pk, post=lambda w: {"label": "Desk phone 2", "enabled": "on"},
          write_markers=(">Save<", "New secret…")),
-    Page("device-secret", kwargs=device_pk, readable=False, post=lambda w: {}, admin_post_status=200),
+    Page("device-secret", kwargs=device_pk, readable=False, post=lambda w: {}, admin_post_status=303),
     Page("device-delete", kwargs=device_pk, readable=False, post=lambda w: {}),
     Page("ring-group-list", write_markers=("Add ring group",)),
     Page("ring-group-create", readable=False, post=lambda w: ring_group_data("2001", "Support")),
