@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
 from switchboard.views import Column
+from switchboard.views.once import no_store, redirect_to_shown, take_shown
 from webhooks.actions import (
     do_create_webhook,
     do_delete_webhook,
@@ -54,6 +55,17 @@ class WebhookListView(_WebhookPages, PortalListView):
     )
 
 
+def shown_secret(view: Any) -> HttpResponse | None:
+    """The page showing the signing secret the POST just made (switchboard.views.once),
+    or None when the GET carries no token still waiting."""
+    shown = take_shown(view.request)
+    hook = shown and Webhook.objects.filter(pk=shown["webhook"], account=view.identity.account).first()
+    if not hook:
+        return None
+    return no_store(render(view.request, "webhooks/webhook_secret.html",
+                           view.context(object=hook, secret=shown["secret"])))
+
+
 class WebhookEditView(_WebhookPages, PortalEditView):
     form_class = WebhookForm
     template_name = "webhooks/webhook_edit.html"
@@ -70,11 +82,15 @@ class WebhookEditView(_WebhookPages, PortalEditView):
             return {}
         return {"deliveries": WebhookDelivery.objects.filter(webhook=obj).order_by("-pk")[:10]}
 
+    def get(self, request: HttpRequest, pk: Any = None) -> HttpResponse:
+        if pk is None and (shown := shown_secret(self)) is not None:
+            return shown
+        return super().get(request, pk)
+
     def saved(self, obj: Webhook, *, created: bool) -> HttpResponse:
         if created:
-            # The secret is shown in this answer only.
-            return render(self.request, "webhooks/webhook_secret.html",
-                          self.context(object=obj, secret=self.secret))
+            # Shown once, after a redirect (a reload makes no second webhook).
+            return redirect_to_shown(self.request, webhook=obj.pk, secret=self.secret)
         return super().saved(obj, created=created)
 
 
@@ -89,13 +105,15 @@ class WebhookSecretView(_WebhookPages, PortalPage):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         hook = self.get_object(pk)
         self.authorize(self.identity)
+        if (shown := shown_secret(self)) is not None:
+            return shown
         return render(request, "webhooks/webhook_secret_confirm.html", self.context(object=hook))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         hook = self.get_object(pk)
         self.authorize(self.identity)
         hook, secret = do_rotate_webhook_secret(self.identity.account, hook, **self.writer)
-        return render(request, "webhooks/webhook_secret.html", self.context(object=hook, secret=secret))
+        return redirect_to_shown(request, webhook=hook.pk, secret=secret)
 
 
 class WebhookDeliveriesView(_WebhookPages, PortalPage):

@@ -1,6 +1,6 @@
 """Voicemail boxes: every box (an extension's, made with the extension, and standalone
 shared boxes) with its settings and greetings; a new box's PIN and a reset PIN are shown
-once, on the page that answers the write."""
+once, on the page the write redirects to (switchboard.views.once: a reload makes nothing)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pbx.models import VoicemailBox
 from pbx.portal.forms.voicemail import NewVoicemailBoxForm, VoicemailBoxForm
 from pbx.portal.views.base import PortalDeleteView, PortalEditView, PortalListView, PortalPage
 from switchboard.views import Column
+from switchboard.views.once import no_store, redirect_to_shown, take_shown
 
 
 class _VoicemailPages:
@@ -34,9 +35,13 @@ class _VoicemailPages:
     delete_url_name = "portal:voicemail-delete"
 
     def show_pin(self: Any, box: VoicemailBox, pin: str) -> HttpResponse:
-        response = render(self.request, "portal/voicemail_pin.html", self.context(object=box, pin=pin))
-        response["Cache-Control"] = "no-store"  # the PIN is in this answer only
-        return response
+        return no_store(render(self.request, "portal/voicemail_pin.html", self.context(object=box, pin=pin)))
+
+    def shown_pin(self: Any) -> HttpResponse | None:
+        """The page showing the PIN the POST just made, or None (no token still waiting)."""
+        shown = take_shown(self.request)
+        box = shown and VoicemailBox.objects.filter(pk=shown["box"]).first()
+        return self.show_pin(box, shown["pin"]) if box else None
 
 
 class VoicemailBoxListView(_VoicemailPages, PortalListView):
@@ -68,10 +73,15 @@ class VoicemailBoxEditView(_VoicemailPages, PortalEditView):
     def update(self, obj: VoicemailBox, form: forms.Form) -> VoicemailBox:
         return do_update_voicemail_box(self.identity.account, obj, **self.writer, **self.changed_values(form))
 
+    def get(self, request: HttpRequest, pk: Any = None) -> HttpResponse:
+        if pk is None and (shown := self.shown_pin()) is not None:
+            return shown
+        return super().get(request, pk)
+
     def saved(self, obj: Any, *, created: bool) -> HttpResponse:
         if created:
             box, pin = obj
-            return self.show_pin(box, pin)
+            return redirect_to_shown(self.request, box=box.pk, pin=pin)
         return super().saved(obj, created=created)
 
 
@@ -86,10 +96,12 @@ class VoicemailPinView(_VoicemailPages, PortalPage):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         box = self.get_object(pk)
         self.authorize(self.identity)
+        if (shown := self.shown_pin()) is not None:
+            return shown
         return render(request, "portal/voicemail_pin_reset.html", self.context(object=box))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         box = self.get_object(pk)
         self.authorize(self.identity)
         box, pin = do_set_voicemail_pin(self.identity.account, box, **self.writer)
-        return self.show_pin(box, pin)
+        return redirect_to_shown(request, box=box.pk, pin=pin)
