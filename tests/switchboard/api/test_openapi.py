@@ -52,3 +52,12 @@ def test_the_document_and_its_viewers_are_served_on_every_host_without_a_cdn(tre
             assert "/static/drf_spectacular_sidecar/" in html, page
             assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html, page
             assert "fonts.googleapis" not in html and "fonts.gstatic" not in html, page
+
+
+def test_the_document_is_built_once_per_process_and_served_to_every_host(tree: Tree):
+    """Building it costs seconds on a URL anyone may ask for: the second answer, on any
+    host, is the document the first built."""
+    first = Api(host="localhost").get("/api/v1/schema/?format=json")
+    second = Api(host="c1.localhost").get("/api/v1/schema/?format=json")
+    assert first.status_code == second.status_code == 200
+    assert second.data is first.data
