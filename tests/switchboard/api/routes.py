@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.urls import URLPattern, URLResolver, get_resolver
+
+import tests
 
 API_URLCONF = "switchboard.urls_api"
 # The document and its viewers are public and hold no data.
@@ -45,4 +50,24 @@ def api_routes() -> list[Route]:
         actions = getattr(callback, "actions", None) or {}
         methods = tuple(sorted(m for m in actions if m not in ("head", "options")))
         found.append(Route(entry.name, pattern, methods))
+    return found
+
+
+def declared(attribute: str) -> set[str]:
+    """The union of ``attribute`` (route names) over the test modules under tests/**/api/
+    and their classes: what the generated checks read to know a route has its test class
+    (``covered_routes``) or its query count (``query_counted_routes``)."""
+    found: set[str] = set()
+    root = Path(tests.__file__).parent
+    for folder in root.rglob("api"):
+        if not (folder / "__init__.py").exists():
+            continue
+        package = ".".join(("tests", *folder.relative_to(root).parts))
+        for module in pkgutil.iter_modules([str(folder)]):
+            if module.name.startswith("test_"):
+                loaded = importlib.import_module(f"{package}.{module.name}")
+                found.update(getattr(loaded, attribute, ()))
+                for value in vars(loaded).values():
+                    if isinstance(value, type) and value.__module__ == loaded.__name__:
+                        found.update(getattr(value, attribute, ()))
     return found

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import importlib
 import json
-import pkgutil
 import re
-from pathlib import Path
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-import tests
 from carriers.actions import do_create_trunk
 from pbx.actions import do_add_moh_track, do_create_moh_group
 from tenants.actions import do_soft_delete_account
 from tests.conftest import Tree
 from tests.pbx.api.test_media import wav
 from tests.switchboard.api.client import Api, accounts_url, body, key_for
-from tests.switchboard.api.routes import api_routes
+from tests.switchboard.api.routes import api_routes, declared
 from tests.webhooks.api.test_webhooks import deliveries_url, delivery
 from webhooks.actions import do_create_webhook
 
@@ -33,24 +30,6 @@ COUNTED_BY = {"call-record-list": ("tests.cdr.api.test_calls",
                                     "test_a_page_costs_the_same_queries_deep_or_shallow")}
 # Lists that read no rows of their own (nothing to grow).
 NO_ROWS = {"conference-list": "the node manager's in-memory registry of running conferences"}
-
-
-def declared(attribute: str) -> set[str]:
-    """The union of ``attribute`` over the test modules under tests/**/api/ and their classes."""
-    found: set[str] = set()
-    root = Path(tests.__file__).parent
-    for folder in root.rglob("api"):
-        if not (folder / "__init__.py").exists():
-            continue
-        package = ".".join(("tests", *folder.relative_to(root).parts))
-        for module in pkgutil.iter_modules([str(folder)]):
-            if module.name.startswith("test_"):
-                loaded = importlib.import_module(f"{package}.{module.name}")
-                found.update(getattr(loaded, attribute, ()))
-                for value in vars(loaded).values():
-                    if isinstance(value, type) and value.__module__ == loaded.__name__:
-                        found.update(getattr(value, attribute, ()))
-    return found
 
 
 def list_routes(document: dict) -> set[str]:

@@ -6,19 +6,14 @@ a revoked key is 401."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from pathlib import Path
-
 import pytest
 
-import tests
 from pbx.actions import do_create_extension
 from pbx.actions.endusers import do_invite_end_user
 from tenants.actions import do_revoke_api_key
 from tenants.models import ApiKey
 from tests.switchboard.api.client import Api, body, host_of, key_for
-from tests.switchboard.api.routes import api_routes
+from tests.switchboard.api.routes import api_routes, declared
 
 ROUTES = api_routes()
 CALLS = [(route, method) for route in ROUTES for method in route.methods]
@@ -29,26 +24,10 @@ def _ids(call) -> str:
     return f"{method.upper()} {route.name}"
 
 
-def covered_routes() -> set[str]:
-    covered: set[str] = set()
-    root = Path(tests.__file__).parent
-    for folder in root.rglob("api"):
-        if not (folder / "__init__.py").exists():
-            continue
-        package = ".".join(("tests", *folder.relative_to(root).parts))
-        for module in pkgutil.iter_modules([str(folder)]):
-            if module.name.startswith("test_"):
-                loaded = importlib.import_module(f"{package}.{module.name}")
-                for value in vars(loaded).values():
-                    if isinstance(value, type) and value.__module__ == loaded.__name__:
-                        covered.update(getattr(value, "covered_routes", ()))
-    return covered
-
-
 def test_the_api_has_routes_and_each_has_a_test_class():
     names = {route.name for route in ROUTES}
     assert {"account-list", "extension-detail", "ring-group-members"} <= names
-    assert names - covered_routes() == set()
+    assert names - declared("covered_routes") == set()
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[_ids(call) for call in CALLS])
