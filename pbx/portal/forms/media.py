@@ -42,3 +42,9 @@ class MohTrackForm(ActionForm):
                              widget=forms.ClearableFileInput(attrs={"accept": _ACCEPT}))
     name = forms.CharField(max_length=100, required=False, label="Its name",
                            help_text="Empty: the file's name.")
+
+    def __init__(self, *args, **kwargs) -> None:
+        # It shares the group's page, whose form has a "name" too: ids of its own, so
+        # each label points at its own field (the field names, what is posted, stay).
+        kwargs.setdefault("auto_id", "id_track_%s")
+        super().__init__(*args, **kwargs)

@@ -152,3 +152,14 @@ def test_the_prompt_and_hold_music_lists_search_with_the_apis_filtersets(world: 
     assert "Closed" in browser.get("/prompts/?q=closed.wav").content.decode()
     assert "Closed" in browser.get("/prompts/?status=pending").content.decode()
     assert "Closed" not in browser.get("/prompts/?status=ready").content.decode()
+
+
+def test_the_hold_music_page_gives_every_field_an_id_of_its_own(world: World):
+    """The group's form and the track form share the page and both have a "name": each
+    label must point at its own field (found from a fresh clone: both were id_name)."""
+    import re
+
+    page = world.browser("admin").get(f"/hold-music/{world.moh.pk}/").content.decode()
+    ids = re.findall(r'\bid="(id_[^"]+)"', page)
+    assert ids and len(ids) == len(set(ids)), sorted(ids)
+    assert 'for="id_track_name"' in page and 'id="id_track_name"' in page
