@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 
@@ -25,16 +26,23 @@ def flush_cache_commands(domains: list[str], usernames: list[str]) -> list[str]:
     return list(dict.fromkeys(commands))
 
 
+def _flush_inbound_reg(targets: Iterable[tuple[str, str]]) -> list[str]:
+    """``sofia profile <phones> flush_inbound_reg [USER@]HOST`` per (user, host), each
+    once, in order; a name with a space or an ``@`` cannot be that one argument and is
+    skipped, as is an empty host."""
+    profile = settings.PHONE_PROFILE
+    return list(dict.fromkeys(
+        f"sofia profile {profile} flush_inbound_reg {user + '@' if user else ''}{host}"
+        for user, host in targets
+        if host and not any(ch.isspace() or ch == "@" for ch in user + host)))
+
+
 def unregister_commands(domains: list[str], usernames: list[str]) -> list[str]:
     """``sofia profile internal flush_inbound_reg USER@DOMAIN`` for every username in
     every domain: sofia drops the registrations stored for exactly that user and host
     (sofia_reg_expire_call_id: ``... or (sip_user='USER' and sip_host='DOMAIN')``), the
     account's other phones keep theirs."""
-    profile = settings.PHONE_PROFILE
-    return list(dict.fromkeys(
-        f"sofia profile {profile} flush_inbound_reg {username}@{domain}"
-        for username in usernames for domain in domains
-        if username and domain and not any(ch.isspace() or ch == "@" for ch in username + domain)))
+    return _flush_inbound_reg((username, domain) for username in usernames if username for domain in domains)
 
 
 def on_sip_credentials_changed(sender, *, account=None, domains=(), usernames=(), ended=(),
@@ -62,9 +70,7 @@ def flush_registrations_commands(domains: list[str]) -> list[str]:
     """``sofia profile internal flush_inbound_reg DOMAIN`` per domain: with no ``@`` the
     argument is a host and sofia drops every registration stored under it
     (sofia_reg_expire_call_id: ``... or (sip_host='DOMAIN')``)."""
-    profile = settings.PHONE_PROFILE
-    return [f"sofia profile {profile} flush_inbound_reg {domain}" for domain in dict.fromkeys(domains)
-            if domain and not any(ch.isspace() or ch == "@" for ch in domain)]
+    return _flush_inbound_reg(("", domain) for domain in domains)
 
 
 def on_account_changed(account) -> None:
